@@ -1,0 +1,84 @@
+"""Deployment artifacts: ``deployments/<ecosystem>-<network>.json``.
+
+One file per network records the chain id and, per contract, its address, the block it
+was deployed in and the deployment transaction hash. The deploy script writes it; the
+off-chain module reads contract addresses from it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from coinpos.errors import DeploymentError
+
+DEFAULT_DIR = Path("deployments")
+
+
+@dataclass(frozen=True)
+class DeployedContract:
+    address: str
+    block: int
+    tx_hash: str
+
+
+@dataclass
+class Deployment:
+    ecosystem: str
+    network: str
+    chain_id: int
+    contracts: dict[str, DeployedContract] = field(default_factory=dict)
+
+    def address(self, name: str) -> str:
+        try:
+            return self.contracts[name].address
+        except KeyError:
+            known = ", ".join(sorted(self.contracts)) or "none"
+            raise DeploymentError(
+                f"{name} is not deployed on {self.ecosystem}:{self.network} (deployed: {known})"
+            ) from None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ecosystem": self.ecosystem,
+            "network": self.network,
+            "chain_id": self.chain_id,
+            "contracts": {name: asdict(c) for name, c in sorted(self.contracts.items())},
+        }
+
+
+def artifact_path(ecosystem: str, network: str, directory: Path | None = None) -> Path:
+    base = directory or Path(os.environ.get("COINPOS_DEPLOYMENTS_DIR", DEFAULT_DIR))
+    return base / f"{ecosystem}-{network}.json"
+
+
+def load(path: Path) -> Deployment:
+    """Reads an artifact; raises DeploymentError if it is missing or malformed."""
+    try:
+        raw = json.loads(path.read_text())
+        return Deployment(
+            ecosystem=str(raw["ecosystem"]),
+            network=str(raw["network"]),
+            chain_id=int(raw["chain_id"]),
+            contracts={
+                name: DeployedContract(
+                    address=str(c["address"]), block=int(c["block"]), tx_hash=str(c["tx_hash"])
+                )
+                for name, c in raw["contracts"].items()
+            },
+        )
+    except FileNotFoundError:
+        raise DeploymentError(f"no deployment artifact at {path}: run `ape run deploy`") from None
+    except (ValueError, KeyError, TypeError) as exc:
+        raise DeploymentError(f"malformed deployment artifact {path}: {exc}") from None
+
+
+def save(deployment: Deployment, path: Path) -> None:
+    """Writes the artifact atomically, so a crash never leaves half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(deployment.to_json(), indent=2) + "\n")
+    tmp.replace(path)
