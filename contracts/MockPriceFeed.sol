@@ -83,6 +83,11 @@ contract MockPriceFeed is IMockPriceFeed, AccessControl {
         return 4;
     }
 
+    /// @inheritdoc IMockPriceFeed
+    function latestRound() external view returns (uint256) {
+        return _latestRound;
+    }
+
     /// @inheritdoc AggregatorV3Interface
     function getRoundData(uint80 roundId) external view returns (uint80, int256, uint256, uint256, uint80) {
         if (roundId == 0 || roundId > _latestRound) revert MockPriceFeedUnknownRound(roundId, _latestRound);

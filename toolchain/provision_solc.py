@@ -22,16 +22,18 @@ import subprocess
 import sys
 from pathlib import Path
 
+import yaml
+
 SHIM_MARKER = "solc command-line shim over solcjs"
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def pinned_version() -> str:
-    text = (ROOT / "ape-config.yaml").read_text()
-    match = re.search(r"^solidity:\s*\n(?:[ \t]+.*\n)*?[ \t]+version:\s*\"?([0-9.]+)\"?", text, re.M)
-    if not match:
+    config = yaml.safe_load((ROOT / "ape-config.yaml").read_text())
+    try:
+        return str(config["solidity"]["version"])
+    except (KeyError, TypeError):
         sys.exit("ape-config.yaml has no solidity.version")
-    return match.group(1)
 
 
 def solcx_folder() -> Path:

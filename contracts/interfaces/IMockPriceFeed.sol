@@ -33,6 +33,9 @@ interface IMockPriceFeed is AggregatorV3Interface {
     /// A zero `updatedAt` means the current block time. Emits {AnswerUpdated}.
     function setAnswer(int256 answer, uint256 updatedAt) external;
 
+    /// @notice The id of the latest published round, 0 before the first one.
+    function latestRound() external view returns (uint256);
+
     /// @notice Changes the number of decimals in which answers are expressed.
     /// @dev Requirements: the caller has UPDATER_ROLE. Emits {DecimalsUpdated}.
     function setDecimals(uint8 newDecimals) external;

@@ -31,12 +31,16 @@ class Deployment:
     network: str
     chain_id: int
     contracts: dict[str, DeployedContract] = field(default_factory=dict)
+    # Contracts used but not deployed by coinpos (for example a Chainlink feed): name -> address.
+    external: dict[str, str] = field(default_factory=dict)
 
     def address(self, name: str) -> str:
-        try:
+        if name in self.contracts:
             return self.contracts[name].address
+        try:
+            return self.external[name]
         except KeyError:
-            known = ", ".join(sorted(self.contracts)) or "none"
+            known = ", ".join(sorted([*self.contracts, *self.external])) or "none"
             raise DeploymentError(
                 f"{name} is not deployed on {self.ecosystem}:{self.network} (deployed: {known})"
             ) from None
@@ -47,6 +51,7 @@ class Deployment:
             "network": self.network,
             "chain_id": self.chain_id,
             "contracts": {name: asdict(c) for name, c in sorted(self.contracts.items())},
+            "external": dict(sorted(self.external.items())),
         }
 
 
@@ -69,6 +74,7 @@ def load(path: Path) -> Deployment:
                 )
                 for name, c in raw["contracts"].items()
             },
+            external={str(k): str(v) for k, v in raw.get("external", {}).items()},
         )
     except FileNotFoundError:
         raise DeploymentError(f"no deployment artifact at {path}: run `ape run deploy`") from None
