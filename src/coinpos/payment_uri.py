@@ -386,9 +386,9 @@ def parse_payment_uri(uri: str) -> PaymentRequest:
         chain_id = int(chain_text)
         _check_chain_id(chain_id)
 
-    params = _split_params(query) if has_query else {}
     if has_query and not query:
         raise PaymentUriError(f"empty query in {uri!r}: drop the '?' or add parameters")
+    params = _split_params(query) if has_query else {}
 
     numbers = {
         key: parse_number(raw, what=key) for key, raw in params.items() if key in _NUMERIC_KEYS
