@@ -383,6 +383,8 @@ def parse_payment_uri(uri: str) -> PaymentRequest:
     if has_chain:
         if not _CHAIN_ID_RE.fullmatch(chain_text):
             raise PaymentUriError(f"bad chain id {chain_text!r}: expected decimal digits")
+        if len(chain_text.lstrip("0")) > _UINT256_DIGITS:
+            raise PaymentUriError(f"bad chain id {chain_text[:20]}...: expected 1 to 2**256 - 1")
         chain_id = int(chain_text)
         _check_chain_id(chain_id)
 

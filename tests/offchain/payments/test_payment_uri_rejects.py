@@ -41,6 +41,9 @@ MALFORMED = [
     (f"ethereum:{SHOP}@0?value=1", "bad chain id 0"),
     (f"ethereum:{SHOP}@1@2?value=1", "bad chain id '1@2'"),
     (f"ethereum:{SHOP}@{2**256}?value=1", "bad chain id"),
+    (f"ethereum:{SHOP}@{'9' * 5000}?value=1", "bad chain id 99999"),
+    (f"ethereum:{SHOP}?value={'9' * 5000}", "too large"),
+    (f"ethereum:{SHOP}?value=1{'0' * 5000}e1", "too large"),
     # amounts
     (f"ethereum:{SHOP}?value=abc", "non-numeric value 'abc'"),
     (f"ethereum:{SHOP}?value=1,5e18", "non-numeric value"),
