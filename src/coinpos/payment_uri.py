@@ -20,8 +20,10 @@ Policy, where EIP-681 leaves room:
   business, at payment time) but never written: the builder takes hex addresses only, so an
   issued request never depends on a name that can be re-pointed. Only lowercase ASCII names of
   two or more dot-separated labels are accepted.
-- The `pay-` prefix is accepted and dropped; the builder writes plain `ethereum:`. Any other
-  prefix is unsupported (EIP-681 reserves them for incompatible future versions).
+- The `pay-` prefix is accepted and dropped; the builder writes plain `ethereum:`. Another
+  prefix before a hex address (`ethereum:foo-0x...`) is rejected: EIP-681 reserves those for
+  incompatible future versions. Since the prefix is read first, `ethereum:pay-day.eth` names
+  `day.eth`, and `ethereum:foo-bar.eth` names `foo-bar.eth`.
 - `gas` is a synonym of `gasLimit`; giving both is an error. The builder writes `gasLimit`.
 - Each parameter may appear once. Parameters other than the ones above are rejected, as are
   functions other than `transfer` and `value` on a `transfer` (it would send ether to the
@@ -48,6 +50,7 @@ __all__ = [
     "EtherPaymentRequest",
     "PaymentRequest",
     "PaymentUriError",
+    "Target",
     "TokenPaymentRequest",
     "checksum_address",
     "ether_payment_uri",

@@ -208,3 +208,8 @@ def test_checksum_address__mixed_case_with_one_flipped_letter__is_rejected():
 
 def test_payment_uri_error__is_a_coinpos_error():
     assert issubclass(PaymentUriError, CoinposError)
+
+
+def test_parse__pay_prefix_is_read_before_an_ens_name():
+    assert parse_payment_uri("ethereum:pay-day.eth") == EtherPaymentRequest(EnsName("day.eth"))
+    assert parse_payment_uri("ethereum:foo-bar.eth") == EtherPaymentRequest(EnsName("foo-bar.eth"))
