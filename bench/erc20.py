@@ -1,4 +1,4 @@
-"""The physical floor: a plain OpenZeppelin ERC-20 transfer to an address that already holds tokens."""
+"""The physical floor: an OpenZeppelin ERC-20 transfer to an address that already holds tokens."""
 
 from __future__ import annotations
 

@@ -5,8 +5,10 @@ Not a script itself: `ape run` lists only modules that define `cli` or `main`.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 from ape import accounts
@@ -14,8 +16,23 @@ from rich.console import Console
 from rich.table import Table
 
 from coinpos.deployments import Deployment
+from coinpos.errors import CoinposError
 
 console = Console()
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def clean_errors(command: F) -> F:
+    """Turns a CoinposError into click's one-line error and exit code, not a traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except CoinposError as exc:
+            raise click.ClickException(str(exc)) from None
+
+    return wrapper  # type: ignore[return-value]
 
 
 def pick_sender(account: Any, network: Any, yes: bool, action: str) -> Any:
@@ -40,7 +57,9 @@ def pick_sender(account: Any, network: Any, yes: bool, action: str) -> Any:
 
 
 def print_deployment(deployment: Deployment, artifact: Path) -> None:
-    table = Table(title=f"{deployment.ecosystem}:{deployment.network} (chain id {deployment.chain_id})")
+    table = Table(
+        title=f"{deployment.ecosystem}:{deployment.network} (chain id {deployment.chain_id})"
+    )
     table.add_column("contract")
     table.add_column("address")
     table.add_column("block", justify="right")

@@ -28,9 +28,7 @@ BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
 
 
 def _modules(only: tuple[str, ...]) -> list[str]:
-    names = sorted(
-        m.name for m in pkgutil.iter_modules(bench.__path__) if m.name not in {"common"}
-    )
+    names = sorted(m.name for m in pkgutil.iter_modules(bench.__path__) if m.name not in {"common"})
     return [n for n in names if not only or n in only]
 
 
@@ -52,7 +50,9 @@ def _markdown(rows: list[Measurement]) -> str:
 def _record(rows: list[Measurement]) -> None:
     block = f"{BEGIN}\n{_markdown(rows)}\n{END}"
     text = DOC.read_text() if DOC.exists() else f"# Benchmarks\n\n{BEGIN}\n{END}\n"
-    DOC.write_text(re.sub(re.escape(BEGIN) + r".*?" + re.escape(END), lambda _: block, text, flags=re.S))
+    DOC.write_text(
+        re.sub(re.escape(BEGIN) + r".*?" + re.escape(END), lambda _: block, text, flags=re.S)
+    )
 
 
 @click.command(cls=ConnectedProviderCommand)

@@ -16,12 +16,13 @@ from ape.cli import ConnectedProviderCommand, account_option
 
 from coinpos import deployments
 from coinpos.deployer import deploy_all, load_params
-from scripts._shared import console, pick_sender, print_deployment
+from scripts._shared import clean_errors, console, pick_sender, print_deployment
 
 
 @click.command(cls=ConnectedProviderCommand)
 @account_option(prompt=False)
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation on a non-local network.")
+@clean_errors
 def cli(ecosystem, network, account, yes):  # type: ignore[no-untyped-def]
     sender = pick_sender(account, network, yes, action="deploy coinpos")
     choice = f"{ecosystem.name}:{network.name}"

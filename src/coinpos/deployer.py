@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from eth_utils import is_address, to_checksum_address
+from eth_utils.address import is_address, to_checksum_address
 
 from coinpos import deployments
 from coinpos.deployments import DeployedContract, Deployment
@@ -177,7 +177,11 @@ def deploy_all(
             continue
         mock = feed["mock"]
         contract = deployer.ensure(
-            name, project.MockPriceFeed, pair.replace("/", " / "), int(mock["decimals"]), roles.admin
+            name,
+            project.MockPriceFeed,
+            pair.replace("/", " / "),
+            int(mock["decimals"]),
+            roles.admin,
         )
         if contract.latestRound() == 0:
             answer = int(Decimal(str(mock["answer"])).scaleb(int(mock["decimals"])))
@@ -185,4 +189,3 @@ def deploy_all(
             log(f"{name}: published {mock['answer']}")
 
     return deployer.deployment
-

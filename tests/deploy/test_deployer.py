@@ -20,12 +20,22 @@ def params() -> dict[str, Any]:
     return load_params("ethereum:local", PARAMS)
 
 
-def _deploy(project: Any, chain: Any, admin: Any, accounts: Any, params: dict[str, Any], artifact: Path) -> Any:
-    return deploy_all(project, chain, admin, params, artifact, test_accounts=accounts, log=lambda _: None)
+def _deploy(
+    project: Any, chain: Any, admin: Any, accounts: Any, params: dict[str, Any], artifact: Path
+) -> Any:
+    return deploy_all(
+        project, chain, admin, params, artifact, test_accounts=accounts, log=lambda _: None
+    )
 
 
 def test_deploy_all__records_every_contract_and_grants_roles(
-    project: Any, chain: Any, admin: Any, minter: Any, accounts: Any, params: dict[str, Any], tmp_path: Path
+    project: Any,
+    chain: Any,
+    admin: Any,
+    minter: Any,
+    accounts: Any,
+    params: dict[str, Any],
+    tmp_path: Path,
 ) -> None:
     artifact = tmp_path / "ethereum-local.json"
     deployment = _deploy(project, chain, admin, accounts, params, artifact)
@@ -67,7 +77,10 @@ def test_deploy_all__recorded_address_without_code__redeploys(
     artifact.write_text(json.dumps(raw))
 
     second = _deploy(project, chain, admin, accounts, params, artifact)
-    assert second.address("EMoney") not in {first.address("EMoney"), raw["contracts"]["EMoney"]["address"]}
+    assert second.address("EMoney") not in {
+        first.address("EMoney"),
+        raw["contracts"]["EMoney"]["address"],
+    }
     assert len(chain.provider.get_code(second.address("EMoney"))) > 0
     assert second.address("PriceFeed:ETH/USD") == first.address("PriceFeed:ETH/USD")
 

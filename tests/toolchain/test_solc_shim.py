@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 import solcx
-from solcx.install import get_executable
 import yaml
+from solcx.install import get_executable
 
 ROOT = Path(__file__).resolve().parents[2]
 OZ = ROOT / "node_modules" / "@openzeppelin" / "contracts"

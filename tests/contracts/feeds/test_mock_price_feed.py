@@ -64,9 +64,13 @@ def test_get_round_data__unknown_round__reverts(price_feed: Any, admin: Any) -> 
 
 def test_updates__without_updater_role__revert(price_feed: Any, stranger: Any) -> None:
     role = price_feed.UPDATER_ROLE()
-    with ape.reverts(price_feed.AccessControlUnauthorizedAccount, account=stranger, neededRole=role):
+    with ape.reverts(
+        price_feed.AccessControlUnauthorizedAccount, account=stranger, neededRole=role
+    ):
         price_feed.setAnswer(1, 0, sender=stranger)
-    with ape.reverts(price_feed.AccessControlUnauthorizedAccount, account=stranger, neededRole=role):
+    with ape.reverts(
+        price_feed.AccessControlUnauthorizedAccount, account=stranger, neededRole=role
+    ):
         price_feed.setDecimals(18, sender=stranger)
     assert price_feed.decimals() == 8
     assert price_feed.latestRound() == 0
