@@ -6,7 +6,8 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 
 /// @title WalletTestPayee
 /// @notice A stand-in escrow for wallet tests: `pay` pulls an ERC-20 amount from the caller with
-/// transferFrom, or takes exactly that much ETH; `reject` always reverts with a custom error.
+/// transferFrom, or takes exactly that much ETH; `reject` always reverts with a custom error;
+/// `sendWithStipend` pays out ETH with a 2,300-gas stipend.
 contract WalletTestPayee {
     using SafeERC20 for IERC20;
 
@@ -24,6 +25,11 @@ contract WalletTestPayee {
         }
         emit Paid(invoice, msg.sender, token, amount);
         return invoice;
+    }
+
+    /// @notice Sends `amount` wei to `to` the old way, with Solidity's `transfer` and its 2,300-gas stipend.
+    function sendWithStipend(address payable to, uint256 amount) external {
+        to.transfer(amount);
     }
 
     function reject(bytes32 invoice) external payable {
