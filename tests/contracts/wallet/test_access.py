@@ -28,9 +28,7 @@ CALLS: dict[str, Callable[[Any, Any, Any, Any], Any]] = {
 
 
 @pytest.fixture
-def funded_wallet(
-    create_wallet: Callable[..., Any], customer: Any, usdt: Any, minter: Any
-) -> Any:
+def funded_wallet(create_wallet: Callable[..., Any], customer: Any, usdt: Any, minter: Any) -> Any:
     wallet = create_wallet(customer, coins=[ETH])
     customer.transfer(wallet, 10)
     usdt.mint(wallet, 10, sender=minter)

@@ -12,7 +12,9 @@ from tests.contracts.wallet.conftest import ETH
 REF = keccak(text="ref")
 
 
-def test_allocateCoin__appends_in_order_and_emits(wallet: Any, customer: Any, emoney: Any, usdt: Any) -> None:
+def test_allocateCoin__appends_in_order_and_emits(
+    wallet: Any, customer: Any, emoney: Any, usdt: Any
+) -> None:
     tx = wallet.allocateCoin(emoney, sender=customer)
     wallet.allocateCoin(ETH, sender=customer)
     wallet.allocateCoin(usdt, sender=customer)
@@ -97,7 +99,11 @@ def test_holdings__every_coin_with_its_balance(
     usdt: Any,
 ) -> None:
     wallet = create_wallet(customer, coins=[usdt, ETH, emoney])
-    assert [tuple(h) for h in wallet.holdings()] == [(usdt.address, 0), (ETH, 0), (emoney.address, 0)]
+    assert [tuple(h) for h in wallet.holdings()] == [
+        (usdt.address, 0),
+        (ETH, 0),
+        (emoney.address, 0),
+    ]
     other_customer.transfer(wallet, 12345)
     emoney.mint(wallet, 7 * ONE_EMONEY, REF, sender=minter)
     usdt.mint(wallet, 99, sender=minter)
@@ -110,7 +116,12 @@ def test_holdings__every_coin_with_its_balance(
 
 
 def test_holdings__coin_whose_balanceOf_fails__reports_zero(
-    create_wallet: Callable[..., Any], customer: Any, stranger: Any, payee: Any, usdt: Any, minter: Any
+    create_wallet: Callable[..., Any],
+    customer: Any,
+    stranger: Any,
+    payee: Any,
+    usdt: Any,
+    minter: Any,
 ) -> None:
     # `payee` has no balanceOf (the call reverts); `stranger` has no code (empty return data).
     wallet = create_wallet(customer, coins=[payee, stranger, usdt])

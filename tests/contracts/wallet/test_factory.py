@@ -58,9 +58,7 @@ def test_createWallet__deploys_at_predicted_address_owned_by_owner(
     assert created[0].salt == SALT
 
 
-def test_createWallet__is_a_minimal_proxy_of_the_implementation(
-    factory: Any, wallet: Any
-) -> None:
+def test_createWallet__is_a_minimal_proxy_of_the_implementation(factory: Any, wallet: Any) -> None:
     code = bytes(ape.chain.provider.get_code(wallet.address))
     assert len(code) == 45
     assert code[10:30] == bytes.fromhex(factory.implementation()[2:])
@@ -167,7 +165,9 @@ def test_createWallet__funds_sent_before_deployment__are_usable_after(
     assert wallet.balance == 2 * 10**18
 
 
-def test_initialize__twice__reverts(wallet: Any, factory: Any, customer: Any, stranger: Any) -> None:
+def test_initialize__twice__reverts(
+    wallet: Any, factory: Any, customer: Any, stranger: Any
+) -> None:
     for caller in (stranger, customer):
         with ape.reverts(wallet.MultiCoinWalletAlreadyInitialized, owner=customer):
             wallet.initialize(caller, [], sender=caller)

@@ -20,7 +20,9 @@ def test_transferEth__sends_and_emits(wallet: Any, customer: Any, other_customer
     assert (event.to, event.amount) == (other_customer.address, 4 * 10**17)
 
 
-def test_transferEth__more_than_balance__reverts(wallet: Any, customer: Any, other_customer: Any) -> None:
+def test_transferEth__more_than_balance__reverts(
+    wallet: Any, customer: Any, other_customer: Any
+) -> None:
     other_customer.transfer(wallet, 100)
     with ape.reverts(wallet.InsufficientBalance, balance=100, needed=101):
         wallet.transferEth(other_customer, 101, sender=customer)
@@ -82,11 +84,15 @@ def test_transferToken__more_than_balance__bubbles_token_error(
     wallet: Any, customer: Any, other_customer: Any, usdt: Any, minter: Any
 ) -> None:
     usdt.mint(wallet, 10, sender=minter)
-    with ape.reverts(usdt.WalletTestTokenInsufficientBalance, account=wallet, balance=10, needed=11):
+    with ape.reverts(
+        usdt.WalletTestTokenInsufficientBalance, account=wallet, balance=10, needed=11
+    ):
         wallet.transferToken(usdt, other_customer, 11, sender=customer)
 
 
-def test_transferToken__not_a_token__reverts(wallet: Any, customer: Any, other_customer: Any) -> None:
+def test_transferToken__not_a_token__reverts(
+    wallet: Any, customer: Any, other_customer: Any
+) -> None:
     with ape.reverts(wallet.SafeERC20FailedOperation, token=other_customer):
         wallet.transferToken(other_customer, customer, 1, sender=customer)
 
@@ -116,15 +122,15 @@ def test_execute__returns_the_call_result(wallet: Any, customer: Any, payee: Any
     assert bytes(result) == INVOICE
 
 
-def test_execute__forwards_value_sent_with_the_call(
-    wallet: Any, customer: Any, payee: Any
-) -> None:
+def test_execute__forwards_value_sent_with_the_call(wallet: Any, customer: Any, payee: Any) -> None:
     wallet.execute(payee, 50, payee.pay.encode_input(INVOICE, ZERO, 50), sender=customer, value=50)
     assert payee.balance == 50
     assert wallet.balance == 0
 
 
-def test_execute__target_reverts__bubbles_revert_data(wallet: Any, customer: Any, payee: Any) -> None:
+def test_execute__target_reverts__bubbles_revert_data(
+    wallet: Any, customer: Any, payee: Any
+) -> None:
     with ape.reverts(payee.WalletTestPayeeRejected, invoice=INVOICE):
         wallet.execute(payee, 0, payee.reject.encode_input(INVOICE), sender=customer)
 
