@@ -27,7 +27,7 @@ def implementation(project: Any, factory: Any) -> Any:
 
 @pytest.fixture
 def create_wallet(project: Any, factory: Any, stranger: Any) -> Callable[..., Any]:
-    """Factory: deploys the wallet of `owner` for `salt` (sent by `sender`); returns the contract."""
+    """Factory: deploys the wallet of `owner` for `salt`, sent by `sender`; returns it."""
 
     def create(
         owner: Any, salt: bytes = SALT, coins: list[Any] | None = None, sender: Any = None

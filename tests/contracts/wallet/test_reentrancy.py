@@ -1,4 +1,4 @@
-"""A malicious token that calls back into the wallet mid-transfer gets nothing the owner did not sign."""
+"""A malicious token calling back into the wallet mid-transfer gets nothing unauthorized."""
 
 from __future__ import annotations
 
