@@ -152,7 +152,9 @@ contract MultiCoinWallet is IMultiCoinWallet, Ownable2Step {
     /// @inheritdoc IERC1271
     /// @dev Valid iff `signature` is the owner's over `hash`: an ECDSA signature for an owner
     /// without code, or one the owner accepts through ERC-1271 for a contract owner. A malformed
-    /// signature is invalid, never a revert.
+    /// or malleable (high-s) signature is invalid, never a revert. `hash` is checked as given, not
+    /// wrapped in a wallet-specific domain: a signature is valid for every wallet of the same owner,
+    /// so what the owner signs must name the wallet (as an ERC-2612 permit or an EIP-712 invoice does).
     function isValidSignature(bytes32 hash, bytes calldata signature) external view returns (bytes4) {
         return SignatureChecker.isValidSignatureNowCalldata(owner(), hash, signature)
             ? IERC1271.isValidSignature.selector

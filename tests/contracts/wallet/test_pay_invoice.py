@@ -136,6 +136,17 @@ def test_payInvoice__escrow_reverts__bubbles_revert_data(
     assert payee.balance == 0
 
 
+@pytest.mark.parametrize("coin", ["emoney", "eth"])
+def test_payInvoice__escrow_without_code__reverts(
+    funded: Any, customer: Any, stranger: Any, emoney: Any, coin: str
+) -> None:
+    token = emoney if coin == "emoney" else ETH
+    with ape.reverts(funded.AddressEmptyCode, target=stranger):
+        funded.payInvoice(stranger, token, 1, b"", sender=customer)
+    assert emoney.allowance(funded, stranger) == 0
+    assert funded.balance == 10**18
+
+
 def test_payInvoice__returns_the_escrow_result(
     funded: Any, customer: Any, payee: Any, emoney: Any
 ) -> None:
