@@ -1,10 +1,11 @@
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 from typing import Any
 
 import ape
-from eth_utils import keccak
+from eth_utils import keccak, to_checksum_address
 
 from tests.conftest import ONE_EMONEY
 from tests.contracts.wallet.conftest import ETH
@@ -131,3 +132,23 @@ def test_holdings__coin_whose_balanceOf_fails__reports_zero(
         (stranger.address, 0),
         (usdt.address, 3),
     ]
+
+
+def test_coin_list__random_allocate_and_remove__matches_a_list_model(
+    wallet: Any, customer: Any
+) -> None:
+    rng = random.Random(20261123)
+    pool = [ETH] + [to_checksum_address(keccak(text=f"coin-{i}")[12:]) for i in range(6)]
+    model: list[str] = []
+    for _ in range(40):
+        absent = [c for c in pool if c not in model]
+        if model and (not absent or rng.random() < 0.45):
+            coin = rng.choice(model)
+            wallet.removeCoin(coin, sender=customer)
+            model.remove(coin)
+        else:
+            coin = rng.choice(absent)
+            wallet.allocateCoin(coin, sender=customer)
+            model.append(coin)
+        assert wallet.coins() == model
+    assert all(wallet.isCoinAllocated(c) == (c in model) for c in pool)
