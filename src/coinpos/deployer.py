@@ -170,6 +170,8 @@ def deploy_all(
     deployer.ensure_role(emoney, "MINTER_ROLE", roles.minter)
     deployer.ensure_role(emoney, "BURNER_ROLE", roles.minter)
 
+    deployer.ensure("WalletFactory", project.WalletFactory)
+
     for pair, feed in params.get("price_feeds", {}).items():
         name = f"PriceFeed:{pair}"
         if feed.get("address"):

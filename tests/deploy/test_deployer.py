@@ -42,7 +42,7 @@ def test_deploy_all__records_every_contract_and_grants_roles(
 
     raw = json.loads(artifact.read_text())
     assert raw["chain_id"] == chain.chain_id
-    assert set(raw["contracts"]) == {"EMoney", "PriceFeed:ETH/USD"}
+    assert set(raw["contracts"]) == {"EMoney", "PriceFeed:ETH/USD", "WalletFactory"}
     for name, record in raw["contracts"].items():
         receipt = chain.get_receipt(record["tx_hash"])
         assert receipt.block_number == record["block"]
