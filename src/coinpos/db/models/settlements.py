@@ -7,9 +7,10 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import ForeignKey, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coinpos.db.base import Base
+from coinpos.db.models.transactions import TransactionLogEntry
 from coinpos.db.types import ExactDecimal, Uint256, UtcDateTime, str_enum, utcnow
 
 FIAT_PRECISION = 30
@@ -69,6 +70,8 @@ class Settlement(Base):
     log_entry_id: Mapped[int] = mapped_column(ForeignKey("transaction_log.id"), unique=True)
     requested_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
+    log_entry: Mapped[TransactionLogEntry] = relationship()
+
 
 class PayoutStatus(enum.StrEnum):
     PENDING = "pending"
@@ -91,3 +94,5 @@ class Payout(Base):
     status: Mapped[PayoutStatus] = mapped_column(str_enum(PayoutStatus, "payout_status"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     exported_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    settlement: Mapped[Settlement] = relationship()
