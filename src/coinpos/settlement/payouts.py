@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 from datetime import datetime
-from typing import TextIO
+from typing import IO
 
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -38,7 +38,7 @@ def list_payouts(
     return list(uow.session.scalars(query))
 
 
-def export_payouts(uow: UnitOfWork, out: TextIO, now: datetime | None = None) -> int:
+def export_payouts(uow: UnitOfWork, out: IO[str], now: datetime | None = None) -> int:
     """Writes every pending payout as CSV and marks them exported, in one unit of work.
 
     The file is written before the commit: if writing fails, nothing is marked, and the next
