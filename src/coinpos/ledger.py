@@ -136,6 +136,8 @@ def confirm(
     if entry.amount is None:
         raise LedgerError(f"log entry {entry.idempotency_key!r} has no amount")
     now = now or utcnow()
+    if entry.id is None:
+        session.flush()
     entry.status = TxStatus.CONFIRMED
     entry.chain_id = chain_id
     entry.tx_hash = tx_hash
