@@ -39,7 +39,14 @@ def rate_from_round(answer: int, decimals: int, updated_at: int) -> tuple[Decima
 
 def read_aggregator(feed: Any) -> FeedRound:
     """Reads the latest round of an AggregatorV3Interface contract (an ape contract instance)."""
-    round_id, answer, _started_at, updated_at, answered_in_round = feed.latestRoundData()
+    from ape.exceptions import ContractLogicError
+
+    try:
+        latest = feed.latestRoundData()
+        decimals = int(feed.decimals())
+    except ContractLogicError as exc:
+        raise FeedError(f"price feed {feed.address} refused the read: {exc}") from None
+    round_id, answer, _started_at, updated_at, answered_in_round = latest
     if int(answered_in_round) < int(round_id):
         raise FeedError(f"feed round {round_id} was answered in an older round")
-    return FeedRound(answer=int(answer), decimals=int(feed.decimals()), updated_at=int(updated_at))
+    return FeedRound(answer=int(answer), decimals=decimals, updated_at=int(updated_at))
