@@ -61,7 +61,8 @@ class ExactDecimal(TypeDecorator[Decimal]):
 
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
         if dialect.name == "sqlite":
-            return dialect.type_descriptor(sa.String(self.precision + 2))
+            # Sign, integer digits, point and fraction digits.
+            return dialect.type_descriptor(sa.String(self.precision + 3))
         return dialect.type_descriptor(sa.Numeric(self.precision, self.scale))
 
     def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> Any:
