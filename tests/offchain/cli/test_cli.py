@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -223,3 +225,16 @@ def test_database_url__comes_from_the_environment(
 ) -> None:
     monkeypatch.setenv("COINPOS_DATABASE_URL", db_url)
     assert _ok(CliRunner().invoke(cli, ["coins", "list", "--json"])).output.strip() == "[]"
+
+
+def test_importing_the_cli__leaves_the_database_layer_unloaded() -> None:
+    probe = "import sys, coinpos.cli; print(sorted({'sqlalchemy', 'rich'} & set(sys.modules)))"
+    src = str(Path(__file__).parents[3] / "src")
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PYTHONPATH": src},
+    ).stdout.strip()
+    assert loaded == "[]"
