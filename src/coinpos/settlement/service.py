@@ -18,7 +18,9 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from coinpos.db.models import (
     Payout,
@@ -183,6 +185,23 @@ def request_settlement(
     if executor is not None:
         _send(uow, settlement, executor, coin.address)
     return settlement
+
+
+def send_requested(uow: UnitOfWork, executor: SettlementExecutor) -> list[Settlement]:
+    """Sends every settlement still `requested` (never sent, or its send failed).
+
+    Resending is safe: the escrow refuses a reference it has already settled.
+    Returns the settlements that are now submitted.
+    """
+    waiting = uow.session.scalars(
+        select(Settlement)
+        .where(Settlement.status == SettlementStatus.REQUESTED)
+        .options(joinedload(Settlement.coin))
+        .order_by(Settlement.id)
+    ).all()
+    for settlement in waiting:
+        _send(uow, settlement, executor, settlement.coin.address)
+    return [s for s in waiting if s.status is SettlementStatus.SUBMITTED]
 
 
 def _send(

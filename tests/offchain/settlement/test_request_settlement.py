@@ -29,6 +29,7 @@ from coinpos.settlement.service import (
     SettlementRequest,
     UnconfirmedBalanceError,
     request_settlement,
+    send_requested,
     settlement_reference,
 )
 from coinpos.unit_of_work import UnitOfWork
@@ -256,3 +257,35 @@ def test_concurrent_requests__never_over_settle(shop: Shop, same_key: bool) -> N
     refused = "DuplicateRequestError" if same_key else "OverSettlementError"
     assert sorted(outcomes) == sorted(["settled", refused])
     assert _state(shop.engine) == (1, 1, 1, [70_00])
+
+
+@pytest.mark.postgres
+def test_send_requested__resends_only_what_was_never_submitted(shop: Shop) -> None:
+    shop.capture(100_00)
+    shop.rate("1")
+    with UnitOfWork(shop.engine) as uow:
+        request_settlement(
+            uow,
+            SettlementRequest(shop.store.store_id, "CPW", "failed-send", 10_00),
+            RecordingExecutor(shop.engine, fail=True),
+            now=NOW,
+        )
+        request_settlement(
+            uow,
+            SettlementRequest(shop.store.store_id, "CPW", "sent", 20_00),
+            RecordingExecutor(shop.engine),
+            now=NOW,
+        )
+        _request(shop, key="never-sent", amount=30_00)
+    executor = RecordingExecutor(shop.engine)
+    with UnitOfWork(shop.engine) as uow:
+        sent = send_requested(uow, executor)
+    assert [s.idempotency_key for s in sent] == ["failed-send", "never-sent"]
+    assert [call[3] for call in executor.calls] == [
+        settlement_reference("failed-send"),
+        settlement_reference("never-sent"),
+    ]
+    with UnitOfWork(shop.engine) as uow:
+        statuses = {s.status for s in uow.session.scalars(select(Settlement))}
+        assert statuses == {SettlementStatus.SUBMITTED}
+        assert uow.session.scalars(select(StoreBalance)).one().settled == 60_00

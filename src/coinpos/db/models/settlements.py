@@ -10,6 +10,7 @@ from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coinpos.db.base import Base
+from coinpos.db.models.coins import Coin
 from coinpos.db.models.transactions import TransactionLogEntry
 from coinpos.db.types import ExactDecimal, Uint256, UtcDateTime, str_enum, utcnow
 
@@ -71,6 +72,7 @@ class Settlement(Base):
     requested_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     log_entry: Mapped[TransactionLogEntry] = relationship()
+    coin: Mapped[Coin] = relationship()
 
 
 class PayoutStatus(enum.StrEnum):
