@@ -34,7 +34,9 @@ def test_constructor__zero_admin__reverts(project: Any, admin: Any) -> None:
         admin.deploy(project.EMoney, "Coinpos Won", "CPW", 2, ZERO)
 
 
-def test_mint__credits_recipient_and_emits_issued(emoney: Any, minter: Any, customer: Any) -> None:
+def test_mint__credits_recipient_and_emits_issued(
+    emoney: Any, minter: Any, customer: Any
+) -> None:
     tx = emoney.mint(customer, 150 * ONE_EMONEY, REF, sender=minter)
     assert emoney.balanceOf(customer) == 150 * ONE_EMONEY
     assert emoney.totalSupply() == 150 * ONE_EMONEY
@@ -133,13 +135,9 @@ def test_roles__only_admin_grants_and_revokes(
 ) -> None:
     role = emoney.MINTER_ROLE()
     admin_role = emoney.DEFAULT_ADMIN_ROLE()
-    with ape.reverts(
-        emoney.AccessControlUnauthorizedAccount, account=stranger, neededRole=admin_role
-    ):
+    with ape.reverts(emoney.AccessControlUnauthorizedAccount, account=stranger, neededRole=admin_role):
         emoney.grantRole(role, stranger, sender=stranger)
-    with ape.reverts(
-        emoney.AccessControlUnauthorizedAccount, account=minter, neededRole=admin_role
-    ):
+    with ape.reverts(emoney.AccessControlUnauthorizedAccount, account=minter, neededRole=admin_role):
         emoney.revokeRole(role, minter, sender=minter)
     assert not emoney.hasRole(role, stranger)
 
@@ -200,9 +198,7 @@ def test_permit__wrong_signer__reverts(
 ) -> None:
     deadline = _deadline(chain)
     # other_customer signs a permit that claims to be customer's.
-    v, r, s = sign_permit(
-        emoney, other_customer, stranger, 42, deadline, chain.chain_id, owner=customer
-    )
+    v, r, s = sign_permit(emoney, other_customer, stranger, 42, deadline, chain.chain_id, owner=customer)
     with ape.reverts(
         emoney.ERC2612InvalidSigner, signer=other_customer.address, owner=customer.address
     ):
