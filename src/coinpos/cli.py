@@ -1,35 +1,55 @@
-"""The staff CLI: `coinpos <group> <command>`.
+"""The staff CLI: `coinpos [--db URL] <group> <command>`.
 
 Entry points stay thin: they parse input, call a service, and print. Any CoinposError
-becomes a one-line message with exit code 2. Heavy modules are imported lazily so that
-`coinpos --help` stays fast.
+becomes a one-line message with exit code 2 (see coinpos.cli_support). Services and the
+database layer are imported inside the commands, so `coinpos --help` stays fast.
 """
 
 from __future__ import annotations
 
-import sys
+import importlib
 
 import click
 
 from coinpos import __version__
-from coinpos.errors import CoinposError
+from coinpos.cli_support import AppContext, CoinposGroup
+
+# Each module area contributes its click groups as "module:attribute".
+COMMAND_GROUPS = (
+    "coinpos.db.cli:db",
+    "coinpos.db.cli:status",
+    "coinpos.customers.cli:customers",
+    "coinpos.stores.cli:stores",
+    "coinpos.stores.cli:terminals",
+    "coinpos.stores.cli:coins",
+    "coinpos.rates.cli:rates",
+    "coinpos.settlement.cli:settle",
+    "coinpos.settlement.cli:payouts",
+)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=CoinposGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="coinpos")
-def cli() -> None:
+@click.option(
+    "--db",
+    "db_url",
+    metavar="URL",
+    help="Database URL (default: $COINPOS_DATABASE_URL, else sqlite:///.coinpos/coinpos.db).",
+)
+@click.pass_context
+def cli(ctx: click.Context, db_url: str | None) -> None:
     """coinpos exchange staff tools."""
+    ctx.obj = AppContext(db_url)
+
+
+def _register() -> None:
+    for spec in COMMAND_GROUPS:
+        module_name, attribute = spec.split(":")
+        cli.add_command(getattr(importlib.import_module(module_name), attribute))
+
+
+_register()
 
 
 def main() -> None:
-    try:
-        cli.main(standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("aborted", err=True)
-        sys.exit(1)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(2)
-    except CoinposError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
+    cli.main(prog_name="coinpos")

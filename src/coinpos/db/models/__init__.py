@@ -1,1 +1,47 @@
 """Every model, one module per area, re-exported here so Base.metadata knows all tables."""
+
+from coinpos.db.models.catalogue import CatalogueItem
+from coinpos.db.models.coins import Coin
+from coinpos.db.models.customers import Account, Customer, CustomerType, Wallet, WalletCoin
+from coinpos.db.models.invoices import Invoice, InvoiceExceptionStatus, InvoiceStatus
+from coinpos.db.models.outbox import Notification, NotificationStatus
+from coinpos.db.models.rates import ExchangeRate, RateSource
+from coinpos.db.models.settlements import (
+    Payout,
+    PayoutStatus,
+    Settlement,
+    SettlementStatus,
+    StoreBalance,
+)
+from coinpos.db.models.stores import Store, Terminal
+from coinpos.db.models.tracker import TrackerCursor
+from coinpos.db.models.transactions import TransactionLogEntry, TxKind, TxStatus, ValidTransaction
+
+__all__ = [
+    "Account",
+    "CatalogueItem",
+    "Coin",
+    "Customer",
+    "CustomerType",
+    "ExchangeRate",
+    "Invoice",
+    "InvoiceExceptionStatus",
+    "InvoiceStatus",
+    "Notification",
+    "NotificationStatus",
+    "Payout",
+    "PayoutStatus",
+    "RateSource",
+    "Settlement",
+    "SettlementStatus",
+    "Store",
+    "StoreBalance",
+    "Terminal",
+    "TrackerCursor",
+    "TransactionLogEntry",
+    "TxKind",
+    "TxStatus",
+    "ValidTransaction",
+    "Wallet",
+    "WalletCoin",
+]

@@ -1,0 +1,1 @@
+"""A store's catalogue: items with e-money prices and stock."""

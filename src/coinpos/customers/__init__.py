@@ -1,0 +1,1 @@
+"""Customers: registration, unregistration, login checks and their accounts."""

@@ -1,0 +1,192 @@
+"""`coinpos customers ...`: register, unregister, list, show, login-check, add-account."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from coinpos.cli_support import ADDRESS, DATE, AppContext, emit, json_option, pass_app, unit_of_work
+
+if TYPE_CHECKING:
+    from coinpos.db.models import Customer
+
+CUSTOMER_TYPES = ("individual", "business")
+
+
+def _row(customer: Customer) -> dict[str, Any]:
+    return {
+        "login_id": customer.login_id,
+        "name": customer.name,
+        "type": customer.customer_type,
+        "language": customer.language,
+        "country": customer.country_code,
+        "phone": customer.phone,
+        "email": customer.email,
+        "device": customer.device_type,
+        "subscribed_on": customer.subscribed_on,
+        "bank": customer.bank_name,
+        "account_number": customer.bank_account_number,
+        "latitude_e6": customer.latitude_e6,
+        "longitude_e6": customer.longitude_e6,
+        "group": customer.affiliated_group,
+        "active": customer.active,
+    }
+
+
+def _degrees_e6(value: str | None, name: str) -> int | None:
+    """Decimal degrees → integer microdegrees, refusing more than 6 places."""
+    if value is None:
+        return None
+    from coinpos.money import MoneyError, to_base_units
+
+    try:
+        degrees = Decimal(value.strip())
+        if not degrees.is_finite():
+            raise ArithmeticError
+        return to_base_units(degrees, 6)
+    except (ArithmeticError, MoneyError):
+        raise click.BadParameter(
+            f"{value!r} is not decimal degrees with at most 6 places", param_hint=name
+        ) from None
+
+
+@click.group()
+def customers() -> None:
+    """Customers of the exchange."""
+
+
+@customers.command()
+@click.argument("login_id")
+@click.option("--name", required=True)
+@click.option("--type", "customer_type", type=click.Choice(CUSTOMER_TYPES), default="individual")
+@click.option("--language", required=True, help="Language tag, e.g. ko or en-US.")
+@click.option("--country", required=True, help="ISO 3166 alpha-2 code, e.g. KR.")
+@click.option("--phone")
+@click.option("--email")
+@click.option("--device", help="Device type, e.g. android, ios, pos.")
+@click.option("--subscribed-on", type=DATE, help="YYYY-MM-DD (default: today).")
+@click.option("--bank")
+@click.option("--account-number")
+@click.option("--lat", help="Latitude in decimal degrees.")
+@click.option("--lon", help="Longitude in decimal degrees.")
+@click.option("--group", "affiliated_group")
+@click.password_option("--password", help="Prompted when not given.")
+@json_option
+@pass_app
+def register(
+    app: AppContext,
+    login_id: str,
+    name: str,
+    customer_type: str,
+    language: str,
+    country: str,
+    phone: str | None,
+    email: str | None,
+    device: str | None,
+    subscribed_on: date | None,
+    bank: str | None,
+    account_number: str | None,
+    lat: str | None,
+    lon: str | None,
+    affiliated_group: str | None,
+    password: str,
+    as_json: bool,
+) -> None:
+    """Register a customer."""
+    from coinpos.customers.service import NewCustomer
+    from coinpos.customers.service import register as register_customer
+    from coinpos.db.models import CustomerType
+
+    details = NewCustomer(
+        login_id=login_id,
+        name=name,
+        customer_type=CustomerType(customer_type),
+        language=language,
+        country_code=country,
+        phone=phone,
+        email=email,
+        device_type=device,
+        subscribed_on=subscribed_on,
+        bank_name=bank,
+        bank_account_number=account_number,
+        latitude_e6=_degrees_e6(lat, "--lat"),
+        longitude_e6=_degrees_e6(lon, "--lon"),
+        affiliated_group=affiliated_group,
+    )
+    with unit_of_work(app) as uow:
+        customer = register_customer(uow, details, password)
+        emit([_row(customer)], as_json, "registered", single=True)
+
+
+@customers.command()
+@click.argument("login_id")
+@pass_app
+def unregister(app: AppContext, login_id: str) -> None:
+    """Deactivate a customer (their history is kept)."""
+    from coinpos.customers.service import unregister as unregister_customer
+
+    with unit_of_work(app) as uow:
+        unregister_customer(uow, login_id)
+    click.echo(f"customer {login_id} unregistered")
+
+
+@customers.command("list")
+@click.option("--all", "include_inactive", is_flag=True, help="Include unregistered customers.")
+@json_option
+@pass_app
+def list_(app: AppContext, include_inactive: bool, as_json: bool) -> None:
+    """List customers."""
+    from coinpos.customers.service import list_customers
+
+    with unit_of_work(app) as uow:
+        rows = [_row(c) for c in list_customers(uow, include_inactive)]
+    emit(rows, as_json, "customers")
+
+
+@customers.command()
+@click.argument("login_id")
+@json_option
+@pass_app
+def show(app: AppContext, login_id: str, as_json: bool) -> None:
+    """Show one customer with their accounts."""
+    from coinpos.customers.service import accounts_of, get
+
+    with unit_of_work(app) as uow:
+        row = _row(get(uow, login_id))
+        row["accounts"] = ", ".join(
+            f"{a.account_code}={a.address}" for a in accounts_of(uow, login_id)
+        )
+    emit([row], as_json, f"customer {login_id}", single=True)
+
+
+@customers.command("login-check")
+@click.argument("login_id")
+@click.option("--password", prompt=True, hide_input=True)
+@pass_app
+def login_check(app: AppContext, login_id: str, password: str) -> None:
+    """Check a login id and password; exit code 1 when refused."""
+    from coinpos.customers.service import check_login
+
+    with unit_of_work(app) as uow:
+        accepted = check_login(uow, login_id, password)
+    click.echo("login accepted" if accepted else "login refused")
+    if not accepted:
+        sys.exit(1)
+
+
+@customers.command("add-account")
+@click.argument("login_id")
+@click.argument("address", type=ADDRESS)
+@click.argument("account_code")
+@pass_app
+def add_account(app: AppContext, login_id: str, address: str, account_code: str) -> None:
+    """Attach an address to a customer under an account code."""
+    from coinpos.customers.service import add_account as add
+
+    with unit_of_work(app) as uow:
+        account = add(uow, login_id, address, account_code)
+    click.echo(f"account {account.account_code} {account.address} added to {login_id}")

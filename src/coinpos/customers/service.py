@@ -1,0 +1,154 @@
+"""Customer services: each call is one unit of work."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+
+from coinpos.customers.passwords import MIN_LENGTH, hash_password, needs_rehash, verify_password
+from coinpos.db.models import Account, Customer, CustomerType
+from coinpos.db.types import utcnow
+from coinpos.errors import CoinposError
+from coinpos.unit_of_work import UnitOfWork
+from coinpos.validation import InvalidInputError, address, non_empty
+
+_LOGIN_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]{2,63}$")
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
+_LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_PHONE = re.compile(r"^\+?[0-9 -]{4,31}$")
+_ACCOUNT_CODE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+LATITUDE_E6_LIMIT = 90_000_000
+LONGITUDE_E6_LIMIT = 180_000_000
+
+
+class CustomerError(CoinposError):
+    """A customer request that cannot be carried out."""
+
+
+class UnknownCustomerError(CustomerError):
+    def __init__(self, login_id: str) -> None:
+        super().__init__(f"no customer with login id {login_id!r}")
+
+
+@dataclass(frozen=True)
+class NewCustomer:
+    login_id: str
+    name: str
+    customer_type: CustomerType
+    language: str
+    country_code: str
+    phone: str | None = None
+    email: str | None = None
+    device_type: str | None = None
+    subscribed_on: date | None = None
+    bank_name: str | None = None
+    bank_account_number: str | None = None
+    latitude_e6: int | None = None
+    longitude_e6: int | None = None
+    affiliated_group: str | None = None
+
+
+def _check(details: NewCustomer, password: str) -> None:
+    if not _LOGIN_ID.match(details.login_id):
+        raise InvalidInputError(
+            f"login id {details.login_id!r} must be 3-64 of a-z, 0-9, '.', '_' or '-'"
+        )
+    non_empty(details.name, "name", 200)
+    if len(password) < MIN_LENGTH:
+        raise InvalidInputError(f"password must be at least {MIN_LENGTH} characters")
+    if not _LANGUAGE.match(details.language):
+        raise InvalidInputError(f"language {details.language!r} is not a tag such as ko or en-US")
+    if not _COUNTRY.match(details.country_code):
+        raise InvalidInputError(f"country code {details.country_code!r} is not ISO 3166 alpha-2")
+    if details.email is not None and not _EMAIL.match(details.email):
+        raise InvalidInputError(f"e-mail {details.email!r} is not an address")
+    if details.phone is not None and not _PHONE.match(details.phone):
+        raise InvalidInputError(f"phone {details.phone!r} is not a phone number")
+    if (details.latitude_e6 is None) != (details.longitude_e6 is None):
+        raise InvalidInputError("latitude and longitude go together")
+    if details.latitude_e6 is not None and abs(details.latitude_e6) > LATITUDE_E6_LIMIT:
+        raise InvalidInputError(f"latitude {details.latitude_e6} E6 is beyond ±90°")
+    if details.longitude_e6 is not None and abs(details.longitude_e6) > LONGITUDE_E6_LIMIT:
+        raise InvalidInputError(f"longitude {details.longitude_e6} E6 is beyond ±180°")
+
+
+def _find(uow: UnitOfWork, login_id: str) -> Customer | None:
+    return uow.session.scalars(select(Customer).where(Customer.login_id == login_id)).one_or_none()
+
+
+def get(uow: UnitOfWork, login_id: str) -> Customer:
+    customer = _find(uow, login_id)
+    if customer is None:
+        raise UnknownCustomerError(login_id)
+    return customer
+
+
+def register(
+    uow: UnitOfWork, details: NewCustomer, password: str, today: date | None = None
+) -> Customer:
+    _check(details, password)
+    if _find(uow, details.login_id) is not None:
+        raise CustomerError(f"login id {details.login_id!r} is already taken")
+    fields = vars(details) | {"subscribed_on": details.subscribed_on or today or date.today()}
+    customer = Customer(password_hash=hash_password(password), active=True, **fields)
+    uow.session.add(customer)
+    uow.commit()
+    return customer
+
+
+def unregister(uow: UnitOfWork, login_id: str, now: datetime | None = None) -> Customer:
+    """Deactivates a customer; their history stays for payments and payouts."""
+    customer = get(uow, login_id)
+    if not customer.active:
+        raise CustomerError(f"customer {login_id!r} is already unregistered")
+    customer.active = False
+    customer.unregistered_at = now or utcnow()
+    uow.commit()
+    return customer
+
+
+def list_customers(uow: UnitOfWork, include_inactive: bool = False) -> list[Customer]:
+    query = select(Customer).order_by(Customer.login_id)
+    if not include_inactive:
+        query = query.where(Customer.active.is_(True))
+    return list(uow.session.scalars(query))
+
+
+def check_login(uow: UnitOfWork, login_id: str, password: str) -> bool:
+    """True for an active customer with this password; upgrades an outdated hash in passing."""
+    customer = _find(uow, login_id)
+    if customer is None or not customer.active:
+        return False
+    if not verify_password(customer.password_hash, password):
+        return False
+    if needs_rehash(customer.password_hash):
+        customer.password_hash = hash_password(password)
+        uow.commit()
+    return True
+
+
+def add_account(uow: UnitOfWork, login_id: str, account_address: str, code: str) -> Account:
+    customer = get(uow, login_id)
+    checked = address(account_address)
+    if not _ACCOUNT_CODE.match(code):
+        raise InvalidInputError(f"account code {code!r} must be 1-32 of A-Z, a-z, 0-9, '_', '-'")
+    taken = uow.session.scalars(select(Account).where(Account.address == checked)).one_or_none()
+    if taken is not None:
+        raise CustomerError(f"address {checked} already belongs to an account")
+    account = Account(customer_id=customer.id, address=checked, account_code=code)
+    uow.session.add(account)
+    uow.commit()
+    return account
+
+
+def accounts_of(uow: UnitOfWork, login_id: str) -> list[Account]:
+    customer = get(uow, login_id)
+    return list(
+        uow.session.scalars(
+            select(Account).where(Account.customer_id == customer.id).order_by(Account.id)
+        )
+    )

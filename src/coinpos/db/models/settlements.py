@@ -1,0 +1,100 @@
+"""Store balances (captured minus settled, per coin), settlements and fiat payouts."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from coinpos.db.base import Base
+from coinpos.db.models.coins import Coin
+from coinpos.db.models.transactions import TransactionLogEntry
+from coinpos.db.types import ExactDecimal, Uint256, UtcDateTime, str_enum, utcnow
+
+FIAT_PRECISION = 30
+FIAT_SCALE = 4
+
+
+class StoreBalance(Base):
+    """Per store and coin: base units captured (from valid transactions only) and settled.
+
+    Settlement locks this row (SELECT ... FOR UPDATE on PostgreSQL) so that two requests
+    cannot both spend the same balance.
+    """
+
+    __tablename__ = "store_balances"
+    __table_args__ = (UniqueConstraint("store_id", "coin_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    store_id: Mapped[str] = mapped_column(ForeignKey("stores.store_id"))
+    coin_id: Mapped[int] = mapped_column(ForeignKey("coins.id"))
+    captured: Mapped[int] = mapped_column(Uint256, default=0)
+    settled: Mapped[int] = mapped_column(Uint256, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+    @property
+    def available(self) -> int:
+        return self.captured - self.settled
+
+
+class SettlementStatus(enum.StrEnum):
+    REQUESTED = "requested"
+    SUBMITTED = "submitted"
+    SETTLED = "settled"
+    FAILED = "failed"
+
+
+class Settlement(Base):
+    __tablename__ = "settlements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(128), unique=True)
+    # bytes32 passed to the escrow's settle(); the chain refuses a reference twice.
+    reference: Mapped[str] = mapped_column(String(66), unique=True)
+    store_id: Mapped[str] = mapped_column(ForeignKey("stores.store_id"), index=True)
+    coin_id: Mapped[int] = mapped_column(ForeignKey("coins.id"))
+    amount: Mapped[int] = mapped_column(Uint256)
+    fiat: Mapped[str] = mapped_column(String(3))
+    rate_id: Mapped[int] = mapped_column(ForeignKey("exchange_rates.id"))
+    # The rate locked at request time, copied so the record stands on its own.
+    rate: Mapped[Decimal] = mapped_column(ExactDecimal(38, 18))
+    fee_bps: Mapped[int]
+    gross_fiat: Mapped[Decimal] = mapped_column(ExactDecimal(FIAT_PRECISION, FIAT_SCALE))
+    fee_fiat: Mapped[Decimal] = mapped_column(ExactDecimal(FIAT_PRECISION, FIAT_SCALE))
+    net_fiat: Mapped[Decimal] = mapped_column(ExactDecimal(FIAT_PRECISION, FIAT_SCALE))
+    status: Mapped[SettlementStatus] = mapped_column(
+        str_enum(SettlementStatus, "settlement_status")
+    )
+    log_entry_id: Mapped[int] = mapped_column(ForeignKey("transaction_log.id"), unique=True)
+    requested_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    log_entry: Mapped[TransactionLogEntry] = relationship()
+    coin: Mapped[Coin] = relationship()
+
+
+class PayoutStatus(enum.StrEnum):
+    PENDING = "pending"
+    EXPORTED = "exported"
+    PAID = "paid"
+
+
+class Payout(Base):
+    """The fiat bank transfer owed to a store for one settlement."""
+
+    __tablename__ = "payouts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    settlement_id: Mapped[int] = mapped_column(ForeignKey("settlements.id"), unique=True)
+    store_id: Mapped[str] = mapped_column(ForeignKey("stores.store_id"), index=True)
+    fiat: Mapped[str] = mapped_column(String(3))
+    amount: Mapped[Decimal] = mapped_column(ExactDecimal(FIAT_PRECISION, FIAT_SCALE))
+    bank_name: Mapped[str | None] = mapped_column(String(100))
+    bank_account_number: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[PayoutStatus] = mapped_column(str_enum(PayoutStatus, "payout_status"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    exported_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    settlement: Mapped[Settlement] = relationship()

@@ -1,0 +1,179 @@
+"""The transaction log → valid transaction path, and the store balances it drives.
+
+Every outgoing request is logged here (pending, with an idempotency key) before anything
+is sent. An entry becomes a valid transaction only through `confirm`, which the tracker
+calls once the entry is deep enough and its block hash still matches the chain. Captured
+store balances grow only there.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from coinpos.db.models import (
+    StoreBalance,
+    TransactionLogEntry,
+    TxKind,
+    TxStatus,
+    ValidTransaction,
+)
+from coinpos.db.types import utcnow
+from coinpos.errors import CoinposError
+
+DEFAULT_PENDING_DEADLINE = timedelta(days=1)
+
+
+class LedgerError(CoinposError):
+    """A log entry that cannot be recorded or confirmed."""
+
+
+class DuplicateRequestError(LedgerError):
+    """A request whose idempotency key was seen before; nothing is changed."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"request {key!r} was already made; it is not repeated")
+        self.key = key
+
+
+def find_entry(session: Session, key: str) -> TransactionLogEntry | None:
+    return session.scalars(
+        select(TransactionLogEntry).where(TransactionLogEntry.idempotency_key == key)
+    ).one_or_none()
+
+
+def log_request(
+    session: Session,
+    key: str,
+    kind: TxKind,
+    *,
+    store_id: str | None = None,
+    coin_id: int | None = None,
+    amount: int | None = None,
+    reference: str | None = None,
+    chain_id: int | None = None,
+    now: datetime | None = None,
+    deadline: timedelta = DEFAULT_PENDING_DEADLINE,
+) -> TransactionLogEntry:
+    """Adds a pending entry to the session (the caller's unit of work commits it)."""
+    if find_entry(session, key) is not None:
+        raise DuplicateRequestError(key)
+    now = now or utcnow()
+    entry = TransactionLogEntry(
+        idempotency_key=key,
+        kind=kind,
+        status=TxStatus.PENDING,
+        store_id=store_id,
+        coin_id=coin_id,
+        amount=amount,
+        reference=reference,
+        chain_id=chain_id,
+        created_at=now,
+        updated_at=now,
+        deadline=now + deadline,
+    )
+    session.add(entry)
+    return entry
+
+
+def lock_balance(session: Session, store_id: str, coin_id: int) -> StoreBalance:
+    """The store's balance row for a coin, created if needed, locked until commit.
+
+    PostgreSQL: INSERT ... ON CONFLICT DO NOTHING, then SELECT ... FOR UPDATE, so concurrent
+    settlements and captures of one store and coin queue on this row.
+    SQLite: the INSERT takes the database write lock for the rest of the transaction, which
+    serializes writers the same way (FOR UPDATE is not needed there).
+    """
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    now = utcnow()
+    session.execute(
+        insert(StoreBalance)
+        .values(store_id=store_id, coin_id=coin_id, captured=0, settled=0, updated_at=now)
+        .on_conflict_do_nothing(index_elements=["store_id", "coin_id"])
+    )
+    return session.scalars(
+        select(StoreBalance)
+        .where(StoreBalance.store_id == store_id, StoreBalance.coin_id == coin_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+
+
+def pending_amount(session: Session, store_id: str, coin_id: int, kind: TxKind) -> int:
+    """Base units in pending log entries of one kind.
+
+    Summed in Python: uint256 columns are text on SQLite.
+    """
+    amounts = session.scalars(
+        select(TransactionLogEntry.amount).where(
+            TransactionLogEntry.store_id == store_id,
+            TransactionLogEntry.coin_id == coin_id,
+            TransactionLogEntry.kind == kind,
+            TransactionLogEntry.status == TxStatus.PENDING,
+        )
+    )
+    return sum(a or 0 for a in amounts)
+
+
+def confirm(
+    session: Session,
+    entry: TransactionLogEntry,
+    *,
+    chain_id: int,
+    tx_hash: str,
+    log_index: int,
+    block_number: int,
+    block_hash: str,
+    now: datetime | None = None,
+) -> ValidTransaction:
+    """Moves a pending entry to the valid transaction table; a capture credits the store."""
+    if entry.status is not TxStatus.PENDING:
+        raise LedgerError(f"log entry {entry.idempotency_key!r} is {entry.status}, not pending")
+    if entry.amount is None:
+        raise LedgerError(f"log entry {entry.idempotency_key!r} has no amount")
+    now = now or utcnow()
+    if entry.id is None:
+        session.flush()
+    entry.status = TxStatus.CONFIRMED
+    entry.chain_id = chain_id
+    entry.tx_hash = tx_hash
+    entry.log_index = log_index
+    entry.block_number = block_number
+    entry.block_hash = block_hash
+    entry.updated_at = now
+    valid = ValidTransaction(
+        log_entry_id=entry.id,
+        kind=entry.kind,
+        store_id=entry.store_id,
+        coin_id=entry.coin_id,
+        amount=entry.amount,
+        chain_id=chain_id,
+        tx_hash=tx_hash,
+        log_index=log_index,
+        block_number=block_number,
+        block_hash=block_hash,
+        confirmed_at=now,
+    )
+    session.add(valid)
+    if entry.kind is TxKind.CAPTURE:
+        if entry.store_id is None or entry.coin_id is None:
+            raise LedgerError(f"capture {entry.idempotency_key!r} names no store or coin")
+        balance = lock_balance(session, entry.store_id, entry.coin_id)
+        balance.captured += entry.amount
+    return valid
+
+
+def captured_total(session: Session, store_id: str, coin_id: int) -> int:
+    """Sum of valid captures; the store balance's `captured` must always equal it."""
+    amounts = session.scalars(
+        select(ValidTransaction.amount).where(
+            ValidTransaction.store_id == store_id,
+            ValidTransaction.coin_id == coin_id,
+            ValidTransaction.kind == TxKind.CAPTURE,
+        )
+    )
+    return sum(amounts)

@@ -1,0 +1,148 @@
+"""`coinpos settle request` and `coinpos payouts list|export`."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from typing import IO, TYPE_CHECKING, Any
+
+import click
+
+from coinpos.cli_support import (
+    AMOUNT,
+    STORE_ID,
+    SYMBOL,
+    AppContext,
+    emit,
+    json_option,
+    pass_app,
+    unit_of_work,
+)
+
+if TYPE_CHECKING:
+    from coinpos.db.models import Payout, Settlement
+
+PAYOUT_STATUSES = ("pending", "exported", "paid")
+
+
+def _settlement_row(settlement: Settlement, symbol: str, decimals: int) -> dict[str, Any]:
+    from coinpos.money import from_base_units
+
+    return {
+        "reference": settlement.reference,
+        "store_id": settlement.store_id,
+        "coin": symbol,
+        "amount": from_base_units(settlement.amount, decimals),
+        "amount_base_units": settlement.amount,
+        "rate": settlement.rate,
+        "fiat": settlement.fiat,
+        "gross": settlement.gross_fiat,
+        "fee_bps": settlement.fee_bps,
+        "fee": settlement.fee_fiat,
+        "net": settlement.net_fiat,
+        "status": settlement.status,
+    }
+
+
+def _payout_row(payout: Payout) -> dict[str, Any]:
+    return {
+        "id": payout.id,
+        "reference": payout.settlement.reference,
+        "store_id": payout.store_id,
+        "fiat": payout.fiat,
+        "amount": payout.amount,
+        "status": payout.status,
+        "created_at": payout.created_at,
+        "exported_at": payout.exported_at,
+    }
+
+
+@click.group()
+def settle() -> None:
+    """Settle a store's captured coins into fiat."""
+
+
+@settle.command()
+@click.argument("store_id", type=STORE_ID)
+@click.argument("coin", type=SYMBOL)
+@click.option("--amount", type=AMOUNT, help="Whole coins to settle, e.g. 12.50.")
+@click.option("--all", "settle_all", is_flag=True, help="Settle the whole confirmed balance.")
+@click.option("--key", required=True, help="Idempotency key; a repeated key is refused.")
+@click.option("--fee-bps", type=click.IntRange(0, 10_000), default=100, show_default=True)
+@click.option("--max-rate-age", type=click.IntRange(min=1), default=3600, show_default=True)
+@click.option("--chain-id", type=click.IntRange(min=1))
+@json_option
+@pass_app
+def request(
+    app: AppContext,
+    store_id: str,
+    coin: str,
+    amount: Decimal | None,
+    settle_all: bool,
+    key: str,
+    fee_bps: int,
+    max_rate_age: int,
+    chain_id: int | None,
+    as_json: bool,
+) -> None:
+    """Request settlement of part (--amount) or all (--all) of a store's balance."""
+    if (amount is not None) == settle_all:
+        raise click.UsageError("give exactly one of --amount and --all")
+    if amount is not None and amount == 0:
+        raise click.BadParameter("must be more than zero", param_hint="--amount")
+    from coinpos.money import to_base_units
+    from coinpos.settlement.service import SettlementRequest, request_settlement
+    from coinpos.stores.service import get_coin
+
+    with unit_of_work(app) as uow:
+        found = get_coin(uow, coin, chain_id)
+        units = None if amount is None else to_base_units(amount, found.decimals)
+        settlement = request_settlement(
+            uow,
+            SettlementRequest(
+                store_id=store_id,
+                coin=coin,
+                idempotency_key=key,
+                amount=units,
+                fee_bps=fee_bps,
+                max_rate_age=timedelta(seconds=max_rate_age),
+                chain_id=chain_id,
+            ),
+        )
+        row = _settlement_row(settlement, found.symbol, found.decimals)
+    emit([row], as_json, "settlement requested", single=True)
+
+
+@click.group()
+def payouts() -> None:
+    """Fiat payouts owed to stores."""
+
+
+@payouts.command("list")
+@click.option("--status", type=click.Choice(PAYOUT_STATUSES))
+@click.option("--store", "store_id", type=STORE_ID)
+@json_option
+@pass_app
+def list_payouts(app: AppContext, status: str | None, store_id: str | None, as_json: bool) -> None:
+    """List payouts."""
+    from coinpos.db.models import PayoutStatus
+    from coinpos.settlement.payouts import list_payouts as service_list
+
+    with unit_of_work(app) as uow:
+        chosen = PayoutStatus(status) if status else None
+        rows = [_payout_row(p) for p in service_list(uow, chosen, store_id)]
+    emit(rows, as_json, "payouts")
+
+
+@payouts.command()
+@click.option(
+    "--output", "-o", type=click.File("w", encoding="utf-8"), default="-", show_default=True
+)
+@pass_app
+def export(app: AppContext, output: IO[str]) -> None:
+    """Write pending payouts as CSV for the bank transfer, and mark them exported."""
+    from coinpos.settlement.payouts import export_payouts
+
+    with unit_of_work(app) as uow:
+        count = export_payouts(uow, output)
+    click.echo(f"exported {count} payouts", err=True)

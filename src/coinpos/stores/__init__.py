@@ -1,0 +1,1 @@
+"""Stores, their POS terminals, and the coins they are paid in."""
