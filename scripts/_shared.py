@@ -40,7 +40,9 @@ def pick_sender(account: Any, network: Any, yes: bool, action: str) -> Any:
 
     On the local network the first test account is the default. Elsewhere an account
     must be named (`--account ALIAS`, imported with `ape accounts import ALIAS`), so no
-    key ever comes from a file in the repository.
+    key ever comes from a file in the repository. `--yes` answers the confirmation and
+    also lets an imported account sign this run's transactions without asking for each:
+    its passphrase is read once, from APE_ACCOUNTS_<ALIAS>_PASSPHRASE or a prompt.
     """
     if account is None:
         if not network.is_local:
@@ -53,6 +55,8 @@ def pick_sender(account: Any, network: Any, yes: bool, action: str) -> Any:
             f"{action} on {network.ecosystem.name}:{network.name} from {account.address}?",
             abort=True,
         )
+    if yes and hasattr(account, "set_autosign"):
+        account.set_autosign(True)
     return account
 
 

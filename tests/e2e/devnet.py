@@ -1,0 +1,101 @@
+"""A separately started anvil that plays a remote network, reached by URL through ape's
+`node` provider as the custom network `ethereum:devnet` (chain id 424242, ape-config.yaml).
+
+The e2e tests drive it with the README's own commands (`ape run ...`), in subprocesses,
+with an imported, passphrase-protected ape account: nothing there assumes the local
+provider or chain id 31337.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from eth_account import Account
+from web3 import HTTPProvider, Web3
+
+ROOT = Path(__file__).resolve().parents[2]
+ANVIL = ROOT / "node_modules" / ".bin" / "anvil"
+DEVNET_CHAIN_ID = 424242
+DEPLOYER_ALIAS = "deployer"
+PASSPHRASE = "devnet-passphrase"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class Devnet:
+    url: str
+    web3: Web3
+    deployer: str
+    env: dict[str, str]
+
+    def ape(self, *args: str, timeout: int = 300) -> subprocess.CompletedProcess[str]:
+        """Runs an `ape` command against the devnet, as a user would from the shell."""
+        return subprocess.run(
+            [str(ROOT / ".venv" / "bin" / "ape"), *args],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
+
+
+def _import_account(data_folder: Path, alias: str) -> str:
+    """What `ape accounts import ALIAS` writes: an encrypted keyfile in the data folder."""
+    key = "0x" + secrets.token_hex(32)
+    keyfile = Account.encrypt(key, PASSPHRASE)
+    folder = data_folder / "accounts"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{alias}.json").write_text(json.dumps(keyfile))
+    return str(Account.from_key(key).address)
+
+
+@contextmanager
+def running_devnet(tmp: Path) -> Iterator[Devnet]:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    node = subprocess.Popen(
+        [str(ANVIL), "--chain-id", str(DEVNET_CHAIN_ID), "--port", str(port), "--block-time", "1"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        web3 = Web3(HTTPProvider(url))
+        for _ in range(100):
+            if web3.is_connected():
+                break
+            time.sleep(0.1)
+        data_folder = tmp / "ape-data"
+        deployer = _import_account(data_folder, DEPLOYER_ALIAS)
+        web3.provider.make_request("anvil_setBalance", [deployer, hex(10**21)])  # type: ignore[arg-type]
+        env = {
+            **os.environ,
+            "APE_DATA_FOLDER": str(data_folder),
+            f"APE_ACCOUNTS_{DEPLOYER_ALIAS}_PASSPHRASE": PASSPHRASE,
+            "COINPOS_DEVNET_RPC_URL": url,
+            "COINPOS_DEPLOYMENTS_DIR": str(tmp / "deployments"),
+            "COINPOS_DATABASE_URL": f"sqlite:///{tmp / 'coinpos.db'}",
+            "PATH": os.pathsep.join(
+                [str(ROOT / ".venv" / "bin"), str(ANVIL.parent), os.environ["PATH"]]
+            ),
+        }
+        yield Devnet(url=url, web3=web3, deployer=deployer, env=env)
+    finally:
+        node.terminate()
+        node.wait(timeout=10)
