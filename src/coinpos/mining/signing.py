@@ -1,0 +1,172 @@
+"""The GeoRewards claim attestation (EIP-712) and the oracle's signers.
+
+The typed data here must match `GeoRewards.CLAIM_ATTESTATION_TYPEHASH` and the contract's
+domain ("CoinposGeoRewards", version "1") exactly. The oracle key comes from an ape account
+alias or from the COINPOS_ORACLE_KEY environment variable; never from a file in the repo.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from eth_account import Account
+from eth_account.messages import encode_typed_data
+from eth_utils.address import to_checksum_address
+
+from coinpos.errors import CoinposError
+
+DOMAIN_NAME = "CoinposGeoRewards"
+DOMAIN_VERSION = "1"
+ORACLE_KEY_ENV = "COINPOS_ORACLE_KEY"
+
+CLAIM_ATTESTATION_TYPES: dict[str, list[dict[str, str]]] = {
+    "ClaimAttestation": [
+        {"name": "campaignId", "type": "uint256"},
+        {"name": "recipient", "type": "address"},
+        {"name": "latE6", "type": "int32"},
+        {"name": "lonE6", "type": "int32"},
+        {"name": "actionId", "type": "bytes32"},
+        {"name": "claimId", "type": "bytes32"},
+        {"name": "deadline", "type": "uint256"},
+    ]
+}
+
+
+class SignerError(CoinposError):
+    """The oracle key is missing or cannot be loaded."""
+
+
+@dataclass(frozen=True)
+class ClaimAttestation:
+    """What the oracle signs; field for field the contract's `ClaimAttestation`."""
+
+    campaign_id: int
+    recipient: str
+    lat_e6: int
+    lon_e6: int
+    action_id: bytes
+    claim_id: bytes
+    deadline: int
+
+    def message(self) -> dict[str, Any]:
+        return {
+            "campaignId": self.campaign_id,
+            "recipient": to_checksum_address(self.recipient),
+            "latE6": self.lat_e6,
+            "lonE6": self.lon_e6,
+            "actionId": self.action_id,
+            "claimId": self.claim_id,
+            "deadline": self.deadline,
+        }
+
+    def as_tuple(self) -> tuple[int, str, int, int, bytes, bytes, int]:
+        """The struct as a contract call argument."""
+        return (
+            self.campaign_id,
+            to_checksum_address(self.recipient),
+            self.lat_e6,
+            self.lon_e6,
+            self.action_id,
+            self.claim_id,
+            self.deadline,
+        )
+
+
+def domain(chain_id: int, verifying_contract: str) -> dict[str, Any]:
+    return {
+        "name": DOMAIN_NAME,
+        "version": DOMAIN_VERSION,
+        "chainId": chain_id,
+        "verifyingContract": to_checksum_address(verifying_contract),
+    }
+
+
+def typed_data(
+    attestation: ClaimAttestation, chain_id: int, verifying_contract: str
+) -> dict[str, Any]:
+    """The full EIP-712 structure, as eth-account's `sign_typed_data(full_message=...)` takes it."""
+    return {
+        "types": {
+            "EIP712Domain": [
+                {"name": "name", "type": "string"},
+                {"name": "version", "type": "string"},
+                {"name": "chainId", "type": "uint256"},
+                {"name": "verifyingContract", "type": "address"},
+            ],
+            **CLAIM_ATTESTATION_TYPES,
+        },
+        "primaryType": "ClaimAttestation",
+        "domain": domain(chain_id, verifying_contract),
+        "message": attestation.message(),
+    }
+
+
+class AttestationSigner(Protocol):
+    """Anything that holds the oracle key: signs EIP-712 data, returns a 65-byte signature."""
+
+    @property
+    def address(self) -> str: ...
+
+    def sign_typed(self, full_message: dict[str, Any]) -> bytes: ...
+
+
+class LocalKeySigner:
+    """Signs with a private key held in memory (from the environment, or a test account)."""
+
+    def __init__(self, private_key: str | bytes) -> None:
+        self._account = Account.from_key(private_key)
+
+    @classmethod
+    def from_env(cls, variable: str = ORACLE_KEY_ENV) -> LocalKeySigner:
+        key = os.environ.get(variable)
+        if not key:
+            raise SignerError(f"no oracle key: set {variable} or use an ape account alias")
+        try:
+            return cls(key)
+        except (ValueError, TypeError) as exc:
+            raise SignerError(f"{variable} does not hold a valid private key: {exc}") from None
+
+    @property
+    def address(self) -> str:
+        return str(self._account.address)
+
+    def sign_typed(self, full_message: dict[str, Any]) -> bytes:
+        return bytes(self._account.sign_typed_data(full_message=full_message).signature)
+
+
+class ApeAccountSigner:
+    """Signs with an ape account (a keyfile alias, or a test account)."""
+
+    def __init__(self, account: Any) -> None:
+        self._account = account
+
+    @classmethod
+    def from_alias(cls, alias: str) -> ApeAccountSigner:
+        from ape import accounts
+        from ape.exceptions import AccountsError
+
+        try:
+            return cls(accounts.load(alias))
+        except (AccountsError, IndexError) as exc:
+            raise SignerError(f"no ape account with alias {alias!r}: {exc}") from None
+
+    @property
+    def address(self) -> str:
+        return str(self._account.address)
+
+    def sign_typed(self, full_message: dict[str, Any]) -> bytes:
+        signature = self._account.sign_message(encode_typed_data(full_message=full_message))
+        if signature is None:
+            raise SignerError(f"account {self.address} declined to sign")
+        return bytes(signature.encode_rsv())
+
+
+def sign_attestation(
+    signer: AttestationSigner,
+    attestation: ClaimAttestation,
+    chain_id: int,
+    verifying_contract: str,
+) -> bytes:
+    return signer.sign_typed(typed_data(attestation, chain_id, verifying_contract))
