@@ -66,9 +66,7 @@ def destination_e6(lat_e6: int, lon_e6: int, bearing_deg: float, metres: float) 
     lam = math.radians(lon_e6 / 1e6)
     theta = math.radians(bearing_deg)
     delta = metres / EARTH_RADIUS_METRES
-    p2 = math.asin(
-        math.sin(p) * math.cos(delta) + math.cos(p) * math.sin(delta) * math.cos(theta)
-    )
+    p2 = math.asin(math.sin(p) * math.cos(delta) + math.cos(p) * math.sin(delta) * math.cos(theta))
     lam2 = lam + math.atan2(
         math.sin(theta) * math.sin(delta) * math.cos(p),
         math.cos(delta) - math.sin(p) * math.sin(p2),

@@ -1,4 +1,4 @@
-"""GeoRewards fixtures: a deployment with its roles, a campaign factory and an attestation signer."""
+"""GeoRewards fixtures: a deployment with roles, a campaign factory, an attestation signer."""
 
 from __future__ import annotations
 
@@ -93,9 +93,7 @@ def as_tuple(params: dict[str, Any]) -> tuple[Any, ...]:
 
 
 @pytest.fixture
-def create_campaign(
-    chain: Any, geo: Any, emoney: Any, funded_manager: Any
-) -> Callable[..., int]:
+def create_campaign(chain: Any, geo: Any, emoney: Any, funded_manager: Any) -> Callable[..., int]:
     """Factory: creates a campaign funded with `budget` (default 100 rewards); returns its id."""
 
     def create(budget: int = 100 * REWARD, on: Any = None, **overrides: Any) -> int:

@@ -55,7 +55,8 @@ def test_create__stores_terms_pulls_budget_and_emits(
     assert event.campaignId == 1
     assert event.funder == funded_manager.address
     assert event.budget == 40 * REWARD
-    assert tuple(event.params) == tuple(str(v).lower() if k == "token" else v for k, v in params.items())
+    expected = {**params, "token": emoney.address.lower()}
+    assert tuple(event.params) == tuple(expected.values())
 
 
 def test_create__ids_count_up_and_zero_budget_is_allowed(
