@@ -13,7 +13,6 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from eth_utils.address import to_checksum_address
 from sqlalchemy import Engine, func, select
@@ -34,7 +33,12 @@ from coinpos.mining.errors import (
 )
 from coinpos.mining.fixes import ClaimRequest, Fix
 from coinpos.mining.geo import distance_metres, haversine_metres
-from coinpos.mining.signing import AttestationSigner, ClaimAttestation, sign_attestation
+from coinpos.mining.signing import (
+    AttestationSigner,
+    ClaimAttestation,
+    SignedClaim,
+    sign_attestation,
+)
 
 HOUR = 3600
 
@@ -193,6 +197,14 @@ class ClaimOracle:
         except IntegrityError:
             # Another worker approved this recipient for this campaign in the meantime.
             return self._check_claim(request)
+
+    def signed_claim(self, decision: Decision) -> SignedClaim:
+        """An approved decision as the signed claim the user or a relayer submits."""
+        if decision.attestation is None or decision.signature is None or decision.signer is None:
+            raise ValueError(f"only an approved decision has a signed claim ({decision.reason})")
+        return SignedClaim(
+            self.chain_id, self.contract, decision.attestation, decision.signer, decision.signature
+        )
 
     def mark_submitted(self, claim_id: bytes, tx_hash: str) -> None:
         with self._sessions.begin() as session:
@@ -405,25 +417,3 @@ def _terms_of(row: MiningCampaign) -> CampaignTerms:
         end=row.end_time,
         max_accuracy_m=row.max_accuracy_m,
     )
-
-
-def decision_json(decision: Decision, chain_id: int, contract: str) -> dict[str, Any]:
-    """An approved decision as the signed-claim file that `coinpos mining submit-claim` reads."""
-    if decision.attestation is None or decision.signature is None or decision.signer is None:
-        raise ValueError("only an approved decision has a signed claim")
-    a = decision.attestation
-    return {
-        "chain_id": chain_id,
-        "contract": contract,
-        "attestation": {
-            "campaign_id": a.campaign_id,
-            "recipient": a.recipient,
-            "lat_e6": a.lat_e6,
-            "lon_e6": a.lon_e6,
-            "action_id": "0x" + a.action_id.hex(),
-            "claim_id": "0x" + a.claim_id.hex(),
-            "deadline": a.deadline,
-        },
-        "signer": decision.signer,
-        "signature": "0x" + decision.signature.hex(),
-    }

@@ -170,3 +170,80 @@ def sign_attestation(
     verifying_contract: str,
 ) -> bytes:
     return signer.sign_typed(typed_data(attestation, chain_id, verifying_contract))
+
+
+@dataclass(frozen=True)
+class SignedClaim:
+    """An approved claim as handed to the user or a relayer: attestation, signer, signature."""
+
+    chain_id: int
+    contract: str
+    attestation: ClaimAttestation
+    signer: str
+    signature: bytes
+
+    def to_json(self) -> dict[str, Any]:
+        a = self.attestation
+        return {
+            "chain_id": self.chain_id,
+            "contract": to_checksum_address(self.contract),
+            "attestation": {
+                "campaign_id": a.campaign_id,
+                "recipient": to_checksum_address(a.recipient),
+                "lat_e6": a.lat_e6,
+                "lon_e6": a.lon_e6,
+                "action_id": "0x" + a.action_id.hex(),
+                "claim_id": "0x" + a.claim_id.hex(),
+                "deadline": a.deadline,
+            },
+            "signer": to_checksum_address(self.signer),
+            "signature": "0x" + self.signature.hex(),
+        }
+
+    @classmethod
+    def from_json(cls, raw: Any) -> SignedClaim:
+        try:
+            a = raw["attestation"]
+            attestation = ClaimAttestation(
+                campaign_id=_uint(a["campaign_id"]),
+                recipient=to_checksum_address(a["recipient"]),
+                lat_e6=_int(a["lat_e6"]),
+                lon_e6=_int(a["lon_e6"]),
+                action_id=_hex(a["action_id"], 32),
+                claim_id=_hex(a["claim_id"], 32),
+                deadline=_uint(a["deadline"]),
+            )
+            return cls(
+                chain_id=_uint(raw["chain_id"]),
+                contract=to_checksum_address(raw["contract"]),
+                attestation=attestation,
+                signer=to_checksum_address(raw["signer"]),
+                signature=_hex(raw["signature"], None),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise SignedClaimError(f"not a signed claim: {type(exc).__name__}: {exc}") from None
+
+
+class SignedClaimError(CoinposError):
+    """A signed-claim file is malformed."""
+
+
+def _int(value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"expected an integer, got {value!r}")
+    return value
+
+
+def _uint(value: Any) -> int:
+    if _int(value) < 0:
+        raise ValueError(f"expected a non-negative integer, got {value!r}")
+    return int(value)
+
+
+def _hex(value: Any, length: int | None) -> bytes:
+    if not isinstance(value, str) or not value.startswith("0x"):
+        raise ValueError(f"expected 0x-prefixed hex, got {value!r}")
+    data = bytes.fromhex(value[2:])
+    if length is not None and len(data) != length:
+        raise ValueError(f"expected {length} bytes, got {len(data)}")
+    return data

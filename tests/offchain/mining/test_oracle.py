@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from typing import Any
 
 import pytest
@@ -13,8 +14,8 @@ from coinpos.db.models.mining import ClaimStatus, MiningClaim, MiningFix, Reject
 from coinpos.mining.errors import CampaignConflictError, UnknownCampaignError, UnknownClaimError
 from coinpos.mining.fixes import Fix
 from coinpos.mining.geo import destination_e6
-from coinpos.mining.oracle import ClaimOracle, decision_json
-from coinpos.mining.signing import typed_data
+from coinpos.mining.oracle import ClaimOracle
+from coinpos.mining.signing import SignedClaim, SignedClaimError, typed_data
 from tests.offchain.mining.conftest import (
     ALICE,
     BOB,
@@ -262,11 +263,31 @@ def test_prune_fixes__drops_old_unreferenced_fixes_only(
         assert conn.scalar(select(func.count()).select_from(MiningFix)) == 1
 
 
-def test_decision_json__carries_the_signed_claim(oracle: ClaimOracle, clock: Clock) -> None:
+def test_signed_claim__round_trips_through_json(oracle: ClaimOracle, clock: Clock) -> None:
     decision = _walk_and_claim(oracle, clock)
-    out = decision_json(decision, CHAIN_ID, CONTRACT)
-    assert out["signature"] == "0x" + decision.signature.hex()
-    assert out["attestation"]["claim_id"] == "0x" + decision.attestation.claim_id.hex()
+    signed = oracle.signed_claim(decision)
+    raw = json.loads(json.dumps(signed.to_json()))
+    assert raw["signature"] == "0x" + decision.signature.hex()
+    assert SignedClaim.from_json(raw) == signed
     rejected = oracle.check_claim(claim_with(Fix(*CENTRE, 5.0, int(clock.now), mock=True), BOB))
     with pytest.raises(ValueError):
-        decision_json(rejected, CHAIN_ID, CONTRACT)
+        oracle.signed_claim(rejected)
+
+
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        lambda raw: raw.pop("signature"),
+        lambda raw: raw["attestation"].update(claim_id="0x1234"),
+        lambda raw: raw["attestation"].update(deadline=-1),
+        lambda raw: raw["attestation"].update(lat_e6="37.5"),
+        lambda raw: raw.update(contract="0xnot-an-address"),
+    ],
+)
+def test_signed_claim__malformed_json__raises(
+    oracle: ClaimOracle, clock: Clock, mutate: Any
+) -> None:
+    raw = oracle.signed_claim(_walk_and_claim(oracle, clock)).to_json()
+    mutate(raw)
+    with pytest.raises(SignedClaimError):
+        SignedClaim.from_json(raw)
