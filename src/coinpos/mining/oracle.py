@@ -37,6 +37,7 @@ from coinpos.mining.signing import (
     AttestationSigner,
     ClaimAttestation,
     SignedClaim,
+    SignerError,
     sign_attestation,
 )
 
@@ -110,7 +111,7 @@ class ClaimOracle:
         *,
         chain_id: int,
         contract: str,
-        signer: AttestationSigner,
+        signer: AttestationSigner | None = None,
         policy: OraclePolicy | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -245,6 +246,9 @@ class ClaimOracle:
     # --- internals -----------------------------------------------------------------------
 
     def _check_claim(self, request: ClaimRequest) -> Decision:
+        if self.signer is None:
+            raise SignerError("this oracle has no key: it records and reads, but cannot sign")
+        signer = self.signer
         now = int(self._clock())
         recipient = to_checksum_address(request.recipient)
         with self._sessions.begin() as session:
@@ -286,12 +290,12 @@ class ClaimOracle:
                 claim_id=bytes.fromhex(campaign.claim_id_prefix) + claim.id.to_bytes(8, "big"),
                 deadline=now + self.policy.attestation_ttl_s,
             )
-            signature = sign_attestation(self.signer, attestation, self.chain_id, self.contract)
+            signature = sign_attestation(signer, attestation, self.chain_id, self.contract)
             claim.claim_id = "0x" + attestation.claim_id.hex()
             claim.deadline = attestation.deadline
-            claim.signer = self.signer.address
+            claim.signer = signer.address
             claim.signature = "0x" + signature.hex()
-        return Decision(None, "approved", attestation, self.signer.address, signature)
+        return Decision(None, "approved", attestation, signer.address, signature)
 
     def _find_campaign(self, session: Session, campaign_id: int) -> MiningCampaign | None:
         return session.scalars(
