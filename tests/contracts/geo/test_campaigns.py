@@ -302,3 +302,13 @@ def test_withdraw_remainder__without_manager_role__reverts(
     chain.pending_timestamp = chain.pending_timestamp + 2 * DAY
     with ape.reverts(geo.AccessControlUnauthorizedAccount, account=stranger):
         geo.withdrawRemainder(campaign_id, stranger, sender=stranger)
+
+
+def test_create__fee_on_transfer_token__credits_what_arrived(
+    project: Any, chain: Any, geo: Any, manager: Any
+) -> None:
+    coin = manager.deploy(project.FeeOnTransferToken, manager, 10_000)
+    coin.approve(geo, 1_000, sender=manager)
+    geo.createCampaign(as_tuple(campaign_params(chain, coin)), 1_000, sender=manager)
+    assert coin.balanceOf(geo) == 990
+    assert geo.campaign(1).budget == 990

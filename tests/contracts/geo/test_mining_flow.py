@@ -21,7 +21,7 @@ from coinpos.mining.cli import mining
 from coinpos.mining.fixes import ClaimRequest, Fix
 from coinpos.mining.geo import destination_e6
 from coinpos.mining.oracle import ClaimOracle
-from coinpos.mining.signing import LocalKeySigner
+from coinpos.mining.signing import ApeAccountSigner, LocalKeySigner
 from tests.contracts.geo.conftest import ACTION, CENTRE, REWARD, Mode
 
 NETWORK = "ethereum:local:foundry"
@@ -91,6 +91,25 @@ def test_oracle_approval__is_accepted_by_the_contract(
     assert emoney.balanceOf(customer) == REWARD
     [paid] = rewards_of(geo, customer.address)
     assert (paid.campaign_id, paid.amount, paid.tx_hash) == (campaign_id, REWARD, tx_hash)
+
+
+def test_oracle_signing_with_an_ape_account__is_accepted_by_the_contract(
+    chain: Any, geo: Any, emoney: Any, oracle: Any, other_customer: Any,
+    create_campaign: Callable[..., int], engine: Engine,
+) -> None:  # fmt: skip
+    now = max(_wall(), chain.pending_timestamp)
+    campaign_id = create_campaign(start=now - 3600, end=now + 86_400)
+    clock = Clock(now)
+    service = ClaimOracle(
+        engine, chain_id=chain.chain_id, contract=geo.address,
+        signer=ApeAccountSigner(oracle), clock=clock,
+    )  # fmt: skip
+    service.register_campaign(read_campaign(geo, campaign_id).terms(max_accuracy_m=20.0))
+    fix = Fix(*CENTRE, 4.0, now)
+    decision = service.check_claim(ClaimRequest(campaign_id, other_customer.address, ACTION, fix))
+    assert decision.signer == oracle.address
+    submit_claim(geo, service.signed_claim(decision), other_customer)
+    assert emoney.balanceOf(other_customer) == REWARD
 
 
 def _run(args: list[str], env: dict[str, str] | None = None) -> Any:
