@@ -258,6 +258,32 @@ def create_campaign(
     click.echo(f"campaign {campaign_id} created with budget {state.budget}")
 
 
+@mining.command("top-up")
+@network_options
+@click.argument("campaign_id", type=click.IntRange(min=1))
+@click.argument("amount", type=click.IntRange(min=1))
+@click.option("--account", "account_alias", required=True, help="ape alias of the funder.")
+@click.option("--yes", is_flag=True, help="Do not ask before sending to a live network.")
+def top_up(
+    network_choice: str, deployments: Path | None, campaign_id: int, amount: int,
+    account_alias: str, yes: bool,
+) -> None:  # fmt: skip
+    """Add AMOUNT base units to a running campaign's budget, from the funder's account."""
+    from coinpos.mining.chain import read_campaign
+    from coinpos.mining.chain import top_up as add
+
+    target = _target(network_choice, deployments)
+    with target.connected() as geo:
+        from ape import Contract
+
+        state = read_campaign(geo, campaign_id)
+        sender = _account(account_alias)
+        _confirm(target, f"top up campaign {campaign_id} with {amount} base units", yes)
+        budget = add(geo, Contract(state.spec.token, contract_type=_erc20_type()), campaign_id,
+                     amount, sender)  # fmt: skip
+    click.echo(f"campaign {campaign_id} budget is now {budget}")
+
+
 @mining.command("register-campaign")
 @network_options
 @db_option

@@ -134,11 +134,16 @@ def test_cli__create_list_check_submit_rewards(
     assert "campaign 1 created with budget 5000" in created.output
     assert geo.campaign(1).mode == Mode.FIRST_COME
 
+    topped = _run(["top-up", *common, "1", str(REWARD), "--account", "TEST::8"])
+    assert "campaign 1 budget is now 5500" in topped.output
+
     listed = _run(["campaigns", *common, "--json"])
     [row] = json.loads(listed.output)
     assert (row["budget"], row["claims"], row["mode"], row["max_claims"]) == (
-        10 * REWARD, 0, "first_come", 1,
+        11 * REWARD, 0, "first_come", 1,
     )  # fmt: skip
+    table = _run(["campaigns", *common], {"COLUMNS": "200"})
+    assert "5500" in table.output and "first-come ≤1" in table.output
 
     fix = tmp_path / "fix.json"
     fix.write_text(json.dumps({
