@@ -125,9 +125,7 @@ class MiningFix(Base):
     fix_time: Mapped[int] = mapped_column(BigInteger)
     received_at: Mapped[int] = mapped_column(BigInteger)
     trusted: Mapped[bool] = mapped_column(Boolean)
-    rejection: Mapped[RejectionReason | None] = mapped_column(
-        _enum(RejectionReason, 32)
-    )
+    rejection: Mapped[RejectionReason | None] = mapped_column(_enum(RejectionReason, 32))
 
 
 class MiningClaim(Base):
@@ -152,12 +150,8 @@ class MiningClaim(Base):
     campaign_pk: Mapped[int] = mapped_column(ForeignKey("mining_campaigns.id"))
     recipient: Mapped[str] = mapped_column(String(42))
     fix_pk: Mapped[int] = mapped_column(ForeignKey("mining_fixes.id"))
-    status: Mapped[ClaimStatus] = mapped_column(
-        _enum(ClaimStatus, 16)
-    )
-    rejection: Mapped[RejectionReason | None] = mapped_column(
-        _enum(RejectionReason, 32)
-    )
+    status: Mapped[ClaimStatus] = mapped_column(_enum(ClaimStatus, 16))
+    rejection: Mapped[RejectionReason | None] = mapped_column(_enum(RejectionReason, 32))
     detail: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[int] = mapped_column(BigInteger)
     claim_id: Mapped[str | None] = mapped_column(String(66), unique=True)
