@@ -134,6 +134,17 @@ def _account(alias: str) -> Any:
         raise MiningError(f"no ape account {alias!r}: {exc}") from None
 
 
+@contextmanager
+def _reverts_as_errors(action: str) -> Iterator[None]:
+    """A transaction the contract refuses is the user's error: one line, exit code 2."""
+    from ape.exceptions import ContractLogicError
+
+    try:
+        yield
+    except ContractLogicError as exc:
+        raise MiningError(f"{action} reverted: {type(exc).__name__}({exc})") from None
+
+
 def _confirm(target: Target, action: str, yes: bool) -> None:
     if yes or target.network == "local":
         return
@@ -251,7 +262,8 @@ def create_campaign(
         sender = _account(account_alias)
         _confirm(target, f"create a campaign funded with {budget} base units", yes)
         erc20 = Contract(token, contract_type=_erc20_type())
-        campaign_id = create(geo, erc20, spec, budget, sender)
+        with _reverts_as_errors("create-campaign"):
+            campaign_id = create(geo, erc20, spec, budget, sender)
         state = read_campaign(geo, campaign_id)
         oracle = _oracle(engine, chain.chain_id, geo)
         oracle.register_campaign(state.terms(max_accuracy))
@@ -279,8 +291,9 @@ def top_up(
         state = read_campaign(geo, campaign_id)
         sender = _account(account_alias)
         _confirm(target, f"top up campaign {campaign_id} with {amount} base units", yes)
-        budget = add(geo, Contract(state.spec.token, contract_type=_erc20_type()), campaign_id,
-                     amount, sender)  # fmt: skip
+        erc20 = Contract(state.spec.token, contract_type=_erc20_type())
+        with _reverts_as_errors("top-up"):
+            budget = add(geo, erc20, campaign_id, amount, sender)
     click.echo(f"campaign {campaign_id} budget is now {budget}")
 
 
@@ -413,7 +426,8 @@ def submit_claim(
             raise MiningError(f"the claim is for chain {signed.chain_id}, not {chain.chain_id}")
         sender = _account(account_alias)
         _confirm(target, f"submit claim {signed.attestation.claim_id.hex()}", yes)
-        tx_hash = submit(geo, signed, sender)
+        with _reverts_as_errors("claim"):
+            tx_hash = submit(geo, signed, sender)
         oracle = _oracle(engine, chain.chain_id, geo)
         oracle.mark_submitted(signed.attestation.claim_id, tx_hash)
     click.echo(f"claimed: {signed.attestation.recipient} in tx {tx_hash}")
@@ -429,14 +443,14 @@ def rewards(
     as_json: bool,
 ) -> None:  # fmt: skip
     """Show a user's rewards paid on chain and the oracle's record of their claims."""
-    from coinpos.mining.chain import rewards_of
+    from coinpos.mining.chain import CONTRACT_NAME, rewards_of
 
     target = _target(network_choice, deployments)
     engine = _engine(db_url)
     with target.connected() as geo:
         from ape import chain
 
-        paid = rewards_of(geo, address, target.deployment().contracts["GeoRewards"].block)
+        paid = rewards_of(geo, address, target.deployment().contracts[CONTRACT_NAME].block)
         records = _oracle(engine, chain.chain_id, geo).claims_of(address)
     if as_json:
         _echo_json({

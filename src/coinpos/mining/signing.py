@@ -142,16 +142,6 @@ class ApeAccountSigner:
     def __init__(self, account: Any) -> None:
         self._account = account
 
-    @classmethod
-    def from_alias(cls, alias: str) -> ApeAccountSigner:
-        from ape import accounts
-        from ape.exceptions import AccountsError
-
-        try:
-            return cls(accounts.load(alias))
-        except (AccountsError, IndexError) as exc:
-            raise SignerError(f"no ape account with alias {alias!r}: {exc}") from None
-
     @property
     def address(self) -> str:
         return str(self._account.address)

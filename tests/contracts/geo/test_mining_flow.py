@@ -159,6 +159,10 @@ def test_cli__create_list_check_submit_rewards(
     submitted = _run(["submit-claim", *common, "--db", db, str(signed), "--account", "TEST::9"])
     assert submitted.exit_code == 0, submitted.output
     assert emoney.balanceOf(customer) == REWARD
+    replayed = _run(["submit-claim", *common, "--db", db, str(signed), "--account", "TEST::9"])
+    assert replayed.exit_code == 2
+    assert "claim reverted" in replayed.output and "GeoRewardsAlreadyClaimed" in replayed.output
+    assert emoney.balanceOf(customer) == REWARD
 
     shown = _run(["rewards", *common, "--db", db, customer.address, "--json"])
     report = json.loads(shown.output)
