@@ -25,6 +25,7 @@ COMMAND_GROUPS = (
     "coinpos.rates.cli:rates",
     "coinpos.settlement.cli:settle",
     "coinpos.settlement.cli:payouts",
+    "coinpos.mining.cli:mining",
 )
 
 

@@ -4,6 +4,13 @@ from coinpos.db.models.catalogue import CatalogueItem
 from coinpos.db.models.coins import Coin
 from coinpos.db.models.customers import Account, Customer, CustomerType, Wallet, WalletCoin
 from coinpos.db.models.invoices import Invoice, InvoiceExceptionStatus, InvoiceStatus
+from coinpos.db.models.mining import (
+    ClaimStatus,
+    MiningCampaign,
+    MiningClaim,
+    MiningFix,
+    RejectionReason,
+)
 from coinpos.db.models.outbox import Notification, NotificationStatus
 from coinpos.db.models.rates import ExchangeRate, RateSource
 from coinpos.db.models.settlements import (
@@ -20,6 +27,7 @@ from coinpos.db.models.transactions import TransactionLogEntry, TxKind, TxStatus
 __all__ = [
     "Account",
     "CatalogueItem",
+    "ClaimStatus",
     "Coin",
     "Customer",
     "CustomerType",
@@ -27,11 +35,15 @@ __all__ = [
     "Invoice",
     "InvoiceExceptionStatus",
     "InvoiceStatus",
+    "MiningCampaign",
+    "MiningClaim",
+    "MiningFix",
     "Notification",
     "NotificationStatus",
     "Payout",
     "PayoutStatus",
     "RateSource",
+    "RejectionReason",
     "Settlement",
     "SettlementStatus",
     "Store",

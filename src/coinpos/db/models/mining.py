@@ -1,13 +1,12 @@
 """Location-mining tables: the oracle's mirror of campaigns, users' recent fixes, claim attempts.
 
-Token amounts are integers in base units, stored as decimal strings (`BaseUnits`) so that a
-uint256 survives SQLite and PostgreSQL alike. Times are unix seconds.
+Token amounts are integers in base units (`Uint256`, exact on SQLite and PostgreSQL alike).
+Times are unix seconds.
 """
 
 from __future__ import annotations
 
 import enum
-from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -18,40 +17,21 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
-    TypeDecorator,
     UniqueConstraint,
     text,
 )
-from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, mapped_column
 
 from coinpos.db.base import Base
+from coinpos.db.types import Uint256
 
 __all__ = [
-    "BaseUnits",
     "ClaimStatus",
     "MiningCampaign",
     "MiningClaim",
     "MiningFix",
     "RejectionReason",
 ]
-
-
-class BaseUnits(TypeDecorator[int]):
-    """A non-negative integer of up to 78 digits (any uint256), stored as its decimal string."""
-
-    impl = String(78)
-    cache_ok = True
-
-    def process_bind_param(self, value: int | None, dialect: Dialect) -> str | None:
-        if value is None:
-            return None
-        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            raise ValueError(f"base units must be a non-negative int, got {value!r}")
-        return str(value)
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> int | None:
-        return None if value is None else int(value)
 
 
 class RejectionReason(enum.StrEnum):
@@ -101,7 +81,7 @@ class MiningCampaign(Base):
     radius_m: Mapped[int] = mapped_column(Integer)
     action_id: Mapped[str] = mapped_column(String(66))
     token: Mapped[str] = mapped_column(String(42))
-    reward_per_claim: Mapped[int] = mapped_column(BaseUnits)
+    reward_per_claim: Mapped[int] = mapped_column(Uint256)
     first_come: Mapped[bool] = mapped_column(Boolean)
     max_claims: Mapped[int] = mapped_column(Integer)
     start_time: Mapped[int] = mapped_column(BigInteger)

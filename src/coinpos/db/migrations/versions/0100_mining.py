@@ -9,6 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from coinpos.db.types import Uint256
+
 revision = "0100_mining"
 down_revision = "0001_baseline"
 branch_labels = None
@@ -34,7 +36,7 @@ def upgrade() -> None:
         sa.Column("radius_m", sa.Integer(), nullable=False),
         sa.Column("action_id", sa.String(66), nullable=False),
         sa.Column("token", sa.String(42), nullable=False),
-        sa.Column("reward_per_claim", sa.String(78), nullable=False),
+        sa.Column("reward_per_claim", Uint256(), nullable=False),
         sa.Column("first_come", sa.Boolean(), nullable=False),
         sa.Column("max_claims", sa.Integer(), nullable=False),
         sa.Column("start_time", sa.BigInteger(), nullable=False),
