@@ -2,14 +2,14 @@
 
     make demo        (= ape run demo --network ethereum:local:foundry)
 
-Runs on the embedded defaults: the local anvil chain that ape-foundry starts, and the
-SQLite database under .coinpos/. Each run starts from a fresh chain, so running it twice
-in a row works.
+Runs on the embedded defaults: the local anvil chain that ape-foundry starts, and a SQLite
+database of its own, `.coinpos/demo.db`. Each run starts from a fresh chain and a fresh
+demo database, so running it twice in a row works and never touches `.coinpos/coinpos.db`.
 """
 
 from __future__ import annotations
 
-from decimal import Decimal
+from pathlib import Path
 
 import click
 from ape import accounts, chain, project
@@ -18,17 +18,20 @@ from rich.panel import Panel
 from rich.table import Table
 
 from coinpos import deployments
-from coinpos.db.engine import database_url, make_engine
+from coinpos.db.engine import make_engine
 from coinpos.db.migrate import upgrade
+from coinpos.demo import mining
+from coinpos.demo.context import Cast, DemoContext, units
 from coinpos.deployer import deploy_all, load_params
 from scripts._shared import clean_errors, console, print_deployment
 
+DEMO_DB = Path(".coinpos") / "demo.db"
 
-def _units(amount: int, decimals: int, places: int | None = None) -> str:
-    """Base units as a decimal string, truncated (never rounded up) to `places` for display."""
-    value = Decimal(amount).scaleb(-decimals)
-    shown = min(decimals, places) if places is not None else decimals
-    return f"{value.quantize(Decimal(1).scaleb(-shown), rounding='ROUND_DOWN'):,}"
+
+def _fresh_database() -> str:
+    for leftover in DEMO_DB.parent.glob(DEMO_DB.name + "*"):
+        leftover.unlink()
+    return f"sqlite:///{DEMO_DB}"
 
 
 @click.command(cls=ConnectedProviderCommand)
@@ -36,52 +39,57 @@ def _units(amount: int, decimals: int, places: int | None = None) -> str:
 def cli(ecosystem, network):  # type: ignore[no-untyped-def]
     if not network.is_local:
         raise click.UsageError("the demo runs only on a local chain")
-    test = accounts.test_accounts
-    admin, minter, customer = test[0], test[2], test[5]
+    cast = Cast.from_test_accounts(accounts.test_accounts)
     choice = f"{ecosystem.name}:{network.name}"
 
     console.print(Panel.fit("coinpos demo: crypto payments at the point of sale", style="bold"))
 
     console.rule("1. database")
-    engine = make_engine()
+    engine = make_engine(_fresh_database())
     upgrade(engine)
-    console.print(f"schema up to date at {database_url()}")
+    console.print(f"a fresh demo database at {DEMO_DB}, schema up to date")
 
     console.rule(f"2. contracts on {choice} (chain id {chain.chain_id})")
     artifact = deployments.artifact_path(ecosystem.name, network.name)
     deployment = deploy_all(
-        project, chain, admin, load_params(choice), artifact, test_accounts=test, log=console.print
-    )
+        project, chain, cast.admin, load_params(choice), artifact,
+        test_accounts=accounts.test_accounts, log=console.print,
+    )  # fmt: skip
     print_deployment(deployment, artifact)
+    ctx = DemoContext(project, chain, deployment, cast, engine, console.print)
+    emoney = ctx.contract("EMoney")
+    decimals = emoney.decimals()
 
     console.rule("3. the exchange issues e-money to a customer")
-    emoney = project.EMoney.at(deployment.address("EMoney"))
-    decimals = emoney.decimals()
     amount = 250 * 10**decimals
-    receipt = emoney.mint(customer, amount, b"demo-fiat-payment".ljust(32, b"\0"), sender=minter)
+    receipt = emoney.mint(
+        cast.customer, amount, b"demo-fiat-payment".ljust(32, b"\0"), sender=cast.minter
+    )
     console.print(
-        f"minted {_units(amount, decimals)} {emoney.symbol()} to the customer "
-        f"{customer.address} (tx {receipt.txn_hash}, gas {receipt.gas_used:,})"
+        f"minted {units(amount, decimals)} {emoney.symbol()} to the customer "
+        f"{cast.customer.address} (tx {receipt.txn_hash}, gas {receipt.gas_used:,})"
     )
 
-    console.rule("4. balances")
-    feed = project.MockPriceFeed.at(deployment.address("PriceFeed:ETH/USD"))
+    console.rule("4. location mining")
+    mining.run(ctx)
+
+    console.rule("5. balances")
+    feed = ctx.contract("PriceFeed:ETH/USD", "MockPriceFeed")
     _, answer, _, updated_at, _ = feed.latestRoundData()
     table = Table()
-    table.add_column("who")
-    table.add_column("address")
-    table.add_column("ETH", justify="right")
-    table.add_column(emoney.symbol(), justify="right")
-    for who, account in (("admin", admin), ("minter", minter), ("customer", customer)):
+    for column in ("who", "address", "ETH", emoney.symbol()):
+        table.add_column(column, justify="left" if column in {"who", "address"} else "right")
+    people = (
+        ("customer", cast.customer), ("alice", cast.walkers[0]), ("bob", cast.walkers[1]),
+        ("carol", cast.teleporter), ("GeoRewards", ctx.contract("GeoRewards")),
+    )  # fmt: skip
+    for who, account in people:
         table.add_row(
-            who,
-            account.address,
-            _units(account.balance, 18, places=4),
-            _units(emoney.balanceOf(account), decimals),
-        )
+            who, str(account.address), units(account.balance, 18, places=4),
+            units(emoney.balanceOf(account), decimals),
+        )  # fmt: skip
     console.print(table)
     console.print(
-        f"ETH / USD from the price feed: {_units(answer, feed.decimals())} "
-        f"(updated at {updated_at})"
+        f"ETH / USD from the price feed: {units(answer, feed.decimals())} (updated at {updated_at})"
     )
-    console.print(f"{emoney.symbol()} total supply: {_units(emoney.totalSupply(), decimals)}")
+    console.print(f"{emoney.symbol()} total supply: {units(emoney.totalSupply(), decimals)}")

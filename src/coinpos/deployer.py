@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 from eth_utils.address import is_address, to_checksum_address
+from web3.exceptions import TransactionNotFound
 
 from coinpos import deployments
 from coinpos.deployments import DeployedContract, Deployment
@@ -111,14 +112,29 @@ class Deployer:
     def has_code(self, address: str) -> bool:
         return len(self.chain.provider.get_code(address)) > 0
 
+    def is_deployed(self, record: DeployedContract) -> bool:
+        """Code is at the address, and the recorded transaction on this chain created it.
+
+        The second condition matters on chains that restart from genesis: the same deployer
+        nonce then puts some other contract at a recorded address.
+        """
+        if not self.has_code(record.address):
+            return False
+        try:
+            receipt = self.chain.provider.web3.eth.get_transaction_receipt(record.tx_hash)
+        except TransactionNotFound:
+            return False
+        created = receipt.get("contractAddress")
+        return created is not None and to_checksum_address(created) == record.address
+
     def ensure(self, name: str, contract_type: Any, *args: Any) -> Any:
-        """The contract recorded as `name` if code is there, else a new deployment."""
+        """The contract recorded as `name` if it is still deployed, else a new deployment."""
         record = self.deployment.contracts.get(name)
-        if record and self.has_code(record.address):
+        if record and self.is_deployed(record):
             self.log(f"{name}: re-used at {record.address} (code present)")
             return contract_type.at(record.address)
         if record:
-            self.log(f"{name}: no code at recorded {record.address}; deploying again")
+            self.log(f"{name}: not deployed at recorded {record.address} on this chain; deploying")
         contract = self.sender.deploy(contract_type, *args)
         receipt = self.chain.get_receipt(contract.txn_hash)
         self.deployment.contracts[name] = DeployedContract(
@@ -171,6 +187,11 @@ def deploy_all(
     deployer.ensure_role(emoney, "BURNER_ROLE", roles.minter)
 
     deployer.ensure("WalletFactory", project.WalletFactory)
+
+    geo = deployer.ensure("GeoRewards", project.GeoRewards, roles.admin)
+    deployer.ensure_role(geo, "CAMPAIGN_MANAGER_ROLE", roles.operator)
+    deployer.ensure_role(geo, "ORACLE_ROLE", roles.oracle)
+    deployer.ensure_role(geo, "PAUSER_ROLE", roles.admin)
 
     for pair, feed in params.get("price_feeds", {}).items():
         name = f"PriceFeed:{pair}"

@@ -42,7 +42,7 @@ def test_deploy_all__records_every_contract_and_grants_roles(
 
     raw = json.loads(artifact.read_text())
     assert raw["chain_id"] == chain.chain_id
-    assert set(raw["contracts"]) == {"EMoney", "PriceFeed:ETH/USD", "WalletFactory"}
+    assert set(raw["contracts"]) == {"EMoney", "GeoRewards", "PriceFeed:ETH/USD", "WalletFactory"}
     for name, record in raw["contracts"].items():
         receipt = chain.get_receipt(record["tx_hash"])
         assert receipt.block_number == record["block"]
@@ -52,6 +52,9 @@ def test_deploy_all__records_every_contract_and_grants_roles(
     assert emoney.decimals() == params["emoney"]["decimals"]
     assert emoney.hasRole(emoney.MINTER_ROLE(), minter)
     assert emoney.hasRole(emoney.BURNER_ROLE(), minter)
+    geo = project.GeoRewards.at(deployment.address("GeoRewards"))
+    assert geo.hasRole(geo.CAMPAIGN_MANAGER_ROLE(), accounts[1])
+    assert geo.hasRole(geo.ORACLE_ROLE(), accounts[3])
     feed = project.MockPriceFeed.at(deployment.address("PriceFeed:ETH/USD"))
     assert feed.latestRoundData()[1] == 3000_00000000
 
@@ -83,6 +86,26 @@ def test_deploy_all__recorded_address_without_code__redeploys(
     }
     assert len(chain.provider.get_code(second.address("EMoney"))) > 0
     assert second.address("PriceFeed:ETH/USD") == first.address("PriceFeed:ETH/USD")
+
+
+def test_deploy_all__recorded_address_holding_another_contract__redeploys(
+    project: Any, chain: Any, admin: Any, accounts: Any, params: dict[str, Any], tmp_path: Path
+) -> None:
+    # What a chain restarted from genesis looks like: the deployer's nonces put other
+    # contracts at the recorded addresses.
+    artifact = tmp_path / "ethereum-local.json"
+    first = _deploy(project, chain, admin, accounts, params, artifact)
+    raw = json.loads(artifact.read_text())
+    emoney, geo = raw["contracts"]["EMoney"], raw["contracts"]["GeoRewards"]
+    raw["contracts"]["EMoney"], raw["contracts"]["GeoRewards"] = (
+        {**emoney, "address": geo["address"]},
+        {**geo, "address": emoney["address"]},
+    )
+    artifact.write_text(json.dumps(raw))
+
+    second = _deploy(project, chain, admin, accounts, params, artifact)
+    assert second.address("EMoney") not in {first.address("EMoney"), first.address("GeoRewards")}
+    assert project.EMoney.at(second.address("EMoney")).symbol() == params["emoney"]["symbol"]
 
 
 def test_deployer__artifact_of_another_chain_on_a_remote_network__refuses(

@@ -80,8 +80,12 @@ class Reward:
 
 def geo_at(address: str) -> Any:
     """The GeoRewards contract at `address`, typed from this project's build."""
-    from ape import project
+    from ape import chain, project
 
+    if not chain.provider.get_code(address):
+        raise MiningError(
+            f"no contract at {address} on this network: deploy with `ape run deploy` first"
+        )
     return project.GeoRewards.at(address)
 
 
