@@ -91,3 +91,17 @@ def emoney(deploy_emoney: Callable[..., Any], admin: Any, minter: Any) -> Any:
 def price_feed(project: Any, admin: Any) -> Any:
     """A mock ETH/USD feed with 8 decimals and no round published yet."""
     return admin.deploy(project.MockPriceFeed, "ETH / USD", 8, admin)
+
+
+@pytest.fixture
+def fresh_deployer(accounts: Any) -> Any:
+    """A new, funded account with no history, for deployments that are meant to revert.
+
+    When a deployment reverts, ape prints its trace and decodes the constructor calldata
+    with the contract type it has cached at the address the sender's nonce predicts. After
+    other tests deployed something else from the same sender and nonce (then reverted to a
+    snapshot), that cache is stale and decoding fails. A sender without history avoids it.
+    """
+    account = accounts.generate_test_account()
+    accounts[0].transfer(account, 10**18)
+    return account

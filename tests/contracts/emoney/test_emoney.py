@@ -29,9 +29,9 @@ def test_constructor__any_uint8_decimals(deploy_emoney: Any, decimals: int) -> N
     assert deploy_emoney(decimals=decimals).decimals() == decimals
 
 
-def test_constructor__zero_admin__reverts(project: Any, admin: Any) -> None:
+def test_constructor__zero_admin__reverts(project: Any, fresh_deployer: Any) -> None:
     with ape.reverts(project.EMoney.EMoneyInvalidAdmin, admin=ZERO):
-        admin.deploy(project.EMoney, "Coinpos Won", "CPW", 2, ZERO)
+        fresh_deployer.deploy(project.EMoney, "Coinpos Won", "CPW", 2, ZERO)
 
 
 def test_mint__credits_recipient_and_emits_issued(emoney: Any, minter: Any, customer: Any) -> None:

@@ -15,9 +15,9 @@ def test_constructor__sets_description_decimals_and_roles(price_feed: Any, admin
     assert price_feed.latestRound() == 0
 
 
-def test_constructor__zero_admin__reverts(project: Any, admin: Any) -> None:
+def test_constructor__zero_admin__reverts(project: Any, fresh_deployer: Any) -> None:
     with ape.reverts(project.MockPriceFeed.MockPriceFeedInvalidAdmin, admin=ZERO):
-        admin.deploy(project.MockPriceFeed, "ETH / USD", 8, ZERO)
+        fresh_deployer.deploy(project.MockPriceFeed, "ETH / USD", 8, ZERO)
 
 
 def test_latest_round_data__before_any_answer__reverts(price_feed: Any) -> None:

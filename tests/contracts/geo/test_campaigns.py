@@ -20,9 +20,9 @@ ZERO = "0x0000000000000000000000000000000000000000"
 UINT96_MAX = 2**96 - 1
 
 
-def test_constructor__zero_admin__reverts(project: Any, admin: Any) -> None:
+def test_constructor__zero_admin__reverts(project: Any, fresh_deployer: Any) -> None:
     with ape.reverts(project.GeoRewards.GeoRewardsInvalidAdmin, admin=ZERO):
-        admin.deploy(project.GeoRewards, ZERO)
+        fresh_deployer.deploy(project.GeoRewards, ZERO)
 
 
 def test_constructor__reports_eip712_domain(geo: Any, chain: Any) -> None:
