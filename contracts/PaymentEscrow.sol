@@ -46,7 +46,14 @@ contract PaymentEscrow is
     uint16 private constant _MAX_BPS = 10_000;
 
     mapping(bytes32 invoiceHash => Payment) private _payments;
-    mapping(bytes32 storeId => mapping(address token => uint256)) private _storeBalances;
+    /// @dev A store's balance and the fees its captures accrued share one slot, so a capture writes
+    /// two slots (payment, store) rather than three; fees move to `_fees` when the store settles.
+    struct StoreAccount {
+        uint128 balance;
+        uint128 fees;
+    }
+
+    mapping(bytes32 storeId => mapping(address token => StoreAccount)) private _stores;
     mapping(address token => uint256) private _fees;
     mapping(address token => bool) private _allowedTokens;
     mapping(bytes32 reference_ => bool) private _usedReferences;
@@ -82,7 +89,12 @@ contract PaymentEscrow is
 
     /// @inheritdoc IPaymentEscrow
     function storeBalance(bytes32 storeId, address token) external view returns (uint256) {
-        return _storeBalances[storeId][token];
+        return _stores[storeId][token].balance;
+    }
+
+    /// @inheritdoc IPaymentEscrow
+    function accruedFees(bytes32 storeId, address token) external view returns (uint256) {
+        return _stores[storeId][token].fees;
     }
 
     /// @inheritdoc IPaymentEscrow
@@ -226,12 +238,20 @@ contract PaymentEscrow is
         onlyRole(OPERATOR_ROLE)
         whenNotPaused
     {
-        if (amount == 0) revert PaymentEscrowZeroAmount();
         if (_usedReferences[reference_]) revert PaymentEscrowReferenceUsed(reference_);
+        StoreAccount memory account = _stores[storeId][token];
+        if (amount == 0 && account.fees == 0) revert PaymentEscrowZeroAmount();
+        if (amount > account.balance) {
+            revert PaymentEscrowInsufficientStoreBalance(storeId, token, account.balance, amount);
+        }
         _usedReferences[reference_] = true;
-        _debitStore(storeId, token, amount);
-        emit StoreSettled(storeId, token, amount, reference_);
-        _send(token, _treasury, amount);
+        // Safe: amount <= account.balance was checked just above.
+        unchecked {
+            _stores[storeId][token] = StoreAccount(account.balance - uint128(amount), 0);
+        }
+        _fees[token] += account.fees;
+        emit StoreSettled(storeId, token, amount, reference_, account.fees);
+        if (amount != 0) _send(token, _treasury, amount);
     }
 
     /// @inheritdoc IDepositSweeper
@@ -241,16 +261,18 @@ contract PaymentEscrow is
         onlyRole(OPERATOR_ROLE)
         whenNotPaused
     {
-        if (payers.length != invoices.length) revert PaymentEscrowLengthMismatch(invoices.length, payers.length);
-        for (uint256 i; i < invoices.length; ++i) {
-            Invoice calldata invoice = invoices[i];
-            address payer = payers[i];
-            if (payer == address(0)) revert PaymentEscrowInvalidAddress(payer);
-            _checkTermsShape(invoice);
-            bytes32 hash = _hashInvoice(invoice);
-            uint256 received = _pullDeposit(invoice.token, hash);
-            if (received != 0) _recordDeposit(invoice, hash, payer, received);
-        }
+        _sweep(invoices, payers, new uint16[](0), false);
+    }
+
+    /// @inheritdoc IDepositSweeper
+    function sweepAndCapture(Invoice[] calldata invoices, address[] calldata payers, uint16[] calldata feeBps)
+        external
+        nonReentrant
+        onlyRole(OPERATOR_ROLE)
+        whenNotPaused
+    {
+        if (feeBps.length != invoices.length) revert PaymentEscrowLengthMismatch(invoices.length, feeBps.length);
+        _sweep(invoices, payers, feeBps, true);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -363,21 +385,31 @@ contract PaymentEscrow is
         // never capturable and goes back to the payer with the rest below.
         uint256 capturable = p.amount < invoice.amount ? p.amount : invoice.amount;
         if (amount > capturable) revert PaymentEscrowInsufficientAuthorization(hash, capturable, amount);
+        uint256 released;
+        // Safe: amount <= capturable <= p.amount.
+        unchecked {
+            released = p.amount - amount;
+        }
+        // The cast is safe: amount <= p.amount, a uint88.
+        _credit(invoice, hash, p.payer, uint88(amount), feeBps, released);
+        if (released != 0) _send(invoice.token, p.payer, released);
+    }
+
+    /// @dev Books a capture of `amount`: the store gets it less the fee, and the payment keeps the
+    /// gross amount as refundable, so a refund may give the payer everything back.
+    function _credit(Invoice calldata invoice, bytes32 hash, address payer, uint88 amount, uint16 feeBps, uint256 released)
+        private
+    {
         if (feeBps < invoice.minFeeBps || feeBps > invoice.maxFeeBps) {
             revert PaymentEscrowFeeOutOfBounds(feeBps, invoice.minFeeBps, invoice.maxFeeBps);
         }
-        uint256 fee = amount * feeBps / _MAX_BPS;
-        uint256 released;
-        // Safe: amount <= capturable <= p.amount, and fee <= amount because feeBps <= 10,000.
-        unchecked {
-            released = p.amount - amount;
-            _storeBalances[invoice.storeId][invoice.token] += amount - fee;
-        }
-        if (fee != 0) _fees[invoice.token] += fee;
-        // The refundable amount is the gross capture: a refund may give the payer everything back.
-        _payments[hash] = Payment(p.payer, uint88(amount), Status.Captured);
+        uint128 fee = uint128(uint256(amount) * feeBps / _MAX_BPS);
+        StoreAccount memory account = _stores[invoice.storeId][invoice.token];
+        // Checked additions: a uint128 store total overflowing reverts rather than wraps. fee <= amount
+        // because feeBps <= 10,000, so the subtraction cannot underflow.
+        _stores[invoice.storeId][invoice.token] = StoreAccount(account.balance + (amount - fee), account.fees + fee);
+        _payments[hash] = Payment(payer, amount, Status.Captured);
         emit PaymentCaptured(hash, invoice.storeId, amount, fee, released);
-        if (released != 0) _send(invoice.token, p.payer, released);
     }
 
     /// @dev The digest and state of a payment whose funds are held (status Authorized).
@@ -388,11 +420,12 @@ contract PaymentEscrow is
     }
 
     function _debitStore(bytes32 storeId, address token, uint256 amount) private {
-        uint256 balance = _storeBalances[storeId][token];
+        StoreAccount storage account = _stores[storeId][token];
+        uint128 balance = account.balance;
         if (amount > balance) revert PaymentEscrowInsufficientStoreBalance(storeId, token, balance, amount);
         // Safe: amount <= balance was checked just above.
         unchecked {
-            _storeBalances[storeId][token] = balance - amount;
+            account.balance = balance - uint128(amount);
         }
     }
 
@@ -405,33 +438,73 @@ contract PaymentEscrow is
         return abi.encodePacked(type(DepositForwarder).creationCode, abi.encode(token));
     }
 
-    /// @dev Creates the forwarder at the invoice's deposit address; returns what reached the escrow.
-    function _pullDeposit(address token, bytes32 hash) private returns (uint256 received) {
-        uint256 before = _selfBalance(token);
-        Create2.deploy(0, hash, _forwarderInitCode(token));
-        received = _selfBalance(token) - before;
+    function _sweep(Invoice[] calldata invoices, address[] calldata payers, uint16[] memory feeBps, bool capturing)
+        private
+    {
+        if (payers.length != invoices.length) revert PaymentEscrowLengthMismatch(invoices.length, payers.length);
+        // Batches are usually in one token: the init code and the escrow's balance carry over.
+        address token;
+        bytes memory initCode;
+        uint256 balance;
+        for (uint256 i; i < invoices.length; ++i) {
+            Invoice calldata invoice = invoices[i];
+            address payer = payers[i];
+            if (payer == address(0)) revert PaymentEscrowInvalidAddress(payer);
+            _checkTermsShape(invoice);
+            if (i == 0 || invoice.token != token) {
+                token = invoice.token;
+                initCode = _forwarderInitCode(token);
+                balance = _selfBalance(token);
+            }
+            bytes32 hash = _hashInvoice(invoice);
+            Create2.deploy(0, hash, initCode);
+            uint256 received = _selfBalance(token) - balance;
+            balance += received;
+            if (received != 0 && !_recordDeposit(invoice, hash, payer, received, capturing ? feeBps[i] : 0, capturing))
+            {
+                // Safe: `received` was just added to `balance`, and the return sent exactly that.
+                unchecked {
+                    balance -= received;
+                }
+            }
+        }
     }
 
     function _selfBalance(address token) private view returns (uint256) {
         return token == address(0) ? address(this).balance : IERC20(token).balanceOf(address(this));
     }
 
-    function _recordDeposit(Invoice calldata invoice, bytes32 hash, address payer, uint256 received) private {
+    /// @dev Books a deposit that reached the escrow; returns false if it was sent back to the payer.
+    function _recordDeposit(
+        Invoice calldata invoice,
+        bytes32 hash,
+        address payer,
+        uint256 received,
+        uint16 feeBps,
+        bool capturing
+    ) private returns (bool kept) {
         Payment memory p = _payments[hash];
         bool acceptable = block.timestamp <= invoice.paymentDeadline && _allowedTokens[invoice.token]
             && received <= type(uint88).max - p.amount;
         if (acceptable && p.status == Status.None && (invoice.payer == address(0) || invoice.payer == payer)) {
-            // The cast is safe: received <= type(uint88).max was checked with p.amount == 0.
-            _payments[hash] = Payment(payer, uint88(received), Status.Authorized);
             emit InvoicePaid(hash, invoice.storeId, payer, invoice, received);
-        } else if (acceptable && p.status == Status.Authorized && p.payer == payer) {
+            // The casts are safe: received <= type(uint88).max was checked with p.amount == 0.
+            if (capturing && received == invoice.amount && block.timestamp < invoice.authorizationExpiry) {
+                _credit(invoice, hash, payer, uint88(received), feeBps, 0);
+            } else {
+                _payments[hash] = Payment(payer, uint88(received), Status.Authorized);
+            }
+            return true;
+        }
+        if (acceptable && p.status == Status.Authorized && p.payer == payer) {
             // The cast is safe: p.amount + received <= type(uint88).max was checked above.
             uint88 held = p.amount + uint88(received);
             _payments[hash] = Payment(payer, held, Status.Authorized);
             emit PaymentIncreased(hash, invoice.storeId, received, held);
-        } else {
-            emit DepositReturned(hash, invoice.storeId, payer, received);
-            _send(invoice.token, payer, received);
+            return true;
         }
+        emit DepositReturned(hash, invoice.storeId, payer, received);
+        _send(invoice.token, payer, received);
+        return false;
     }
 }

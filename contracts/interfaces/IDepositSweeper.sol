@@ -32,4 +32,17 @@ interface IDepositSweeper {
     /// returned to `payers[i]` (emits {DepositReturned}). The same invoice twice in one call reverts.
     /// @param payers The sender of each deposit, as the operator observed it.
     function sweep(IPaymentEscrow.Invoice[] calldata invoices, address[] calldata payers) external;
+
+    /// @notice {sweep}, and capture at once every first payment of exactly the invoice amount, with
+    /// fee `feeBps[i]`. Deposits are swept only once the operator saw them confirmed, which is
+    /// when it would capture anyway; this saves writing each payment slot twice.
+    /// @dev As {sweep}; an exact payment also needs a time before the authorization expiry and a fee
+    /// within the invoice's bounds (else the whole call reverts), and emits
+    /// {IPaymentEscrow-PaymentCaptured} after {IPaymentEscrow-InvoicePaid}. Under- and overpayments
+    /// stay held, for the operator to top up, capture or void.
+    function sweepAndCapture(
+        IPaymentEscrow.Invoice[] calldata invoices,
+        address[] calldata payers,
+        uint16[] calldata feeBps
+    ) external;
 }

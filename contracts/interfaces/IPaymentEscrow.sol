@@ -150,8 +150,11 @@ interface IPaymentEscrow {
     /// @notice Captured funds went back from the store's balance to the payer.
     event PaymentRefunded(bytes32 indexed invoiceHash, bytes32 indexed storeId, uint256 amount);
 
-    /// @notice A store's balance moved to the treasury against the off-chain settlement `reference_`.
-    event StoreSettled(bytes32 indexed storeId, address indexed token, uint256 amount, bytes32 indexed reference_);
+    /// @notice `amount` of a store's balance moved to the treasury against the off-chain settlement
+    /// `reference_`, and the fees the store's captures accrued (`feesCollected`) moved to the fee balance.
+    event StoreSettled(
+        bytes32 indexed storeId, address indexed token, uint256 amount, bytes32 indexed reference_, uint256 feesCollected
+    );
 
     /// @notice The fee balance of `token` was paid out.
     event FeesWithdrawn(address indexed token, address indexed to, uint256 amount);
@@ -178,7 +181,11 @@ interface IPaymentEscrow {
     /// @notice The captured, unsettled balance of `token` of the store `storeId`.
     function storeBalance(bytes32 storeId, address token) external view returns (uint256);
 
-    /// @notice The fee balance of `token` not yet withdrawn.
+    /// @notice The fees of `token` accrued by the store's captures, collected at its next settlement.
+    /// @dev Kept in the same storage slot as the store balance, so a capture writes one slot, not two.
+    function accruedFees(bytes32 storeId, address token) external view returns (uint256);
+
+    /// @notice The collected fee balance of `token`, not yet withdrawn.
     function feeBalance(address token) external view returns (uint256);
 
     /// @notice Whether invoices may be in `token` (address(0) = ETH).
@@ -239,16 +246,17 @@ interface IPaymentEscrow {
     /// deadline; 0 < amount <= refundable; amount <= store balance. Emits {PaymentRefunded}.
     function refund(Invoice calldata invoice, uint256 amount) external;
 
-    /// @notice Moves `amount` of a store's balance of `token` to the treasury.
-    /// @dev Requirements: OPERATOR_ROLE; not paused; amount > 0 and within the balance;
-    /// `reference_` never used. Emits {StoreSettled}.
+    /// @notice Moves `amount` of a store's balance of `token` to the treasury, and the store's accrued
+    /// fees to the fee balance.
+    /// @dev Requirements: OPERATOR_ROLE; not paused; amount within the balance; amount > 0 unless
+    /// only fees are collected; `reference_` never used. Emits {StoreSettled}.
     function settle(bytes32 storeId, address token, uint256 amount, bytes32 reference_) external;
 
     /*//////////////////////////////////////////////////////////////
                                   ADMIN
     //////////////////////////////////////////////////////////////*/
 
-    /// @notice Pays the whole fee balance of `token` to `to`.
+    /// @notice Pays the whole collected fee balance of `token` to `to`.
     /// @dev Requirements: DEFAULT_ADMIN_ROLE; not paused; `to` nonzero; a nonzero fee balance.
     /// Emits {FeesWithdrawn}.
     function withdrawFees(address token, address to) external;
