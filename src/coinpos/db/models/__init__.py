@@ -3,7 +3,12 @@
 from coinpos.db.models.catalogue import CatalogueItem
 from coinpos.db.models.coins import Coin
 from coinpos.db.models.customers import Account, Customer, CustomerType, Wallet, WalletCoin
-from coinpos.db.models.invoices import Invoice, InvoiceExceptionStatus, InvoiceStatus
+from coinpos.db.models.invoices import (
+    Invoice,
+    InvoiceExceptionStatus,
+    InvoiceLine,
+    InvoiceStatus,
+)
 from coinpos.db.models.outbox import Notification, NotificationStatus
 from coinpos.db.models.rates import ExchangeRate, RateSource
 from coinpos.db.models.settlements import (
@@ -26,6 +31,7 @@ __all__ = [
     "ExchangeRate",
     "Invoice",
     "InvoiceExceptionStatus",
+    "InvoiceLine",
     "InvoiceStatus",
     "Notification",
     "NotificationStatus",
