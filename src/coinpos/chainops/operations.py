@@ -95,12 +95,29 @@ def capture(
     gas_limit: int | None = None,
 ) -> SendResult:
     """Captures `amount` (default: the invoice amount) of a held payment."""
+    request = capture_request(
+        uow, sender, invoice_ref, amount=amount, fee_bps=fee_bps, key=key, gas_limit=gas_limit
+    )
+    return sender.submit(uow, request)
+
+
+def capture_request(
+    uow: UnitOfWork,
+    sender: TransactionSender,
+    invoice_ref: str,
+    *,
+    amount: int | None = None,
+    fee_bps: int | None = None,
+    key: str | None = None,
+    gas_limit: int | None = None,
+) -> ChainRequest:
+    """The request `capture` submits (for callers that submit without waiting)."""
     target = _target(uow, invoice_ref, sender)
     value = target.terms.amount if amount is None else amount
     if value <= 0:
         raise InvalidInputError(f"amount {value} must be a positive number of base units")
     fee = _fee(target, fee_bps)
-    request = ChainRequest(
+    return ChainRequest(
         key=_key("capture", key, target.invoice.invoice_hash),
         kind=TxKind.CAPTURE,
         function="capture",
@@ -113,7 +130,6 @@ def capture(
         effect=Effect("PaymentCaptured", (target.digest,)),
         gas_limit=gas_limit,
     )
-    return sender.submit(uow, request)
 
 
 def capture_many(

@@ -1,0 +1,257 @@
+"""The transaction sender on a real anvil: logged before sent, one on-chain effect per request,
+out of gas retried once, fee bumps keep the nonce, reverts fail the entry with the error name."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import select
+
+from coinpos.chainops import operations
+from coinpos.chainops.escrow import Escrow
+from coinpos.chainops.sender import TransactionSender
+from coinpos.db.models import Invoice, TransactionLogEntry, TxKind, TxStatus
+from coinpos.invoices.service import terms_of
+from coinpos.ledger import find_entry, log_request
+from coinpos.unit_of_work import UnitOfWork
+from tests.chainops.conftest import Shop
+
+CAPTURED = 2
+CLOSED = 3
+
+
+def _paid(issue: Callable[..., Invoice], shop: Shop, escrow: Any, customer: Any) -> Invoice:
+    invoice = issue()
+    escrow.pay(terms_of(invoice, shop.cpw).abi(), invoice.operator_signature, sender=customer)
+    return invoice
+
+
+def _events(escrow_client: Escrow, name: str, invoice: Invoice) -> list[str]:
+    return escrow_client.event_tx_hashes(name, bytes.fromhex(invoice.invoice_hash[2:]))
+
+
+def _entry(shop: Shop, key: str) -> TransactionLogEntry:
+    with UnitOfWork(shop.engine) as uow:
+        entry = find_entry(uow.session, key)
+        assert entry is not None
+        uow.session.expunge(entry)
+        return entry
+
+
+def test_capture__sent_twice__one_transaction_and_one_event(
+    issue: Callable[..., Invoice],
+    shop: Shop,
+    escrow: Any,
+    funded: Any,
+    customer: Any,
+    sender: TransactionSender,
+    escrow_client: Escrow,
+) -> None:
+    invoice = _paid(issue, shop, escrow, customer)
+    with UnitOfWork(shop.engine) as uow:
+        first = operations.capture(uow, sender, invoice.invoice_hash, fee_bps=250)
+    with UnitOfWork(shop.engine) as uow:
+        second = operations.capture(uow, sender, invoice.invoice_hash, fee_bps=250)
+    assert len(first.broadcast) == 1 and second.broadcast == []
+    assert second.tx_hash == first.tx_hash
+    assert _events(escrow_client, "PaymentCaptured", invoice) == [first.tx_hash]
+    entry = _entry(shop, f"capture:{invoice.invoice_hash}")
+    assert entry.status is TxStatus.PENDING  # the tracker confirms it at depth
+    assert (entry.kind, entry.tx_hash, entry.invoice_id) == (
+        TxKind.CAPTURE,
+        first.tx_hash,
+        invoice.id,
+    )
+    # The store is credited the amount less the fee rounded down: 12345 - 308 = 12037.
+    assert entry.amount == 12_037 == escrow.storeBalance(invoice.store_id, shop.cpw.address)
+
+
+def test_capture__crash_after_logging_before_sending__resend_sends_once(
+    issue: Callable[..., Invoice],
+    shop: Shop,
+    escrow: Any,
+    funded: Any,
+    customer: Any,
+    sender: TransactionSender,
+    escrow_client: Escrow,
+) -> None:
+    invoice = _paid(issue, shop, escrow, customer)
+    key = f"capture:{invoice.invoice_hash}"
+    with UnitOfWork(shop.engine) as uow:
+        log_request(uow.session, key, TxKind.CAPTURE, store_id=invoice.store_id, amount=1)
+        uow.commit()
+    with UnitOfWork(shop.engine) as uow:
+        result = operations.capture(uow, sender, invoice.invoice_hash)
+    assert len(result.broadcast) == 1
+    assert _events(escrow_client, "PaymentCaptured", invoice) == [result.tx_hash]
+    assert _entry(shop, key).tx_hash == result.tx_hash
+
+
+def test_capture__crash_after_sending_before_recording__resend_finds_it_and_sends_nothing(
+    issue: Callable[..., Invoice],
+    shop: Shop,
+    escrow: Any,
+    funded: Any,
+    customer: Any,
+    operator: Any,
+    sender: TransactionSender,
+    escrow_client: Escrow,
+) -> None:
+    invoice = _paid(issue, shop, escrow, customer)
+    key = f"capture:{invoice.invoice_hash}"
+    with UnitOfWork(shop.engine) as uow:
+        log_request(uow.session, key, TxKind.CAPTURE, store_id=invoice.store_id, amount=1)
+        uow.commit()
+    terms = terms_of(invoice, shop.cpw)
+    sent = escrow.capture(terms.abi(), terms.amount, 100, sender=operator)
+    with UnitOfWork(shop.engine) as uow:
+        result = operations.capture(uow, sender, invoice.invoice_hash)
+    assert result.broadcast == []
+    assert result.tx_hash == sent.txn_hash
+    assert _events(escrow_client, "PaymentCaptured", invoice) == [sent.txn_hash]
+    assert escrow.payment(invoice.invoice_hash).status == CAPTURED
+
+
+def test_capture__gas_limit_too_low__retried_once_with_more_gas(
+    issue: Callable[..., Invoice],
+    shop: Shop,
+    escrow: Any,
+    funded: Any,
+    customer: Any,
+    sender: TransactionSender,
+    escrow_client: Escrow,
+    chain: Any,
+) -> None:
+    invoice = _paid(issue, shop, escrow, customer)
+    with UnitOfWork(shop.engine) as uow:
+        result = operations.capture(uow, sender, invoice.invoice_hash, gas_limit=45_000)
+    assert len(result.broadcast) == 2
+    starved, retried = (
+        chain.provider.web3.eth.get_transaction_receipt(h) for h in result.broadcast
+    )
+    assert (starved["status"], starved["gasUsed"]) == (0, 45_000)
+    assert retried["status"] == 1
+    assert _events(escrow_client, "PaymentCaptured", invoice) == [result.broadcast[1]]
+    entry = _entry(shop, f"capture:{invoice.invoice_hash}")
+    assert entry.tx_hash == result.broadcast[1] and entry.status is TxStatus.PENDING
+    assert entry.failure_reason and "ran out of gas at 45000" in entry.failure_reason
+
+
+def test_capture__fee_bump__replacement_keeps_the_nonce_and_only_one_is_mined(
+    issue: Callable[..., Invoice],
+    shop: Shop,
+    escrow: Any,
+    funded: Any,
+    customer: Any,
+    sender: TransactionSender,
+    escrow_client: Escrow,
+    chain: Any,
+) -> None:
+    invoice = _paid(issue, shop, escrow, customer)
+    web3 = chain.provider.web3
+    key = f"capture:{invoice.invoice_hash}"
+    web3.provider.make_request("evm_setAutomine", [False])
+    try:
+        with UnitOfWork(shop.engine) as uow:
+            request = operations.capture_request(uow, sender, invoice.invoice_hash)
+            first = sender.submit(uow, request, wait=False)
+        original = web3.eth.get_transaction(first.tx_hash)
+        with UnitOfWork(shop.engine) as uow:
+            bumped = sender.bump_fee(uow, key)
+        replacement = web3.eth.get_transaction(bumped.tx_hash)
+        assert replacement["nonce"] == original["nonce"]
+        assert replacement["maxFeePerGas"] > original["maxFeePerGas"] * 11 // 10
+        web3.provider.make_request("evm_mine", [])
+        assert web3.eth.get_transaction_count(original["from"]) == original["nonce"] + 1
+    finally:
+        web3.provider.make_request("evm_setAutomine", [True])
+    assert web3.eth.get_transaction_receipt(bumped.tx_hash)["status"] == 1
+    assert _events(escrow_client, "PaymentCaptured", invoice) == [bumped.tx_hash]
+    assert _entry(shop, key).tx_hash == bumped.tx_hash
+
+
+def test_void__not_paid__fails_the_entry_with_the_decoded_error_and_sends_nothing(
+    issue: Callable[..., Invoice],
+    shop: Shop,
+    sender: TransactionSender,
+    chain: Any,
+    operator: Any,
+) -> None:
+    invoice = issue()
+    nonce = operator.nonce
+    with UnitOfWork(shop.engine) as uow:
+        result = operations.void(uow, sender, invoice.invoice_hash)
+    assert result.status is TxStatus.FAILED and result.broadcast == []
+    assert result.failure_reason and result.failure_reason.startswith(
+        f"PaymentEscrowInvalidStatus({invoice.invoice_hash}, 1, 0)"
+    )
+    assert operator.nonce == nonce
+    assert _entry(shop, f"void:{invoice.invoice_hash}").status is TxStatus.FAILED
+
+
+def test_void__twice__one_event_and_the_payer_is_repaid_once(
+    issue: Callable[..., Invoice],
+    shop: Shop,
+    escrow: Any,
+    funded: Any,
+    customer: Any,
+    sender: TransactionSender,
+    escrow_client: Escrow,
+) -> None:
+    invoice = _paid(issue, shop, escrow, customer)
+    before = funded.balanceOf(customer)
+    for _ in range(2):
+        with UnitOfWork(shop.engine) as uow:
+            operations.void(uow, sender, invoice.invoice_hash)
+    assert len(_events(escrow_client, "PaymentVoided", invoice)) == 1
+    assert funded.balanceOf(customer) == before + 12_345
+    assert escrow.payment(invoice.invoice_hash).status == CLOSED
+
+
+def test_refund__same_key_twice__refunded_once(
+    issue: Callable[..., Invoice],
+    shop: Shop,
+    escrow: Any,
+    funded: Any,
+    customer: Any,
+    sender: TransactionSender,
+    escrow_client: Escrow,
+) -> None:
+    invoice = _paid(issue, shop, escrow, customer)
+    with UnitOfWork(shop.engine) as uow:
+        operations.capture(uow, sender, invoice.invoice_hash, fee_bps=0)
+    for _ in range(2):
+        with UnitOfWork(shop.engine) as uow:
+            operations.refund(uow, sender, invoice.invoice_hash, 2_345, key="r-1")
+    with UnitOfWork(shop.engine) as uow:
+        operations.refund(uow, sender, invoice.invoice_hash, 1_000, key="r-2")
+    assert len(_events(escrow_client, "PaymentRefunded", invoice)) == 2
+    assert escrow.storeBalance(invoice.store_id, shop.cpw.address) == 12_345 - 2_345 - 1_000
+
+
+def test_sweep_and_capture__deposit_by_plain_transfer__captured_once(
+    issue: Callable[..., Invoice],
+    shop: Shop,
+    escrow: Any,
+    funded: Any,
+    customer: Any,
+    sender: TransactionSender,
+    escrow_client: Escrow,
+) -> None:
+    invoice = issue()
+    funded.transfer(invoice.deposit_address, 12_345, sender=customer)
+    for _ in range(2):
+        with UnitOfWork(shop.engine) as uow:
+            result = operations.sweep(
+                uow,
+                sender,
+                [(invoice.invoice_hash, str(customer.address))],
+                key="sweep-1",
+                capture_fee_bps=0,
+            )
+    assert _events(escrow_client, "PaymentCaptured", invoice) == [result.tx_hash]
+    assert escrow.storeBalance(invoice.store_id, shop.cpw.address) == 12_345
+    with UnitOfWork(shop.engine) as uow:
+        kinds = uow.session.scalars(select(TransactionLogEntry.kind)).all()
+    assert kinds == [TxKind.SWEEP]
