@@ -9,10 +9,22 @@ with the transaction that used it, and nothing is sent.
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from sqlalchemy import select
+
 from coinpos.chainops.escrow import Escrow, address_topic, bytes32_topic
 from coinpos.chainops.sender import SendError, TransactionSender
+from coinpos.db.models import Settlement, StoreBalance
 from coinpos.invoices.terms import ZERO_ADDRESS
 from coinpos.settlement.executor import ExecutorError
+from coinpos.settlement.service import (
+    SettlementRequest,
+    UnconfirmedBalanceError,
+    request_settlement,
+)
+from coinpos.stores.service import get_coin, get_store
+from coinpos.unit_of_work import UnitOfWork
 
 
 class UnconfirmedBalanceOnChainError(ExecutorError):
@@ -52,3 +64,33 @@ class EscrowSettlementExecutor:
             )
         except SendError as exc:
             raise ExecutorError(str(exc)) from None
+
+
+def settle_store(
+    uow: UnitOfWork,
+    request: SettlementRequest,
+    executor: EscrowSettlementExecutor,
+    now: datetime | None = None,
+) -> Settlement:
+    """A settlement checked against the chain first, then requested, logged and sent.
+
+    Refused with UnconfirmedBalanceError, nothing written, when the escrow holds less for
+    the store than the database would settle.
+    """
+    store = get_store(uow, request.store_id)
+    coin = get_coin(uow, request.coin, request.chain_id)
+    amount = request.amount
+    if amount is None:
+        balance = uow.session.scalars(
+            select(StoreBalance).where(
+                StoreBalance.store_id == store.store_id, StoreBalance.coin_id == coin.id
+            )
+        ).one_or_none()
+        amount = balance.available if balance else 0
+    try:
+        check_store_balance(executor.escrow, store.store_id, coin.address, amount)
+    except UnconfirmedBalanceOnChainError as exc:
+        raise UnconfirmedBalanceError(str(exc)) from None
+    finally:
+        uow.rollback()
+    return request_settlement(uow, request, executor, now)
