@@ -25,6 +25,9 @@ COMMAND_GROUPS = (
     "coinpos.rates.cli:rates",
     "coinpos.settlement.cli:settle",
     "coinpos.settlement.cli:payouts",
+    "coinpos.invoices.cli:invoices",
+    "coinpos.chainops.cli:ops",
+    "coinpos.reports.cli:reports",
 )
 
 

@@ -74,21 +74,22 @@ def settle_store(
 ) -> Settlement:
     """A settlement checked against the chain first, then requested, logged and sent.
 
-    Refused with UnconfirmedBalanceError, nothing written, when the escrow holds less for
-    the store than the database would settle.
+    Refused with UnconfirmedBalanceError, nothing written, when the database would settle
+    funds the escrow does not hold for the store. Asking beyond the database's own balance
+    is left to `request_settlement`, which refuses it as over-settlement.
     """
     store = get_store(uow, request.store_id)
     coin = get_coin(uow, request.coin, request.chain_id)
-    amount = request.amount
-    if amount is None:
-        balance = uow.session.scalars(
-            select(StoreBalance).where(
-                StoreBalance.store_id == store.store_id, StoreBalance.coin_id == coin.id
-            )
-        ).one_or_none()
-        amount = balance.available if balance else 0
+    balance = uow.session.scalars(
+        select(StoreBalance).where(
+            StoreBalance.store_id == store.store_id, StoreBalance.coin_id == coin.id
+        )
+    ).one_or_none()
+    available = balance.available if balance else 0
+    amount = available if request.amount is None else request.amount
     try:
-        check_store_balance(executor.escrow, store.store_id, coin.address, amount)
+        if amount <= available:
+            check_store_balance(executor.escrow, store.store_id, coin.address, amount)
     except UnconfirmedBalanceOnChainError as exc:
         raise UnconfirmedBalanceError(str(exc)) from None
     finally:
