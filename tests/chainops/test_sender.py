@@ -255,3 +255,51 @@ def test_sweep_and_capture__deposit_by_plain_transfer__captured_once(
     with UnitOfWork(shop.engine) as uow:
         kinds = uow.session.scalars(select(TransactionLogEntry.kind)).all()
     assert kinds == [TxKind.SWEEP]
+
+
+def test_capture__operator_without_ether__refused_by_the_node__entry_keeps_the_reason(
+    issue: Callable[..., Invoice],
+    shop: Shop,
+    escrow: Any,
+    funded: Any,
+    customer: Any,
+    operator: Any,
+    sender: TransactionSender,
+    chain: Any,
+) -> None:
+    import pytest
+
+    from coinpos.chainops.sender import SendError
+
+    invoice = _paid(issue, shop, escrow, customer)
+    chain.provider.web3.provider.make_request("anvil_setBalance", [operator.address, "0x0"])
+    with UnitOfWork(shop.engine) as uow, pytest.raises(SendError, match="refused"):
+        operations.capture(uow, sender, invoice.invoice_hash)
+    entry = _entry(shop, f"capture:{invoice.invoice_hash}")
+    assert entry.status is TxStatus.PENDING and entry.tx_hash is None
+    assert entry.failure_reason and "refused" in entry.failure_reason
+    assert escrow.payment(invoice.invoice_hash).status == 1
+
+
+def test_ape_account_key__signs_invoices_and_transactions_the_escrow_accepts(
+    issue: Callable[..., Invoice],
+    shop: Shop,
+    escrow: Any,
+    funded: Any,
+    customer: Any,
+    operator: Any,
+    escrow_client: Escrow,
+) -> None:
+    from coinpos.chainops.keys import ApeAccountKey
+
+    key = ApeAccountKey(operator)
+    invoice = issue()
+    terms = terms_of(invoice, shop.cpw)
+    signature = key.sign_digest(bytes.fromhex(invoice.invoice_hash[2:]))
+    assert "0x" + signature.hex() == invoice.operator_signature
+    escrow.pay(terms.abi(), signature, sender=customer)
+    with UnitOfWork(shop.engine) as uow:
+        result = operations.capture(
+            uow, TransactionSender(escrow_client, key), invoice.invoice_hash
+        )
+    assert _events(escrow_client, "PaymentCaptured", invoice) == [result.tx_hash]

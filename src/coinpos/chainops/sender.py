@@ -221,7 +221,14 @@ class TransactionSender:
         return tx_hash
 
     def _send_call(self, uow: UnitOfWork, entry: TransactionLogEntry, data: bytes, gas: int) -> str:
-        tx_hash = self._transact(data, gas)
+        try:
+            tx_hash = self._transact(data, gas)
+        except SendError as exc:
+            # Still pending and unsent: a later submit retries it; past its deadline it expires.
+            entry.failure_reason = str(exc)
+            entry.updated_at = utcnow()
+            uow.commit()
+            raise
         entry.tx_hash = tx_hash
         entry.updated_at = utcnow()
         uow.commit()
