@@ -246,3 +246,30 @@ def test_ops_refund__bad_amount__exit_2_nothing_logged(
 def test_reports_sales__bad_date__exit_2(run: Callable[..., Result], shop: Shop) -> None:
     result = run("reports", "sales", shop.store.store_id, "--from", "2026-13-01")
     assert result.exit_code == 2 and "is not a date" in result.output
+
+
+def test_invoices_create__from_items__priced_from_the_catalogue(
+    run: Callable[..., Result], shop: Shop, tmp_path: Path
+) -> None:
+    from coinpos.catalogue.service import add_item
+
+    with UnitOfWork(shop.engine) as uow:
+        add_item(uow, shop.store.store_id, "LATTE", "Latte", "CPW", 4_500, 3, CHAIN_ID)
+    created = _ok(
+        run(
+            "invoices",
+            "create",
+            shop.store.store_id,
+            "CPW",
+            "--item",
+            "LATTE=2",
+            "--out",
+            str(tmp_path / "qr"),
+            "--json",
+        )
+    )
+    assert (created["items"], created["amount"]) == ("LATTE x2", "90.00")
+    refused = run("invoices", "create", shop.store.store_id, "CPW", "--item", "LATTE=2")
+    assert refused.exit_code == 2 and "has 1 in stock, 2 asked" in refused.output
+    assert run("invoices", "create", shop.store.store_id, "CPW", "--item", "LATTE=0").exit_code == 2
+    assert _count(shop, Invoice) == 1

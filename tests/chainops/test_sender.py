@@ -166,6 +166,9 @@ def test_capture__fee_bump__replacement_keeps_the_nonce_and_only_one_is_mined(
         assert web3.eth.get_transaction_count(original["from"]) == original["nonce"] + 1
     finally:
         web3.provider.make_request("evm_setAutomine", [True])
+    with UnitOfWork(shop.engine) as uow:
+        waited = sender.wait(uow, key)
+    assert (waited.status, waited.tx_hash) == (TxStatus.PENDING, bumped.tx_hash)
     assert web3.eth.get_transaction_receipt(bumped.tx_hash)["status"] == 1
     assert _events(escrow_client, "PaymentCaptured", invoice) == [bumped.tx_hash]
     assert _entry(shop, key).tx_hash == bumped.tx_hash

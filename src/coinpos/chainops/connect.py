@@ -23,7 +23,6 @@ from coinpos.invoices.service import Issuer
 from coinpos.invoices.terms import EscrowDomain
 
 ESCROW = "PaymentEscrow"
-DEFAULT_NETWORK = "ethereum:local"
 
 
 class NetworkError(CoinposError):

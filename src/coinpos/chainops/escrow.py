@@ -5,7 +5,6 @@ Built on web3 (ape's provider hands over its Web3), with the ABI ape compiled.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from eth_abi.abi import decode
@@ -35,13 +34,6 @@ def abi_of(contract_type: Any) -> list[dict[str, Any]]:
     ]
 
 
-@dataclass(frozen=True)
-class Payment:
-    payer: str
-    amount: int
-    status: int
-
-
 class Escrow:
     def __init__(
         self, w3: Web3, address: str, abi: list[dict[str, Any]], from_block: int = 0
@@ -63,10 +55,6 @@ class Escrow:
 
     def calldata(self, function: str, *args: Any) -> bytes:
         return bytes.fromhex(self.contract.encode_abi(function, args)[2:])
-
-    def payment(self, invoice_digest: bytes) -> Payment:
-        payer, amount, status = self.contract.functions.payment(invoice_digest).call()
-        return Payment(str(payer), int(amount), int(status))
 
     def store_balance(self, store_id: bytes, token: str) -> int:
         return int(self.contract.functions.storeBalance(store_id, token).call())

@@ -33,7 +33,7 @@ def _cart_line(value: str) -> tuple[str, int]:
     return sku, int(quantity)
 
 
-def invoice_row(invoice: Invoice, coin: Coin) -> dict[str, Any]:
+def invoice_row(invoice: Invoice, coin: Coin, items: list[tuple[str, int, int]]) -> dict[str, Any]:
     from coinpos.money import from_base_units
 
     return {
@@ -43,6 +43,7 @@ def invoice_row(invoice: Invoice, coin: Coin) -> dict[str, Any]:
         "coin": coin.symbol,
         "amount": from_base_units(invoice.amount, coin.decimals),
         "amount_base_units": invoice.amount,
+        "items": ", ".join(f"{sku} x{quantity}" for sku, quantity, _ in items) or None,
         "payer": invoice.payer,
         "deposit_address": invoice.deposit_address,
         "payment_uri": invoice.payment_uri,
@@ -118,7 +119,7 @@ def create(
     from datetime import timedelta
 
     from coinpos.chainops.connect import issuer_for
-    from coinpos.invoices.service import CartLine, NewInvoice, issue_invoice
+    from coinpos.invoices.service import CartLine, NewInvoice, invoice_items, issue_invoice
     from coinpos.money import to_base_units
     from coinpos.stores.service import get_coin
 
@@ -143,7 +144,7 @@ def create(
             ),
             issuer,
         )
-        row = invoice_row(invoice, found)
+        row = invoice_row(invoice, found, invoice_items(uow, invoice))
     emit([row], as_json, "invoice", single=True)
 
 
@@ -154,11 +155,11 @@ def create(
 def show(app: AppContext, invoice: str, as_json: bool) -> None:
     """Show an invoice by its hash (0x…) or number."""
     from coinpos.db.models import Coin
-    from coinpos.invoices.service import get_invoice
+    from coinpos.invoices.service import get_invoice, invoice_items
 
     with unit_of_work(app) as uow:
         found = get_invoice(uow, invoice)
         coin = uow.session.get(Coin, found.coin_id)
         assert coin is not None
-        row = invoice_row(found, coin)
+        row = invoice_row(found, coin, invoice_items(uow, found))
     emit([row], as_json, "invoice", single=True)

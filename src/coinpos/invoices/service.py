@@ -230,9 +230,12 @@ def get_invoice(uow: UnitOfWork, ref: str) -> Invoice:
     return invoice
 
 
-def invoice_lines(uow: UnitOfWork, invoice: Invoice) -> list[InvoiceLine]:
-    return list(
-        uow.session.scalars(
-            select(InvoiceLine).where(InvoiceLine.invoice_id == invoice.id).order_by(InvoiceLine.id)
-        )
+def invoice_items(uow: UnitOfWork, invoice: Invoice) -> list[tuple[str, int, int]]:
+    """(sku, quantity, unit price) of each catalogue line of the invoice."""
+    rows = uow.session.execute(
+        select(CatalogueItem.sku, InvoiceLine.quantity, InvoiceLine.unit_price)
+        .join(CatalogueItem, CatalogueItem.id == InvoiceLine.item_id)
+        .where(InvoiceLine.invoice_id == invoice.id)
+        .order_by(InvoiceLine.id)
     )
+    return [(sku, quantity, price) for sku, quantity, price in rows.tuples()]

@@ -114,17 +114,3 @@ class InvoiceTerms:
     def digest(self, domain: EscrowDomain) -> bytes:
         """The EIP-712 digest: what `escrow.invoiceHash(terms)` returns and the operator signs."""
         return keccak(b"\x19\x01" + domain.separator() + self.struct_hash())
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "storeId": "0x" + self.store_id.hex(),
-            "token": self.token,
-            "amount": str(self.amount),
-            "payer": self.payer,
-            "paymentDeadline": self.payment_deadline,
-            "authorizationExpiry": self.authorization_expiry,
-            "refundDeadline": self.refund_deadline,
-            "minFeeBps": self.min_fee_bps,
-            "maxFeeBps": self.max_fee_bps,
-            "salt": "0x" + self.salt.hex(),
-        }
