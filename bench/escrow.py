@@ -205,4 +205,36 @@ def run(ctx: BenchContext) -> list[Measurement]:
     transfer = sum(pay_gas) // len(pay_gas)
     row("sweepAndCapture of 20 ERC-20 deposits, per invoice", both)
     row("all-in private payment: transfer + 1/20 of sweepAndCapture(20)", transfer + both, "", "<= 135,000")
+    rows += forwarder_alternatives(b)
+    return rows
+
+
+def forwarder_alternatives(b: Bench) -> list[Measurement]:
+    """The forwarder designs alone (no escrow bookkeeping), 20 ERC-20 deposits per sweep, per deposit."""
+    harness = b.admin.deploy(b.ctx.project.ForwarderBench)
+    salts = [keccak(text=f"forwarder-{i}") for i in range(20)]
+    payer = b.ctx.account(8)
+    b.mint(payer, 10**6 * UNIT)
+    rows = []
+    for design, address_of, sweep in (
+        ("self-destructing CREATE2 forwarder (in use)", lambda s: harness.selfDestructAddress(b.coin, s),
+         harness.sweepSelfDestruct),
+        ("persistent minimal proxy (OpenZeppelin Clones)", harness.cloneAddress, harness.sweepClones),
+    ):
+        for round_ in ("first payment", "later payment to the same address"):
+            for salt in salts:
+                b.coin.transfer(address_of(salt), UNIT, sender=payer)
+            gas = int(sweep(b.coin, salts, sender=b.admin).gas_used) // len(salts)
+            rows.append(Measurement.gas("forwarder", f"{design}: {round_}, per deposit of 20", gas))
+    stipend = b.admin.deploy(b.ctx.project.EthSender)
+    b.admin.transfer(stipend, 2)
+    verdicts = []
+    for address in (harness.selfDestructAddress(ZERO, salts[0]), harness.cloneAddress(salts[0])):
+        try:
+            stipend.sendWithStipend(address, 1, sender=b.admin)
+            verdicts.append("accepted")
+        except Exception:  # the clone's delegatecall does not fit in 2,300 gas
+            verdicts.append("reverts")
+    rows.append(Measurement("forwarder", "ETH sent with a 2,300-gas stipend to a swept address: "
+                            "self-destruct / clone", " / ".join(verdicts)))
     return rows
