@@ -306,3 +306,79 @@ def test_ape_account_key__signs_invoices_and_transactions_the_escrow_accepts(
             uow, TransactionSender(escrow_client, key), invoice.invoice_hash
         )
     assert _events(escrow_client, "PaymentCaptured", invoice) == [result.tx_hash]
+
+
+def test_capture_many__same_key_twice__one_transaction_capturing_all(
+    issue: Callable[..., Invoice],
+    shop: Shop,
+    escrow: Any,
+    funded: Any,
+    customer: Any,
+    sender: TransactionSender,
+    escrow_client: Escrow,
+) -> None:
+    invoices = [_paid(issue, shop, escrow, customer) for _ in range(3)]
+    hashes = [i.invoice_hash for i in invoices]
+    results = []
+    for _ in range(2):
+        with UnitOfWork(shop.engine) as uow:
+            results.append(operations.capture_many(uow, sender, hashes, fee_bps=100, key="b-1"))
+    assert len(results[0].broadcast) == 1 and results[1].broadcast == []
+    for invoice in invoices:
+        assert _events(escrow_client, "PaymentCaptured", invoice) == [results[0].tx_hash]
+    entry = _entry(shop, "capture:b-1")
+    assert entry.amount == 3 * (12_345 - 123)
+    assert entry.amount == escrow.storeBalance(invoices[0].store_id, shop.cpw.address)
+
+
+def test_sweep__eth_paid_by_plain_transfer_to_the_uri__held_for_the_payer(
+    issue: Callable[..., Invoice],
+    shop: Shop,
+    escrow: Any,
+    customer: Any,
+    sender: TransactionSender,
+    escrow_client: Escrow,
+) -> None:
+    invoice = issue(coin="ETH", amount=10**16)
+    customer.transfer(invoice.deposit_address, 10**16)
+    with UnitOfWork(shop.engine) as uow:
+        result = operations.sweep(
+            uow, sender, [(invoice.invoice_hash, str(customer.address))], key="eth-1"
+        )
+    assert _events(escrow_client, "InvoicePaid", invoice) == [result.tx_hash]
+    payment = escrow.payment(invoice.invoice_hash)
+    assert (payment.payer, payment.amount, payment.status) == (customer, 10**16, 1)
+
+
+def test_resend__operator_has_a_transaction_in_flight__refused_until_it_is_mined(
+    issue: Callable[..., Invoice],
+    shop: Shop,
+    escrow: Any,
+    funded: Any,
+    customer: Any,
+    sender: TransactionSender,
+    chain: Any,
+) -> None:
+    import pytest
+
+    from coinpos.chainops.sender import OperatorBusyError
+
+    first, second = (_paid(issue, shop, escrow, customer) for _ in range(2))
+    with UnitOfWork(shop.engine) as uow:
+        log_request(uow.session, f"capture:{second.invoice_hash}", TxKind.CAPTURE, amount=1)
+        uow.commit()
+    web3 = chain.provider.web3
+    web3.provider.make_request("evm_setAutomine", [False])
+    try:
+        with UnitOfWork(shop.engine) as uow:
+            request = operations.capture_request(uow, sender, first.invoice_hash)
+            sender.submit(uow, request, wait=False)
+        with UnitOfWork(shop.engine) as uow, pytest.raises(OperatorBusyError):
+            operations.capture(uow, sender, second.invoice_hash)
+        web3.provider.make_request("evm_mine", [])
+    finally:
+        web3.provider.make_request("evm_setAutomine", [True])
+    with UnitOfWork(shop.engine) as uow:
+        resent = operations.capture(uow, sender, second.invoice_hash)
+    assert len(resent.broadcast) == 1
+    assert escrow.payment(second.invoice_hash).status == CAPTURED
