@@ -89,10 +89,13 @@ def connect(choice: str, operator_alias: str | None) -> Iterator[Connection]:
         return
     from ape import networks
     from ape.exceptions import ApeException
+    from ape.logging import LogLevel, logger
 
     try:
         context = networks.parse_network_choice(choice)
-        provider = context.__enter__()
+        # ape announces the connection on stdout, which belongs to the command's output.
+        with logger.at_level(LogLevel.WARNING):
+            provider = context.__enter__()
     except ApeException as exc:
         raise NetworkError(f"cannot connect to {choice}: {exc}") from None
     try:
@@ -104,7 +107,7 @@ def connect(choice: str, operator_alias: str | None) -> Iterator[Connection]:
 def _connection(
     provider: Any, choice: str, deployment: deployments.Deployment, key: OperatorKey
 ) -> Connection:
-    chain_id = int(provider.chain_id)
+    chain_id = int(provider.web3.eth.chain_id)
     if chain_id != deployment.chain_id:
         raise NetworkError(
             f"{choice} has chain id {chain_id}, its artifact records {deployment.chain_id}"
