@@ -382,3 +382,34 @@ def test_resend__operator_has_a_transaction_in_flight__refused_until_it_is_mined
         resent = operations.capture(uow, sender, second.invoice_hash)
     assert len(resent.broadcast) == 1
     assert escrow.payment(second.invoice_hash).status == CAPTURED
+
+
+def test_capture__reverts_once_mined__entry_failed_with_the_decoded_error(
+    issue: Callable[..., Invoice],
+    shop: Shop,
+    escrow: Any,
+    funded: Any,
+    customer: Any,
+    sender: TransactionSender,
+    chain: Any,
+) -> None:
+    invoice = _paid(issue, shop, escrow, customer)
+    web3 = chain.provider.web3
+    web3.provider.make_request("evm_setAutomine", [False])
+    try:
+        # Two captures of one payment under different keys: both estimate fine, both go out.
+        for key in ("first", "second"):
+            with UnitOfWork(shop.engine) as uow:
+                request = operations.capture_request(uow, sender, invoice.invoice_hash, key=key)
+                sender.submit(uow, request, wait=False)
+        web3.provider.make_request("evm_mine", [])
+    finally:
+        web3.provider.make_request("evm_setAutomine", [True])
+    with UnitOfWork(shop.engine) as uow:
+        first = sender.wait(uow, "capture:first")
+    with UnitOfWork(shop.engine) as uow:
+        second = sender.wait(uow, "capture:second")
+    assert first.status is TxStatus.PENDING
+    assert second.status is TxStatus.FAILED
+    assert second.failure_reason == f"PaymentEscrowInvalidStatus({invoice.invoice_hash}, 1, 2)"
+    assert escrow.storeBalance(invoice.store_id, shop.cpw.address) == 12_345 - 123

@@ -274,13 +274,19 @@ class TransactionSender:
             return None
 
     def _reason(self, tx_hash: str, receipt: Any) -> str:
-        """The decoded error of a mined, failed transaction, by replaying it at its block."""
+        """The decoded error of a mined, failed transaction, by replaying the call.
+
+        Replayed on the state after its block first (which holds what the transactions
+        before it in the block did, such as a competing capture), then before it.
+        """
         tx = self.w3.eth.get_transaction(tx_hash)  # type: ignore[arg-type]
         call = {"from": tx["from"], "to": tx["to"], "data": tx["input"], "gas": tx["gas"]}
-        try:
-            self.w3.eth.call(call, int(receipt["blockNumber"]) - 1)  # type: ignore[arg-type]
-        except ContractLogicError as exc:
-            return self.escrow.decode_error(_revert_data(exc))
+        block = int(receipt["blockNumber"])
+        for state in (block, block - 1):
+            try:
+                self.w3.eth.call(call, state)  # type: ignore[arg-type]
+            except ContractLogicError as exc:
+                return self.escrow.decode_error(_revert_data(exc))
         return "reverted"
 
     def _fail(self, uow: UnitOfWork, entry: TransactionLogEntry, reason: str) -> None:
