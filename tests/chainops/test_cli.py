@@ -223,6 +223,25 @@ def test_ops_void__never_paid__failed_entry_with_the_error_name(
     assert shown["failure_reason"].startswith("PaymentEscrowInvalidStatus(")
 
 
+def test_ops_capture_many__two_paid_invoices__one_transaction(
+    run: Callable[..., Result], shop: Shop, escrow: Any, funded: Any, customer: Any, tmp_path: Path
+) -> None:
+    hashes = []
+    for _ in range(2):
+        created = _create(run, shop, tmp_path)
+        with UnitOfWork(shop.engine) as uow:
+            invoice = uow.session.scalars(
+                select(Invoice).where(Invoice.invoice_hash == created["invoice_hash"])
+            ).one()
+            terms, signature = terms_of(invoice, shop.cpw), invoice.operator_signature
+        escrow.pay(terms.abi(), signature, sender=customer)
+        hashes.append(created["invoice_hash"])
+    args = ("ops", "capture-many", *hashes, "--key", "batch", "--fee-bps", "0")
+    done = _ok(run(*args, "--network", NETWORK, "--json"))
+    assert done["status"] == "pending" and done["tx_hash"]
+    assert escrow.storeBalance(shop.store.store_id, funded) == 2 * 12_345
+
+
 def test_ops_refund__bad_amount__exit_2_nothing_logged(
     run: Callable[..., Result], shop: Shop, tmp_path: Path
 ) -> None:

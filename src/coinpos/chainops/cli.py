@@ -110,6 +110,38 @@ def capture(
     )
 
 
+@ops.command("capture-many")
+@click.argument("invoice_refs", nargs=-1, required=True, metavar="INVOICE...")
+@click.option(
+    "--fee-bps", type=click.IntRange(0, 10_000), help="Fee within every invoice's bounds."
+)
+@click.option("--key", required=True, help="Idempotency key of this batch.")
+@chain_options
+@json_option
+@pass_app
+def capture_many(
+    app: AppContext,
+    invoice_refs: tuple[str, ...],
+    fee_bps: int | None,
+    key: str,
+    network: str,
+    operator_alias: str | None,
+    as_json: bool,
+) -> None:
+    """Capture the full amount of several held payments of one store in one transaction."""
+    from coinpos.chainops import operations
+
+    _run(
+        app,
+        network,
+        operator_alias,
+        lambda uow, sender: operations.capture_many(
+            uow, sender, list(invoice_refs), fee_bps=fee_bps, key=key
+        ),
+        as_json,
+    )
+
+
 @ops.command()
 @click.argument("invoice")
 @click.option("--key", help="Idempotency key (default: one void per invoice).")
