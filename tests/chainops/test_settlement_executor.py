@@ -205,3 +205,16 @@ def test_settle__connection_lost_between_send_and_record__resend_does_not_settle
     assert _settled_events(escrow_client, reference) == [recorded]
     assert funded.balanceOf(treasury) == before + 10_000
     assert _db_available(shop) == 2_345 == escrow.storeBalance(shop.store.store_id, funded)
+
+
+def test_settle__whole_balance__checked_and_settled_to_zero(
+    captured: Invoice,
+    shop: Shop,
+    executor: EscrowSettlementExecutor,
+    escrow: Any,
+    funded: Any,
+) -> None:
+    with UnitOfWork(shop.engine) as uow:
+        settlement = settle_store(uow, _for(shop, "all"), executor)
+        assert (settlement.amount, settlement.status) == (12_345, SettlementStatus.SUBMITTED)
+    assert _db_available(shop) == 0 == escrow.storeBalance(shop.store.store_id, funded)
