@@ -26,6 +26,9 @@ COMMAND_GROUPS = (
     "coinpos.settlement.cli:settle",
     "coinpos.settlement.cli:payouts",
     "coinpos.mining.cli:mining",
+    "coinpos.invoices.cli:invoices",
+    "coinpos.chainops.cli:ops",
+    "coinpos.reports.cli:reports",
 )
 
 

@@ -25,6 +25,7 @@ from coinpos.errors import DeploymentError
 
 PARAMS_PATH = Path("deployments") / "params.yaml"
 ROLE_NAMES = ("operator", "minter", "oracle", "treasury")
+ETH = "0x0000000000000000000000000000000000000000"
 
 
 def load_params(network_choice: str, path: Path = PARAMS_PATH) -> dict[str, Any]:
@@ -185,6 +186,13 @@ def deploy_all(
     )
     deployer.ensure_role(emoney, "MINTER_ROLE", roles.minter)
     deployer.ensure_role(emoney, "BURNER_ROLE", roles.minter)
+
+    escrow = deployer.ensure("PaymentEscrow", project.PaymentEscrow, roles.admin, roles.treasury)
+    deployer.ensure_role(escrow, "OPERATOR_ROLE", roles.operator)
+    for token in (ETH, str(emoney.address)):
+        if not escrow.isTokenAllowed(token):
+            escrow.setTokenAllowed(token, True, sender=sender)
+            log(f"PaymentEscrow: allowed {'ETH' if token == ETH else 'EMoney'} for invoices")
 
     deployer.ensure("WalletFactory", project.WalletFactory)
 

@@ -13,6 +13,7 @@ from coinpos.deployer import Deployer, deploy_all, load_params, resolve_roles
 from coinpos.errors import DeploymentError
 
 PARAMS = Path("deployments/params.yaml")
+ZERO = "0x0000000000000000000000000000000000000000"
 
 
 @pytest.fixture
@@ -42,7 +43,9 @@ def test_deploy_all__records_every_contract_and_grants_roles(
 
     raw = json.loads(artifact.read_text())
     assert raw["chain_id"] == chain.chain_id
-    assert set(raw["contracts"]) == {"EMoney", "GeoRewards", "PriceFeed:ETH/USD", "WalletFactory"}
+    assert set(raw["contracts"]) == {
+        "EMoney", "GeoRewards", "PaymentEscrow", "PriceFeed:ETH/USD", "WalletFactory",
+    }  # fmt: skip
     for name, record in raw["contracts"].items():
         receipt = chain.get_receipt(record["tx_hash"])
         assert receipt.block_number == record["block"]
@@ -52,6 +55,10 @@ def test_deploy_all__records_every_contract_and_grants_roles(
     assert emoney.decimals() == params["emoney"]["decimals"]
     assert emoney.hasRole(emoney.MINTER_ROLE(), minter)
     assert emoney.hasRole(emoney.BURNER_ROLE(), minter)
+    escrow = project.PaymentEscrow.at(deployment.address("PaymentEscrow"))
+    assert escrow.hasRole(escrow.OPERATOR_ROLE(), accounts[1])
+    assert escrow.treasury() == accounts[4]
+    assert escrow.isTokenAllowed(emoney) and escrow.isTokenAllowed(ZERO)
     geo = project.GeoRewards.at(deployment.address("GeoRewards"))
     assert geo.hasRole(geo.CAMPAIGN_MANAGER_ROLE(), accounts[1])
     assert geo.hasRole(geo.ORACLE_ROLE(), accounts[3])

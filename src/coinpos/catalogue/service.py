@@ -76,6 +76,13 @@ def list_items(uow: UnitOfWork, store_id: str) -> list[CatalogueItem]:
 
 def take_stock(uow: UnitOfWork, item_id: int, quantity: int) -> int:
     """Removes `quantity` from stock atomically; returns what is left."""
+    left = reserve_stock(uow, item_id, quantity)
+    uow.commit()
+    return left
+
+
+def reserve_stock(uow: UnitOfWork, item_id: int, quantity: int) -> int:
+    """As take_stock, inside the caller's unit of work (which commits or rolls back)."""
     if quantity <= 0:
         raise InvalidInputError(f"quantity {quantity} must be positive")
     left = uow.session.scalar(
@@ -89,5 +96,4 @@ def take_stock(uow: UnitOfWork, item_id: int, quantity: int) -> int:
         if item is None:
             raise CatalogueError(f"no catalogue item {item_id}")
         raise OutOfStockError(f"item {item.sku!r} has {item.stock} in stock, {quantity} asked")
-    uow.commit()
     return int(left)

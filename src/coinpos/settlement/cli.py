@@ -71,6 +71,10 @@ def settle() -> None:
 @click.option("--fee-bps", type=click.IntRange(0, 10_000), default=100, show_default=True)
 @click.option("--max-rate-age", type=click.IntRange(min=1), default=3600, show_default=True)
 @click.option("--chain-id", type=click.IntRange(min=1))
+@click.option("--network", help="Also send it: ape network choice, e.g. ethereum:local:node.")
+@click.option(
+    "--operator", "operator_alias", help="ape account alias (else $COINPOS_OPERATOR_KEY)."
+)
 @json_option
 @pass_app
 def request(
@@ -83,9 +87,14 @@ def request(
     fee_bps: int,
     max_rate_age: int,
     chain_id: int | None,
+    network: str | None,
+    operator_alias: str | None,
     as_json: bool,
 ) -> None:
-    """Request settlement of part (--amount) or all (--all) of a store's balance."""
+    """Request settlement of part (--amount) or all (--all) of a store's balance.
+
+    With --network, the escrow's balance is checked, and the settle call sent and recorded.
+    """
     if (amount is not None) == settle_all:
         raise click.UsageError("give exactly one of --amount and --all")
     if amount is not None and amount == 0:
@@ -97,20 +106,50 @@ def request(
     with unit_of_work(app) as uow:
         found = get_coin(uow, coin, chain_id)
         units = None if amount is None else to_base_units(amount, found.decimals)
-        settlement = request_settlement(
-            uow,
-            SettlementRequest(
-                store_id=store_id,
-                coin=coin,
-                idempotency_key=key,
-                amount=units,
-                fee_bps=fee_bps,
-                max_rate_age=timedelta(seconds=max_rate_age),
-                chain_id=chain_id,
-            ),
+        wanted = SettlementRequest(
+            store_id=store_id,
+            coin=coin,
+            idempotency_key=key,
+            amount=units,
+            fee_bps=fee_bps,
+            max_rate_age=timedelta(seconds=max_rate_age),
+            chain_id=chain_id,
         )
+        if network is None:
+            settlement = request_settlement(uow, wanted)
+        else:
+            from coinpos.chainops.connect import connect
+            from coinpos.chainops.settlement import EscrowSettlementExecutor, settle_store
+
+            with connect(network, operator_alias) as connection:
+                executor = EscrowSettlementExecutor(connection.sender)
+                settlement = settle_store(uow, wanted, executor)
         row = _settlement_row(settlement, found.symbol, found.decimals)
+        row["tx_hash"] = settlement.log_entry.tx_hash
+        row["send_error"] = settlement.log_entry.failure_reason
     emit([row], as_json, "settlement requested", single=True)
+
+
+@settle.command()
+@click.option("--network", required=True, help="ape network choice, e.g. ethereum:local:node.")
+@click.option(
+    "--operator", "operator_alias", help="ape account alias (else $COINPOS_OPERATOR_KEY)."
+)
+@json_option
+@pass_app
+def send(app: AppContext, network: str, operator_alias: str | None, as_json: bool) -> None:
+    """Send every settlement still requested (never sent, or its send failed); safe to rerun."""
+    from coinpos.chainops.connect import connect
+    from coinpos.chainops.settlement import EscrowSettlementExecutor
+    from coinpos.settlement.service import send_requested
+
+    with connect(network, operator_alias) as connection, unit_of_work(app) as uow:
+        sent = send_requested(uow, EscrowSettlementExecutor(connection.sender))
+        rows = [
+            {**_settlement_row(s, s.coin.symbol, s.coin.decimals), "tx_hash": s.log_entry.tx_hash}
+            for s in sent
+        ]
+    emit(rows, as_json, "settlements sent")
 
 
 @click.group()

@@ -307,7 +307,8 @@ def test_withdraw_remainder__without_manager_role__reverts(
 def test_create__fee_on_transfer_token__credits_what_arrived(
     project: Any, chain: Any, geo: Any, manager: Any
 ) -> None:
-    coin = manager.deploy(project.FeeOnTransferToken, manager, 10_000)
+    coin = manager.deploy(project.FeeOnTransferToken)
+    coin.mint(manager, 10_000, sender=manager)
     coin.approve(geo, 1_000, sender=manager)
     geo.createCampaign(as_tuple(campaign_params(chain, coin)), 1_000, sender=manager)
     assert coin.balanceOf(geo) == 990

@@ -3,7 +3,12 @@
 from coinpos.db.models.catalogue import CatalogueItem
 from coinpos.db.models.coins import Coin
 from coinpos.db.models.customers import Account, Customer, CustomerType, Wallet, WalletCoin
-from coinpos.db.models.invoices import Invoice, InvoiceExceptionStatus, InvoiceStatus
+from coinpos.db.models.invoices import (
+    Invoice,
+    InvoiceExceptionStatus,
+    InvoiceLine,
+    InvoiceStatus,
+)
 from coinpos.db.models.mining import (
     ClaimStatus,
     MiningCampaign,
@@ -34,6 +39,7 @@ __all__ = [
     "ExchangeRate",
     "Invoice",
     "InvoiceExceptionStatus",
+    "InvoiceLine",
     "InvoiceStatus",
     "MiningCampaign",
     "MiningClaim",

@@ -50,6 +50,12 @@ class Invoice(Base):
     salt: Mapped[str] = mapped_column(String(66))
     deposit_address: Mapped[str | None] = mapped_column(String(42))
     payment_uri: Mapped[str] = mapped_column(Text)
+    # Where the terms are payable (the EIP-712 domain), and the operator's signature of them.
+    chain_id: Mapped[int | None]
+    escrow_address: Mapped[str | None] = mapped_column(String(42))
+    operator_signature: Mapped[str | None] = mapped_column(String(132))
+    qr_png_path: Mapped[str | None] = mapped_column(Text)
+    qr_svg_path: Mapped[str | None] = mapped_column(Text)
     status: Mapped[InvoiceStatus] = mapped_column(
         str_enum(InvoiceStatus, "invoice_status"), default=InvoiceStatus.NEW
     )
@@ -58,3 +64,15 @@ class Invoice(Base):
     )
     amount_paid: Mapped[int] = mapped_column(Uint256, default=0)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class InvoiceLine(Base):
+    """One catalogue item on an invoice, at the price it had when the invoice was made."""
+
+    __tablename__ = "invoice_lines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("catalogue_items.id"))
+    quantity: Mapped[int]
+    unit_price: Mapped[int] = mapped_column(Uint256)

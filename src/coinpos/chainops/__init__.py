@@ -1,0 +1,1 @@
+"""The exchange's own transactions: operator key, escrow, and a logged, idempotent sender."""

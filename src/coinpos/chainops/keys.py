@@ -1,0 +1,99 @@
+"""The operator key: signs invoice digests (EIP-712) and the exchange's transactions.
+
+It comes from the environment (`COINPOS_OPERATOR_KEY`, a hex private key) or from an ape
+account alias (`ape accounts import <alias>`), never from the repository.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Protocol
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from eth_typing import Hash32
+
+from coinpos.errors import CoinposError
+
+OPERATOR_KEY_ENV = "COINPOS_OPERATOR_KEY"
+
+
+class OperatorKeyError(CoinposError):
+    """No usable operator key."""
+
+
+class OperatorKey(Protocol):
+    @property
+    def address(self) -> str: ...
+
+    def sign_digest(self, digest: bytes) -> bytes:
+        """A 65-byte r‖s‖v signature of a 32-byte digest (no prefix added)."""
+        ...
+
+    def sign_transaction(self, tx: dict[str, Any]) -> bytes:
+        """The raw signed transaction, ready for eth_sendRawTransaction."""
+        ...
+
+
+class LocalKey:
+    """A private key held in memory (from the environment, or a test account)."""
+
+    def __init__(self, private_key: str | bytes) -> None:
+        try:
+            self._account: LocalAccount = Account.from_key(private_key)
+        except (ValueError, TypeError) as exc:
+            raise OperatorKeyError(f"the operator key is not a valid private key: {exc}") from None
+
+    @property
+    def address(self) -> str:
+        return str(self._account.address)
+
+    def sign_digest(self, digest: bytes) -> bytes:
+        return bytes(self._account.unsafe_sign_hash(Hash32(digest)).signature)
+
+    def sign_transaction(self, tx: dict[str, Any]) -> bytes:
+        return bytes(self._account.sign_transaction(tx).raw_transaction)
+
+
+class ApeAccountKey:
+    """An ape account (a keyfile alias, or a test account); ape asks for its passphrase."""
+
+    def __init__(self, account: Any) -> None:
+        self._account = account
+
+    @property
+    def address(self) -> str:
+        return str(self._account.address)
+
+    def sign_digest(self, digest: bytes) -> bytes:
+        signature = self._account.sign_raw_msghash(digest)
+        if signature is None:
+            raise OperatorKeyError(f"account {self.address} refused to sign the invoice")
+        return bytes(signature.encode_rsv())
+
+    def sign_transaction(self, tx: dict[str, Any]) -> bytes:
+        from ape import networks
+
+        txn = networks.provider.network.ecosystem.create_transaction(**tx)
+        signed = self._account.sign_transaction(txn)
+        if signed is None:
+            raise OperatorKeyError(f"account {self.address} refused to sign the transaction")
+        return bytes(signed.serialize_transaction())
+
+
+def load_operator_key(alias: str | None = None) -> OperatorKey:
+    """The ape account `alias` if given, else the key in $COINPOS_OPERATOR_KEY."""
+    if alias:
+        from ape import accounts
+        from ape.exceptions import AccountsError
+
+        try:
+            return ApeAccountKey(accounts.load(alias))
+        except (AccountsError, IndexError) as exc:
+            raise OperatorKeyError(f"no ape account {alias!r}: {exc}") from None
+    key = os.environ.get(OPERATOR_KEY_ENV)
+    if not key:
+        raise OperatorKeyError(
+            f"no operator key: pass --operator <ape account alias> or set ${OPERATOR_KEY_ENV}"
+        )
+    return LocalKey(key)

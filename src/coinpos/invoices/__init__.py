@@ -1,0 +1,1 @@
+"""Invoices: signed escrow terms, their deposit address, EIP-681 URI and QR code."""

@@ -1,0 +1,241 @@
+"""Issuing invoices: terms mirroring the escrow's `Invoice`, signed by the operator, with the
+deposit address, an EIP-681 transfer URI and its QR code, stored on one `Invoice` row.
+
+One request, one unit of work: the stock of every cart line is taken with a conditional
+UPDATE (so the last item cannot be sold twice), the row and its lines are written, the QR
+files are drawn, then everything commits together. A refused request changes nothing.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from eth_utils.address import to_checksum_address
+from sqlalchemy import select
+
+from coinpos.catalogue.service import reserve_stock
+from coinpos.chainops.keys import OperatorKey
+from coinpos.db.models import CatalogueItem, Coin, Invoice, InvoiceLine, Terminal
+from coinpos.db.types import utcnow
+from coinpos.errors import CoinposError
+from coinpos.invoices.deposit import deposit_address
+from coinpos.invoices.terms import ZERO_ADDRESS, EscrowDomain, InvoiceTerms
+from coinpos.payment_uri import ether_payment_uri, token_payment_uri
+from coinpos.qr import write_png, write_svg
+from coinpos.stores.service import get_coin, get_store
+from coinpos.unit_of_work import UnitOfWork
+from coinpos.validation import InvalidInputError, address
+
+# BTCPay Server's default invoice expiry.
+DEFAULT_PAY_WINDOW = timedelta(minutes=15)
+DEFAULT_AUTHORIZATION_WINDOW = timedelta(days=7)
+DEFAULT_REFUND_WINDOW = timedelta(days=30)
+DEFAULT_MIN_FEE_BPS = 0
+DEFAULT_MAX_FEE_BPS = 300
+
+
+class InvoiceError(CoinposError):
+    """An invoice request that is refused; nothing is written."""
+
+
+class UnknownInvoiceError(InvoiceError):
+    def __init__(self, ref: str) -> None:
+        super().__init__(f"no invoice {ref}")
+
+
+@dataclass(frozen=True)
+class CartLine:
+    sku: str
+    quantity: int
+
+
+@dataclass(frozen=True)
+class NewInvoice:
+    """What the POS asks for: an amount, or a cart of catalogue items (priced in the coin)."""
+
+    store_id: str
+    coin: str
+    amount: int | None = None
+    cart: tuple[CartLine, ...] = ()
+    payer: str | None = None
+    terminal: str | None = None
+    pay_window: timedelta = DEFAULT_PAY_WINDOW
+    authorization_window: timedelta = DEFAULT_AUTHORIZATION_WINDOW
+    refund_window: timedelta = DEFAULT_REFUND_WINDOW
+    min_fee_bps: int = DEFAULT_MIN_FEE_BPS
+    max_fee_bps: int = DEFAULT_MAX_FEE_BPS
+
+
+@dataclass(frozen=True)
+class Issuer:
+    """What signing an invoice needs: the escrow's domain, its forwarder code and the key."""
+
+    domain: EscrowDomain
+    forwarder_code: bytes
+    key: OperatorKey
+    qr_dir: Path = field(default=Path("out") / "invoices")
+
+
+def _timestamp(moment: datetime) -> int:
+    return int(moment.timestamp())
+
+
+def _moment(timestamp: int) -> datetime:
+    return datetime.fromtimestamp(timestamp, UTC)
+
+
+def token_of(coin: Coin) -> str:
+    return to_checksum_address(coin.address) if coin.address else ZERO_ADDRESS
+
+
+def terms_of(invoice: Invoice, coin: Coin) -> InvoiceTerms:
+    """The on-chain terms of a stored invoice, rebuilt exactly."""
+    return InvoiceTerms(
+        store_id=bytes.fromhex(invoice.store_id[2:]),
+        token=token_of(coin),
+        amount=invoice.amount,
+        payer=invoice.payer or ZERO_ADDRESS,
+        payment_deadline=_timestamp(invoice.pay_deadline),
+        authorization_expiry=_timestamp(invoice.authorization_expiry),
+        refund_deadline=_timestamp(invoice.refund_deadline),
+        min_fee_bps=invoice.min_fee_bps,
+        max_fee_bps=invoice.max_fee_bps,
+        salt=bytes.fromhex(invoice.salt[2:]),
+    )
+
+
+def _take_cart(
+    uow: UnitOfWork, store_id: str, coin: Coin, cart: tuple[CartLine, ...]
+) -> list[InvoiceLine]:
+    lines = []
+    for line in cart:
+        if line.quantity <= 0:
+            raise InvalidInputError(f"quantity {line.quantity} of {line.sku!r} must be positive")
+        item = uow.session.scalars(
+            select(CatalogueItem).where(
+                CatalogueItem.store_id == store_id, CatalogueItem.sku == line.sku
+            )
+        ).one_or_none()
+        if item is None:
+            raise InvoiceError(f"store {store_id} has no catalogue item {line.sku!r}")
+        if item.coin_id != coin.id:
+            raise InvoiceError(f"item {line.sku!r} is not priced in {coin.symbol}")
+        reserve_stock(uow, item.id, line.quantity)
+        lines.append(InvoiceLine(item_id=item.id, quantity=line.quantity, unit_price=item.price))
+    return lines
+
+
+def _terminal_id(uow: UnitOfWork, store_id: str, code: str | None) -> int | None:
+    if code is None:
+        return None
+    terminal = uow.session.scalars(
+        select(Terminal).where(Terminal.store_id == store_id, Terminal.code == code)
+    ).one_or_none()
+    if terminal is None:
+        raise InvoiceError(f"store {store_id} has no terminal {code!r}")
+    return terminal.id
+
+
+def issue_invoice(
+    uow: UnitOfWork,
+    request: NewInvoice,
+    issuer: Issuer,
+    now: datetime | None = None,
+    salt: bytes | None = None,
+) -> Invoice:
+    """Creates, signs and stores an invoice; returns the committed row."""
+    store = get_store(uow, request.store_id)
+    coin = get_coin(uow, request.coin, issuer.domain.chain_id)
+    if (request.amount is None) == (not request.cart):
+        raise InvalidInputError("give either an amount or a cart, not both or neither")
+    if request.amount is not None and request.amount <= 0:
+        raise InvalidInputError(f"amount {request.amount} must be a positive number of base units")
+    for window in (request.pay_window, request.authorization_window, request.refund_window):
+        if window < timedelta(0):
+            raise InvalidInputError("invoice windows must not be negative")
+    payer = address(request.payer, "payer") if request.payer else None
+    terminal_id = _terminal_id(uow, store.store_id, request.terminal)
+    lines = _take_cart(uow, store.store_id, coin, request.cart)
+    amount = request.amount or sum(line.unit_price * line.quantity for line in lines)
+
+    start = _timestamp(now or utcnow())
+    pay_deadline = start + int(request.pay_window.total_seconds())
+    authorization_expiry = pay_deadline + int(request.authorization_window.total_seconds())
+    terms = InvoiceTerms(
+        store_id=bytes.fromhex(store.store_id[2:]),
+        token=token_of(coin),
+        amount=amount,
+        payer=payer or ZERO_ADDRESS,
+        payment_deadline=pay_deadline,
+        authorization_expiry=authorization_expiry,
+        refund_deadline=authorization_expiry + int(request.refund_window.total_seconds()),
+        min_fee_bps=request.min_fee_bps,
+        max_fee_bps=request.max_fee_bps,
+        salt=salt or secrets.token_bytes(32),
+    )
+    digest = terms.digest(issuer.domain)
+    deposit = deposit_address(issuer.domain.escrow, digest, issuer.forwarder_code, terms.token)
+    if coin.address is None:
+        uri = ether_payment_uri(deposit, amount, chain_id=issuer.domain.chain_id)
+    else:
+        uri = token_payment_uri(terms.token, deposit, amount, chain_id=issuer.domain.chain_id)
+    invoice_hash = "0x" + digest.hex()
+    png = write_png(uri, issuer.qr_dir / f"{invoice_hash}.png")
+    svg = write_svg(uri, issuer.qr_dir / f"{invoice_hash}.svg")
+    invoice = Invoice(
+        invoice_hash=invoice_hash,
+        store_id=store.store_id,
+        terminal_id=terminal_id,
+        coin_id=coin.id,
+        amount=amount,
+        payer=payer,
+        pay_deadline=_moment(terms.payment_deadline),
+        authorization_expiry=_moment(terms.authorization_expiry),
+        refund_deadline=_moment(terms.refund_deadline),
+        min_fee_bps=terms.min_fee_bps,
+        max_fee_bps=terms.max_fee_bps,
+        salt="0x" + terms.salt.hex(),
+        deposit_address=deposit,
+        payment_uri=uri,
+        chain_id=issuer.domain.chain_id,
+        escrow_address=to_checksum_address(issuer.domain.escrow),
+        operator_signature="0x" + issuer.key.sign_digest(digest).hex(),
+        qr_png_path=str(png),
+        qr_svg_path=str(svg),
+        created_at=_moment(start),
+    )
+    uow.session.add(invoice)
+    uow.session.flush()
+    for line in lines:
+        line.invoice_id = invoice.id
+        uow.session.add(line)
+    uow.commit()
+    return invoice
+
+
+def get_invoice(uow: UnitOfWork, ref: str) -> Invoice:
+    """An invoice by its hash (0x…) or its number."""
+    if ref.startswith("0x"):
+        query = select(Invoice).where(Invoice.invoice_hash == ref.lower())
+    elif ref.isdigit():
+        query = select(Invoice).where(Invoice.id == int(ref))
+    else:
+        raise InvalidInputError(f"invoice {ref!r} is neither a 0x hash nor a number")
+    invoice = uow.session.scalars(query).one_or_none()
+    if invoice is None:
+        raise UnknownInvoiceError(ref)
+    return invoice
+
+
+def invoice_items(uow: UnitOfWork, invoice: Invoice) -> list[tuple[str, int, int]]:
+    """(sku, quantity, unit price) of each catalogue line of the invoice."""
+    rows = uow.session.execute(
+        select(CatalogueItem.sku, InvoiceLine.quantity, InvoiceLine.unit_price)
+        .join(CatalogueItem, CatalogueItem.id == InvoiceLine.item_id)
+        .where(InvoiceLine.invoice_id == invoice.id)
+        .order_by(InvoiceLine.id)
+    )
+    return [(sku, quantity, price) for sku, quantity, price in rows.tuples()]

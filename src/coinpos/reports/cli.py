@@ -1,0 +1,87 @@
+"""`coinpos reports sales`: a store's sales, valued at sale time and now."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import IO
+
+import click
+
+from coinpos.cli_support import (
+    DATE,
+    STORE_ID,
+    AppContext,
+    emit,
+    json_option,
+    pass_app,
+    unit_of_work,
+)
+
+
+@click.group()
+def reports() -> None:
+    """Reports for stores and staff."""
+
+
+@reports.command()
+@click.argument("store_id", type=STORE_ID)
+@click.option("--from", "since", type=DATE, help="First day (YYYY-MM-DD, UTC).")
+@click.option("--to", "until", type=DATE, help="Last day (YYYY-MM-DD, UTC).")
+@click.option(
+    "--max-rate-age",
+    type=click.IntRange(min=1),
+    default=3600,
+    show_default=True,
+    help="Seconds a current rate may be old.",
+)
+@click.option(
+    "--csv",
+    "csv_out",
+    type=click.File("w", encoding="utf-8"),
+    help="Write the sales as CSV to this file ('-' for stdout).",
+)
+@json_option
+@pass_app
+def sales(
+    app: AppContext,
+    store_id: str,
+    since: date | None,
+    until: date | None,
+    max_rate_age: int,
+    csv_out: IO[str] | None,
+    as_json: bool,
+) -> None:
+    """A store's sales with their fiat value at sale time and now, and request counts."""
+    from dataclasses import asdict
+    from datetime import timedelta
+
+    from coinpos.reports.service import sales_report, write_csv
+
+    with unit_of_work(app) as uow:
+        report = sales_report(
+            uow, store_id, since, until, max_rate_age=timedelta(seconds=max_rate_age)
+        )
+    if csv_out is not None:
+        count = write_csv(report, csv_out)
+        click.echo(f"wrote {count} sales", err=True)
+        return
+    rows = [{**asdict(sale), "fiat": report.fiat} for sale in report.sales]
+    summary = {
+        "store_id": report.store_id,
+        "fiat": report.fiat,
+        "sales": len(report.sales),
+        "total_at_sale": report.total("fiat_at_sale"),
+        "total_now": report.total("fiat_now"),
+        **report.counts,
+    }
+    if as_json:
+        import json
+
+        from coinpos.cli_support import _jsonable
+
+        clean = [{k: _jsonable(v) for k, v in row.items()} for row in rows]
+        summary_clean = {k: _jsonable(v) for k, v in summary.items()}
+        click.echo(json.dumps({"summary": summary_clean, "sales": clean}, indent=2))
+        return
+    emit(rows, False, f"sales of {report.store_id}")
+    emit([summary], False, "summary", single=True)

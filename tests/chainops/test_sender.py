@@ -1,0 +1,415 @@
+"""The transaction sender on a real anvil: logged before sent, one on-chain effect per request,
+out of gas retried once, fee bumps keep the nonce, reverts fail the entry with the error name."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import select
+
+from coinpos.chainops import operations
+from coinpos.chainops.escrow import Escrow
+from coinpos.chainops.sender import TransactionSender
+from coinpos.db.models import Invoice, TransactionLogEntry, TxKind, TxStatus
+from coinpos.invoices.service import terms_of
+from coinpos.ledger import find_entry, log_request
+from coinpos.unit_of_work import UnitOfWork
+from tests.chainops.conftest import Shop
+
+CAPTURED = 2
+CLOSED = 3
+
+
+def _paid(issue: Callable[..., Invoice], shop: Shop, escrow: Any, customer: Any) -> Invoice:
+    invoice = issue()
+    escrow.pay(terms_of(invoice, shop.cpw).abi(), invoice.operator_signature, sender=customer)
+    return invoice
+
+
+def _events(escrow_client: Escrow, name: str, invoice: Invoice) -> list[str]:
+    return escrow_client.event_tx_hashes(name, bytes.fromhex(invoice.invoice_hash[2:]))
+
+
+def _entry(shop: Shop, key: str) -> TransactionLogEntry:
+    with UnitOfWork(shop.engine) as uow:
+        entry = find_entry(uow.session, key)
+        assert entry is not None
+        uow.session.expunge(entry)
+        return entry
+
+
+def test_capture__sent_twice__one_transaction_and_one_event(
+    issue: Callable[..., Invoice],
+    shop: Shop,
+    escrow: Any,
+    funded: Any,
+    customer: Any,
+    sender: TransactionSender,
+    escrow_client: Escrow,
+) -> None:
+    invoice = _paid(issue, shop, escrow, customer)
+    with UnitOfWork(shop.engine) as uow:
+        first = operations.capture(uow, sender, invoice.invoice_hash, fee_bps=250)
+    with UnitOfWork(shop.engine) as uow:
+        second = operations.capture(uow, sender, invoice.invoice_hash, fee_bps=250)
+    assert len(first.broadcast) == 1 and second.broadcast == []
+    assert second.tx_hash == first.tx_hash
+    assert _events(escrow_client, "PaymentCaptured", invoice) == [first.tx_hash]
+    entry = _entry(shop, f"capture:{invoice.invoice_hash}")
+    assert entry.status is TxStatus.PENDING  # the tracker confirms it at depth
+    assert (entry.kind, entry.tx_hash, entry.invoice_id) == (
+        TxKind.CAPTURE,
+        first.tx_hash,
+        invoice.id,
+    )
+    # The store is credited the amount less the fee rounded down: 12345 - 308 = 12037.
+    assert entry.amount == 12_037 == escrow.storeBalance(invoice.store_id, shop.cpw.address)
+
+
+def test_capture__crash_after_logging_before_sending__resend_sends_once(
+    issue: Callable[..., Invoice],
+    shop: Shop,
+    escrow: Any,
+    funded: Any,
+    customer: Any,
+    sender: TransactionSender,
+    escrow_client: Escrow,
+) -> None:
+    invoice = _paid(issue, shop, escrow, customer)
+    key = f"capture:{invoice.invoice_hash}"
+    with UnitOfWork(shop.engine) as uow:
+        log_request(uow.session, key, TxKind.CAPTURE, store_id=invoice.store_id, amount=1)
+        uow.commit()
+    with UnitOfWork(shop.engine) as uow:
+        result = operations.capture(uow, sender, invoice.invoice_hash)
+    assert len(result.broadcast) == 1
+    assert _events(escrow_client, "PaymentCaptured", invoice) == [result.tx_hash]
+    assert _entry(shop, key).tx_hash == result.tx_hash
+
+
+def test_capture__crash_after_sending_before_recording__resend_finds_it_and_sends_nothing(
+    issue: Callable[..., Invoice],
+    shop: Shop,
+    escrow: Any,
+    funded: Any,
+    customer: Any,
+    operator: Any,
+    sender: TransactionSender,
+    escrow_client: Escrow,
+) -> None:
+    invoice = _paid(issue, shop, escrow, customer)
+    key = f"capture:{invoice.invoice_hash}"
+    with UnitOfWork(shop.engine) as uow:
+        log_request(uow.session, key, TxKind.CAPTURE, store_id=invoice.store_id, amount=1)
+        uow.commit()
+    terms = terms_of(invoice, shop.cpw)
+    sent = escrow.capture(terms.abi(), terms.amount, 100, sender=operator)
+    with UnitOfWork(shop.engine) as uow:
+        result = operations.capture(uow, sender, invoice.invoice_hash)
+    assert result.broadcast == []
+    assert result.tx_hash == sent.txn_hash
+    assert _events(escrow_client, "PaymentCaptured", invoice) == [sent.txn_hash]
+    assert escrow.payment(invoice.invoice_hash).status == CAPTURED
+
+
+def test_capture__gas_limit_too_low__retried_once_with_more_gas(
+    issue: Callable[..., Invoice],
+    shop: Shop,
+    escrow: Any,
+    funded: Any,
+    customer: Any,
+    sender: TransactionSender,
+    escrow_client: Escrow,
+    chain: Any,
+) -> None:
+    invoice = _paid(issue, shop, escrow, customer)
+    with UnitOfWork(shop.engine) as uow:
+        result = operations.capture(uow, sender, invoice.invoice_hash, gas_limit=45_000)
+    assert len(result.broadcast) == 2
+    starved, retried = (
+        chain.provider.web3.eth.get_transaction_receipt(h) for h in result.broadcast
+    )
+    assert (starved["status"], starved["gasUsed"]) == (0, 45_000)
+    assert retried["status"] == 1
+    assert _events(escrow_client, "PaymentCaptured", invoice) == [result.broadcast[1]]
+    entry = _entry(shop, f"capture:{invoice.invoice_hash}")
+    assert entry.tx_hash == result.broadcast[1] and entry.status is TxStatus.PENDING
+    assert entry.failure_reason and "ran out of gas at 45000" in entry.failure_reason
+
+
+def test_capture__fee_bump__replacement_keeps_the_nonce_and_only_one_is_mined(
+    issue: Callable[..., Invoice],
+    shop: Shop,
+    escrow: Any,
+    funded: Any,
+    customer: Any,
+    sender: TransactionSender,
+    escrow_client: Escrow,
+    chain: Any,
+) -> None:
+    invoice = _paid(issue, shop, escrow, customer)
+    web3 = chain.provider.web3
+    key = f"capture:{invoice.invoice_hash}"
+    web3.provider.make_request("evm_setAutomine", [False])
+    try:
+        with UnitOfWork(shop.engine) as uow:
+            request = operations.capture_request(uow, sender, invoice.invoice_hash)
+            first = sender.submit(uow, request, wait=False)
+        original = web3.eth.get_transaction(first.tx_hash)
+        with UnitOfWork(shop.engine) as uow:
+            bumped = sender.bump_fee(uow, key)
+        replacement = web3.eth.get_transaction(bumped.tx_hash)
+        assert replacement["nonce"] == original["nonce"]
+        assert replacement["maxFeePerGas"] > original["maxFeePerGas"] * 11 // 10
+        web3.provider.make_request("evm_mine", [])
+        assert web3.eth.get_transaction_count(original["from"]) == original["nonce"] + 1
+    finally:
+        web3.provider.make_request("evm_setAutomine", [True])
+    with UnitOfWork(shop.engine) as uow:
+        waited = sender.wait(uow, key)
+    assert (waited.status, waited.tx_hash) == (TxStatus.PENDING, bumped.tx_hash)
+    assert web3.eth.get_transaction_receipt(bumped.tx_hash)["status"] == 1
+    assert _events(escrow_client, "PaymentCaptured", invoice) == [bumped.tx_hash]
+    assert _entry(shop, key).tx_hash == bumped.tx_hash
+
+
+def test_void__not_paid__fails_the_entry_with_the_decoded_error_and_sends_nothing(
+    issue: Callable[..., Invoice],
+    shop: Shop,
+    sender: TransactionSender,
+    chain: Any,
+    operator: Any,
+) -> None:
+    invoice = issue()
+    nonce = operator.nonce
+    with UnitOfWork(shop.engine) as uow:
+        result = operations.void(uow, sender, invoice.invoice_hash)
+    assert result.status is TxStatus.FAILED and result.broadcast == []
+    assert result.failure_reason and result.failure_reason.startswith(
+        f"PaymentEscrowInvalidStatus({invoice.invoice_hash}, 1, 0)"
+    )
+    assert operator.nonce == nonce
+    assert _entry(shop, f"void:{invoice.invoice_hash}").status is TxStatus.FAILED
+
+
+def test_void__twice__one_event_and_the_payer_is_repaid_once(
+    issue: Callable[..., Invoice],
+    shop: Shop,
+    escrow: Any,
+    funded: Any,
+    customer: Any,
+    sender: TransactionSender,
+    escrow_client: Escrow,
+) -> None:
+    invoice = _paid(issue, shop, escrow, customer)
+    before = funded.balanceOf(customer)
+    for _ in range(2):
+        with UnitOfWork(shop.engine) as uow:
+            operations.void(uow, sender, invoice.invoice_hash)
+    assert len(_events(escrow_client, "PaymentVoided", invoice)) == 1
+    assert funded.balanceOf(customer) == before + 12_345
+    assert escrow.payment(invoice.invoice_hash).status == CLOSED
+
+
+def test_refund__same_key_twice__refunded_once(
+    issue: Callable[..., Invoice],
+    shop: Shop,
+    escrow: Any,
+    funded: Any,
+    customer: Any,
+    sender: TransactionSender,
+    escrow_client: Escrow,
+) -> None:
+    invoice = _paid(issue, shop, escrow, customer)
+    with UnitOfWork(shop.engine) as uow:
+        operations.capture(uow, sender, invoice.invoice_hash, fee_bps=0)
+    for _ in range(2):
+        with UnitOfWork(shop.engine) as uow:
+            operations.refund(uow, sender, invoice.invoice_hash, 2_345, key="r-1")
+    with UnitOfWork(shop.engine) as uow:
+        operations.refund(uow, sender, invoice.invoice_hash, 1_000, key="r-2")
+    assert len(_events(escrow_client, "PaymentRefunded", invoice)) == 2
+    assert escrow.storeBalance(invoice.store_id, shop.cpw.address) == 12_345 - 2_345 - 1_000
+
+
+def test_sweep_and_capture__deposit_by_plain_transfer__captured_once(
+    issue: Callable[..., Invoice],
+    shop: Shop,
+    escrow: Any,
+    funded: Any,
+    customer: Any,
+    sender: TransactionSender,
+    escrow_client: Escrow,
+) -> None:
+    invoice = issue()
+    funded.transfer(invoice.deposit_address, 12_345, sender=customer)
+    for _ in range(2):
+        with UnitOfWork(shop.engine) as uow:
+            result = operations.sweep(
+                uow,
+                sender,
+                [(invoice.invoice_hash, str(customer.address))],
+                key="sweep-1",
+                capture_fee_bps=0,
+            )
+    assert _events(escrow_client, "PaymentCaptured", invoice) == [result.tx_hash]
+    assert escrow.storeBalance(invoice.store_id, shop.cpw.address) == 12_345
+    with UnitOfWork(shop.engine) as uow:
+        kinds = uow.session.scalars(select(TransactionLogEntry.kind)).all()
+    assert kinds == [TxKind.SWEEP]
+
+
+def test_capture__operator_without_ether__refused_by_the_node__entry_keeps_the_reason(
+    issue: Callable[..., Invoice],
+    shop: Shop,
+    escrow: Any,
+    funded: Any,
+    customer: Any,
+    operator: Any,
+    sender: TransactionSender,
+    chain: Any,
+) -> None:
+    import pytest
+
+    from coinpos.chainops.sender import SendError
+
+    invoice = _paid(issue, shop, escrow, customer)
+    chain.provider.web3.provider.make_request("anvil_setBalance", [operator.address, "0x0"])
+    with UnitOfWork(shop.engine) as uow, pytest.raises(SendError, match="refused"):
+        operations.capture(uow, sender, invoice.invoice_hash)
+    entry = _entry(shop, f"capture:{invoice.invoice_hash}")
+    assert entry.status is TxStatus.PENDING and entry.tx_hash is None
+    assert entry.failure_reason and "refused" in entry.failure_reason
+    assert escrow.payment(invoice.invoice_hash).status == 1
+
+
+def test_ape_account_key__signs_invoices_and_transactions_the_escrow_accepts(
+    issue: Callable[..., Invoice],
+    shop: Shop,
+    escrow: Any,
+    funded: Any,
+    customer: Any,
+    operator: Any,
+    escrow_client: Escrow,
+) -> None:
+    from coinpos.chainops.keys import ApeAccountKey
+
+    key = ApeAccountKey(operator)
+    invoice = issue()
+    terms = terms_of(invoice, shop.cpw)
+    signature = key.sign_digest(bytes.fromhex(invoice.invoice_hash[2:]))
+    assert "0x" + signature.hex() == invoice.operator_signature
+    escrow.pay(terms.abi(), signature, sender=customer)
+    with UnitOfWork(shop.engine) as uow:
+        result = operations.capture(
+            uow, TransactionSender(escrow_client, key), invoice.invoice_hash
+        )
+    assert _events(escrow_client, "PaymentCaptured", invoice) == [result.tx_hash]
+
+
+def test_capture_many__same_key_twice__one_transaction_capturing_all(
+    issue: Callable[..., Invoice],
+    shop: Shop,
+    escrow: Any,
+    funded: Any,
+    customer: Any,
+    sender: TransactionSender,
+    escrow_client: Escrow,
+) -> None:
+    invoices = [_paid(issue, shop, escrow, customer) for _ in range(3)]
+    hashes = [i.invoice_hash for i in invoices]
+    results = []
+    for _ in range(2):
+        with UnitOfWork(shop.engine) as uow:
+            results.append(operations.capture_many(uow, sender, hashes, fee_bps=100, key="b-1"))
+    assert len(results[0].broadcast) == 1 and results[1].broadcast == []
+    for invoice in invoices:
+        assert _events(escrow_client, "PaymentCaptured", invoice) == [results[0].tx_hash]
+    entry = _entry(shop, "capture:b-1")
+    assert entry.amount == 3 * (12_345 - 123)
+    assert entry.amount == escrow.storeBalance(invoices[0].store_id, shop.cpw.address)
+
+
+def test_sweep__eth_paid_by_plain_transfer_to_the_uri__held_for_the_payer(
+    issue: Callable[..., Invoice],
+    shop: Shop,
+    escrow: Any,
+    customer: Any,
+    sender: TransactionSender,
+    escrow_client: Escrow,
+) -> None:
+    invoice = issue(coin="ETH", amount=10**16)
+    customer.transfer(invoice.deposit_address, 10**16)
+    with UnitOfWork(shop.engine) as uow:
+        result = operations.sweep(
+            uow, sender, [(invoice.invoice_hash, str(customer.address))], key="eth-1"
+        )
+    assert _events(escrow_client, "InvoicePaid", invoice) == [result.tx_hash]
+    payment = escrow.payment(invoice.invoice_hash)
+    assert (payment.payer, payment.amount, payment.status) == (customer, 10**16, 1)
+
+
+def test_resend__operator_has_a_transaction_in_flight__refused_until_it_is_mined(
+    issue: Callable[..., Invoice],
+    shop: Shop,
+    escrow: Any,
+    funded: Any,
+    customer: Any,
+    sender: TransactionSender,
+    chain: Any,
+) -> None:
+    import pytest
+
+    from coinpos.chainops.sender import OperatorBusyError
+
+    first, second = (_paid(issue, shop, escrow, customer) for _ in range(2))
+    with UnitOfWork(shop.engine) as uow:
+        log_request(uow.session, f"capture:{second.invoice_hash}", TxKind.CAPTURE, amount=1)
+        uow.commit()
+    web3 = chain.provider.web3
+    web3.provider.make_request("evm_setAutomine", [False])
+    try:
+        with UnitOfWork(shop.engine) as uow:
+            request = operations.capture_request(uow, sender, first.invoice_hash)
+            sender.submit(uow, request, wait=False)
+        with UnitOfWork(shop.engine) as uow, pytest.raises(OperatorBusyError):
+            operations.capture(uow, sender, second.invoice_hash)
+        web3.provider.make_request("evm_mine", [])
+    finally:
+        web3.provider.make_request("evm_setAutomine", [True])
+    with UnitOfWork(shop.engine) as uow:
+        resent = operations.capture(uow, sender, second.invoice_hash)
+    assert len(resent.broadcast) == 1
+    assert escrow.payment(second.invoice_hash).status == CAPTURED
+
+
+def test_capture__reverts_once_mined__entry_failed_with_the_decoded_error(
+    issue: Callable[..., Invoice],
+    shop: Shop,
+    escrow: Any,
+    funded: Any,
+    customer: Any,
+    sender: TransactionSender,
+    chain: Any,
+) -> None:
+    invoice = _paid(issue, shop, escrow, customer)
+    web3 = chain.provider.web3
+    web3.provider.make_request("evm_setAutomine", [False])
+    try:
+        # Two captures of one payment under different keys: both estimate fine, both go out.
+        for key in ("first", "second"):
+            with UnitOfWork(shop.engine) as uow:
+                request = operations.capture_request(uow, sender, invoice.invoice_hash, key=key)
+                sender.submit(uow, request, wait=False)
+        web3.provider.make_request("evm_mine", [])
+    finally:
+        web3.provider.make_request("evm_setAutomine", [True])
+    with UnitOfWork(shop.engine) as uow:
+        first = sender.wait(uow, "capture:first")
+    with UnitOfWork(shop.engine) as uow:
+        second = sender.wait(uow, "capture:second")
+    assert first.status is TxStatus.PENDING
+    assert second.status is TxStatus.FAILED
+    assert second.failure_reason == f"PaymentEscrowInvalidStatus({invoice.invoice_hash}, 1, 2)"
+    assert escrow.storeBalance(invoice.store_id, shop.cpw.address) == 12_345 - 123
