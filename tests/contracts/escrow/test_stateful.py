@@ -37,7 +37,9 @@ from tests.contracts.escrow.conftest import STORE_A, STORE_B, Invoice, Status
 EXAMPLES = int(os.environ.get("ESCROW_STATEFUL_EXAMPLES", "200"))
 STEPS = 10
 STORES = (STORE_A, STORE_B)
-MARGIN = 15  # seconds: never act this close to a deadline, where block time may differ from the model's
+MARGIN = (
+    15  # seconds: never act this close to a deadline, where block time may differ from the model's
+)
 GAS = 1_500_000
 
 
@@ -53,12 +55,24 @@ class Tracked:
 
 
 def _web3_contract(w3: Any, contract: Any) -> Any:
-    return w3.eth.contract(address=contract.address, abi=[a.model_dump(mode="json") for a in contract.contract_type.abi])
+    return w3.eth.contract(
+        address=contract.address,
+        abi=[a.model_dump(mode="json") for a in contract.contract_type.abi],
+    )
 
 
 def test_escrow__random_sequences__balances_always_reconcile(
-    project: Any, chain: Any, escrow: Any, funded: Any, new_invoice: Callable[..., Invoice],
-    sign: Callable[..., bytes], operator: Any, customer: Any, other_customer: Any, accounts: Any, minter: Any,
+    project: Any,
+    chain: Any,
+    escrow: Any,
+    funded: Any,
+    new_invoice: Callable[..., Invoice],
+    sign: Callable[..., bytes],
+    operator: Any,
+    customer: Any,
+    other_customer: Any,
+    accounts: Any,
+    minter: Any,
 ) -> None:
     payers = [customer.address, other_customer.address, accounts[8].address, accounts[9].address]
     for payer in accounts[8:10]:
@@ -112,8 +126,13 @@ def test_escrow__random_sequences__balances_always_reconcile(
         def track(self, store: int, amount: int) -> Tracked:
             now = self.now()
             invoice = new_invoice(
-                storeId=STORES[store], amount=amount, minFeeBps=0, maxFeeBps=500, paymentDeadline=now + 3000,
-                authorizationExpiry=now + 5000, refundDeadline=now + 30 * 86400,
+                storeId=STORES[store],
+                amount=amount,
+                minFeeBps=0,
+                maxFeeBps=500,
+                paymentDeadline=now + 3000,
+                authorizationExpiry=now + 5000,
+                refundDeadline=now + 30 * 86400,
             )
             tracked = Tracked(invoice, esc.functions.invoiceHash(invoice.abi()).call())
             self.invoices.append(tracked)
@@ -127,14 +146,19 @@ def test_escrow__random_sequences__balances_always_reconcile(
 
         # --- rules -----------------------------------------------------------------------------
 
-        @initialize(amounts=st.tuples(st.integers(100, 50_000), st.integers(100, 50_000)), fee=st.integers(0, 500))
+        @initialize(
+            amounts=st.tuples(st.integers(100, 50_000), st.integers(100, 50_000)),
+            fee=st.integers(0, 500),
+        )
         def captured_sales(self, amounts: tuple[int, int], fee: int) -> None:
-            """Each store starts with one captured sale, so refunds and settlements have material."""
+            """A captured sale per store (for refunds and settlements), and one held sale."""
             for store, amount in enumerate(amounts):
                 self.pay(store, amount, store)
                 t = self.invoices[-1]
                 send(esc, "capture", t.invoice.abi(), amount, fee, sender=operator.address)
                 self.book_capture(t, amount, fee)
+            # And one sale still held, for void and reclaim.
+            self.pay(0, amounts[0], 1)
 
         @rule(store=st.integers(0, 1), amount=st.integers(1, 50_000), payer=st.integers(0, 3))
         def pay(self, store: int, amount: int, payer: int) -> None:
@@ -143,7 +167,9 @@ def test_escrow__random_sequences__balances_always_reconcile(
             t.status, t.amount, t.payer = Status.AUTHORIZED, amount, payers[payer]
 
         @rule(
-            store=st.integers(0, 1), amount=st.integers(1, 50_000), payer=st.integers(0, 3),
+            store=st.integers(0, 1),
+            amount=st.integers(1, 50_000),
+            payer=st.integers(0, 3),
             delta=st.sampled_from([0, 0, -1, 1, 777]),
         )
         def deposit(self, store: int, amount: int, payer: int, delta: int) -> None:
@@ -160,13 +186,22 @@ def test_escrow__random_sequences__balances_always_reconcile(
             if t.pending:
                 return
             who = (t.payer or payers[0]) if same_payer else payers[3]
-            send(coin, "transfer", esc.functions.depositAddress(t.invoice.abi()).call(), amount, sender=who)
+            send(
+                coin,
+                "transfer",
+                esc.functions.depositAddress(t.invoice.abi()).call(),
+                amount,
+                sender=who,
+            )
             t.pending, t.pending_payer = amount, who
 
+        @precondition(lambda self: any(t.pending for t in self.invoices))
         @rule(capture=st.booleans(), fee=st.integers(0, 500))
         def sweep(self, capture: bool, fee: int) -> None:
             batch = [t for t in self.invoices if t.pending]
-            if not batch or any(self.near(t.invoice.paymentDeadline, t.invoice.authorizationExpiry) for t in batch):
+            if not batch or any(
+                self.near(t.invoice.paymentDeadline, t.invoice.authorizationExpiry) for t in batch
+            ):
                 return
             abis, who = [t.invoice.abi() for t in batch], [t.pending_payer for t in batch]
             if capture:
@@ -179,7 +214,11 @@ def test_escrow__random_sequences__balances_always_reconcile(
                 in_time = now <= t.invoice.paymentDeadline
                 if in_time and t.status == Status.NONE:
                     t.status, t.amount, t.payer = Status.AUTHORIZED, received, payer
-                    if capture and received == t.invoice.amount and now < t.invoice.authorizationExpiry:
+                    if (
+                        capture
+                        and received == t.invoice.amount
+                        and now < t.invoice.authorizationExpiry
+                    ):
                         self.book_capture(t, received, fee)
                 elif in_time and t.status == Status.AUTHORIZED and t.payer == payer:
                     t.amount += received
@@ -187,7 +226,8 @@ def test_escrow__random_sequences__balances_always_reconcile(
 
         @precondition(lambda self: self.invoices)
         @rule(
-            index=st.integers(0, 10**6), percent=st.sampled_from([30, 50, 100, 100, 100, 101, 150]),
+            index=st.integers(0, 10**6),
+            percent=st.sampled_from([30, 50, 100, 100, 100, 101, 150]),
             fee=st.sampled_from([0, 100, 250, 500, 501]),
         )
         def capture(self, index: int, percent: int, fee: int) -> None:
@@ -198,8 +238,10 @@ def test_escrow__random_sequences__balances_always_reconcile(
             amount = max(1, capturable * percent // 100)
             args = (t.invoice.abi(), amount, fee)
             if (
-                t.status == Status.AUTHORIZED and self.now() < t.invoice.authorizationExpiry
-                and amount <= capturable and fee <= t.invoice.maxFeeBps
+                t.status == Status.AUTHORIZED
+                and self.now() < t.invoice.authorizationExpiry
+                and amount <= capturable
+                and fee <= t.invoice.maxFeeBps
             ):
                 send(esc, "capture", *args, sender=operator.address)
                 self.book_capture(t, amount, fee)
@@ -217,12 +259,17 @@ def test_escrow__random_sequences__balances_always_reconcile(
                 reverts("void", t.invoice.abi(), sender=operator.address)
 
         @precondition(lambda self: any(t.status != Status.NONE for t in self.invoices))
-        @rule(index=st.integers(0, 10**6))
-        def reclaim(self, index: int) -> None:
+        @rule(index=st.integers(0, 10**6), wait=st.booleans())
+        def reclaim(self, index: int, wait: bool) -> None:
+            """The payer reclaims; with `wait`, a refused early reclaim is retried after expiry."""
             t = self.pick(index, Status.AUTHORIZED)
             if t.status == Status.NONE or self.near(t.invoice.authorizationExpiry):
                 return
-            if t.status == Status.AUTHORIZED and self.now() >= t.invoice.authorizationExpiry:
+            expiry = t.invoice.authorizationExpiry
+            if wait and t.status == Status.AUTHORIZED and self.now() < expiry:
+                reverts("reclaim", t.invoice.abi(), sender=t.payer)
+                chain.mine(timestamp=expiry + 2 * MARGIN)
+            if t.status == Status.AUTHORIZED and self.now() >= expiry:
                 send(esc, "reclaim", t.invoice.abi(), sender=t.payer)
                 t.status, t.amount = Status.CLOSED, 0
             else:
@@ -237,8 +284,10 @@ def test_escrow__random_sequences__balances_always_reconcile(
             amount = max(1, t.amount * percent // 100)
             store = t.invoice.storeId
             if (
-                t.status == Status.CAPTURED and self.now() <= t.invoice.refundDeadline
-                and amount <= t.amount and amount <= self.stores[store]
+                t.status == Status.CAPTURED
+                and self.now() <= t.invoice.refundDeadline
+                and amount <= t.amount
+                and amount <= self.stores[store]
             ):
                 send(esc, "refund", t.invoice.abi(), amount, sender=operator.address)
                 t.amount -= amount
@@ -259,7 +308,7 @@ def test_escrow__random_sequences__balances_always_reconcile(
             self.fees += self.accrued[store_id]
             self.accrued[store_id] = 0
 
-        @rule(seconds=st.sampled_from([600, 3600, 7200, 40 * 86400]))
+        @rule(seconds=st.sampled_from([600, 3600, 6000, 7200, 40 * 86400]))
         def time_travel(self, seconds: int) -> None:
             chain.mine(timestamp=self.now() + seconds)
 
@@ -291,8 +340,21 @@ def test_escrow__random_sequences__balances_always_reconcile(
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
         ),
     )
-    print(f"stateful escrow: {len(runs)} sequences of up to {STEPS} steps; {dict(sorted(done.items()))}")
+    print(
+        f"stateful escrow: {len(runs)} sequences of up to {STEPS} steps; "
+        f"{dict(sorted(done.items()))}"
+    )
     assert len(runs) >= EXAMPLES
     # Every operation really happened, not only its guard: the model and the chain were exercised.
-    wanted = ["pay", "transfer", "sweep", "sweepAndCapture", "capture", "void", "reclaim", "refund", "settle"]
+    wanted = [
+        "pay",
+        "transfer",
+        "sweep",
+        "sweepAndCapture",
+        "capture",
+        "void",
+        "reclaim",
+        "refund",
+        "settle",
+    ]
     assert all(done[name] > 0 for name in wanted), done
