@@ -1,0 +1,172 @@
+"""Fixtures for the payment escrow: a deployed escrow, invoice factories and signing helpers."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import astuple, dataclass, replace
+from enum import IntEnum
+from typing import Any
+
+import pytest
+from eth_account import Account
+from eth_utils import keccak
+
+from tests.contracts.signing import domain_of
+
+ZERO = "0x0000000000000000000000000000000000000000"
+STORE_A = keccak(text="store-a")
+STORE_B = keccak(text="store-b")
+HOUR = 3600
+DAY = 24 * HOUR
+MAX_BPS = 10_000
+PRICE = 12_345  # e-money base units (2 decimals): 123.45
+FUNDS = 10_000_000
+
+INVOICE_TYPES = {
+    "Invoice": [
+        {"name": "storeId", "type": "bytes32"},
+        {"name": "token", "type": "address"},
+        {"name": "amount", "type": "uint256"},
+        {"name": "payer", "type": "address"},
+        {"name": "paymentDeadline", "type": "uint48"},
+        {"name": "authorizationExpiry", "type": "uint48"},
+        {"name": "refundDeadline", "type": "uint48"},
+        {"name": "minFeeBps", "type": "uint16"},
+        {"name": "maxFeeBps", "type": "uint16"},
+        {"name": "salt", "type": "bytes32"},
+    ]
+}
+
+
+class Status(IntEnum):
+    """Mirror of IPaymentEscrow.Status."""
+
+    NONE = 0
+    AUTHORIZED = 1
+    CAPTURED = 2
+    CLOSED = 3
+
+
+@dataclass(frozen=True)
+class Invoice:
+    """Mirror of IPaymentEscrow.Invoice; `astuple` gives the ABI tuple."""
+
+    storeId: bytes
+    token: str
+    amount: int
+    payer: str
+    paymentDeadline: int
+    authorizationExpiry: int
+    refundDeadline: int
+    minFeeBps: int
+    maxFeeBps: int
+    salt: bytes
+
+    def abi(self) -> tuple[Any, ...]:
+        return astuple(self)
+
+    def but(self, **changes: Any) -> Invoice:
+        return replace(self, **changes)
+
+    def message(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+_salts = itertools.count(1)
+
+
+def sign_invoice(escrow: Any, signer: Any, invoice: Invoice, chain_id: int) -> bytes:
+    """An EIP-712 signature of the invoice terms under the escrow's domain, as 65 bytes r‖s‖v."""
+    signed = Account.sign_typed_data(
+        signer.private_key, domain_of(escrow, chain_id), INVOICE_TYPES, invoice.message()
+    )
+    return bytes(signed.signature)
+
+
+
+@pytest.fixture
+def deploy_escrow(project: Any, admin: Any, operator: Any, treasury: Any) -> Callable[..., Any]:
+    """Factory: a new escrow with `operator` holding OPERATOR_ROLE and the given tokens allowed."""
+
+    def deploy(*tokens: Any) -> Any:
+        escrow = admin.deploy(project.PaymentEscrow, admin, treasury)
+        escrow.grantRole(escrow.OPERATOR_ROLE(), operator, sender=admin)
+        for token in tokens:
+            escrow.setTokenAllowed(token, True, sender=admin)
+        return escrow
+
+    return deploy
+
+
+@pytest.fixture
+def escrow(deploy_escrow: Callable[..., Any], emoney: Any) -> Any:
+    """An escrow that accepts EMoney and ETH."""
+    return deploy_escrow(emoney, ZERO)
+
+
+@pytest.fixture
+def new_invoice(chain: Any, emoney: Any) -> Callable[..., Invoice]:
+    """Factory: invoice terms with fresh salt; deadlines 1 h / 2 h / 30 days from the next block."""
+
+    def make(**changes: Any) -> Invoice:
+        now = chain.pending_timestamp
+        invoice = Invoice(
+            storeId=STORE_A,
+            token=emoney.address,
+            amount=PRICE,
+            payer=ZERO,
+            paymentDeadline=now + HOUR,
+            authorizationExpiry=now + 2 * HOUR,
+            refundDeadline=now + 30 * DAY,
+            minFeeBps=0,
+            maxFeeBps=300,
+            salt=next(_salts).to_bytes(32, "big"),
+        )
+        return invoice.but(**changes)
+
+    return make
+
+
+@pytest.fixture
+def sign(escrow: Any, operator: Any, chain: Any) -> Callable[..., bytes]:
+    """Signs an invoice for `escrow` with the operator key (or `signer`)."""
+
+    def do(invoice: Invoice, signer: Any = None, on: Any = None) -> bytes:
+        return sign_invoice(on or escrow, signer or operator, invoice, chain.chain_id)
+
+    return do
+
+
+@pytest.fixture
+def funded(emoney: Any, minter: Any, escrow: Any, customer: Any, other_customer: Any) -> Any:
+    """Customers hold EMoney and approved the escrow for all of it."""
+    for who in (customer, other_customer):
+        emoney.mint(who, FUNDS, b"\x00" * 32, sender=minter)
+        emoney.approve(escrow, 2**256 - 1, sender=who)
+    return emoney
+
+
+@pytest.fixture
+def paid(
+    escrow: Any, funded: Any, new_invoice: Callable[..., Invoice], sign: Callable[..., bytes], customer: Any
+) -> Callable[..., Invoice]:
+    """Factory: an EMoney invoice (terms overridable) paid by `customer`; returns the invoice."""
+
+    def make(**changes: Any) -> Invoice:
+        invoice = new_invoice(**changes)
+        escrow.pay(invoice.abi(), sign(invoice), sender=customer)
+        return invoice
+
+    return make
+
+
+@pytest.fixture
+def state(escrow: Any) -> Callable[[Invoice], tuple[str, int, Status]]:
+    """Reads the payment state of an invoice as (payer, amount, Status)."""
+
+    def read(invoice: Invoice) -> tuple[str, int, Status]:
+        p = escrow.payment(escrow.invoiceHash(invoice.abi()))
+        return p.payer, int(p.amount), Status(p.status)
+
+    return read
