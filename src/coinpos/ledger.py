@@ -133,7 +133,8 @@ def confirm(
     """Moves a pending entry to the valid transaction table; a capture credits the store."""
     if entry.status is not TxStatus.PENDING:
         raise LedgerError(f"log entry {entry.idempotency_key!r} is {entry.status}, not pending")
-    if entry.amount is None:
+    # A void or a sweep moves whatever the chain holds; its entry may name no amount.
+    if entry.amount is None and entry.kind not in (TxKind.VOID, TxKind.SWEEP):
         raise LedgerError(f"log entry {entry.idempotency_key!r} has no amount")
     now = now or utcnow()
     if entry.id is None:
@@ -150,7 +151,7 @@ def confirm(
         kind=entry.kind,
         store_id=entry.store_id,
         coin_id=entry.coin_id,
-        amount=entry.amount,
+        amount=entry.amount or 0,
         chain_id=chain_id,
         tx_hash=tx_hash,
         log_index=log_index,
@@ -163,7 +164,7 @@ def confirm(
         if entry.store_id is None or entry.coin_id is None:
             raise LedgerError(f"capture {entry.idempotency_key!r} names no store or coin")
         balance = lock_balance(session, entry.store_id, entry.coin_id)
-        balance.captured += entry.amount
+        balance.captured += entry.amount or 0
     return valid
 
 
@@ -177,3 +178,34 @@ def captured_total(session: Session, store_id: str, coin_id: int) -> int:
         )
     )
     return sum(amounts)
+
+
+def unconfirm(session: Session, entry: TransactionLogEntry, now: datetime | None = None) -> int:
+    """Undoes `confirm` for an entry whose block a reorg removed: deletes its valid
+    transaction, takes a capture back out of the store balance, and makes the entry pending
+    again with no block. Returns the amount taken back from the store (0 unless a capture).
+
+    The store balance may then be less than what was settled: settlement checks `available`
+    before moving anything, and the tracker alerts staff through the outbox.
+    """
+    if entry.status is not TxStatus.CONFIRMED:
+        raise LedgerError(f"log entry {entry.idempotency_key!r} is {entry.status}, not confirmed")
+    valid = session.scalars(
+        select(ValidTransaction).where(ValidTransaction.log_entry_id == entry.id)
+    ).one()
+    taken_back = 0
+    if valid.kind is TxKind.CAPTURE and valid.store_id is not None and valid.coin_id is not None:
+        balance = lock_balance(session, valid.store_id, valid.coin_id)
+        balance.captured -= valid.amount
+        taken_back = valid.amount
+    session.delete(valid)
+    unanchor(entry, now)
+    return taken_back
+
+
+def unanchor(entry: TransactionLogEntry, now: datetime | None = None) -> None:
+    """A pending entry whose block is no longer on the chain: it waits to be seen again."""
+    entry.status = TxStatus.PENDING
+    entry.block_number = None
+    entry.block_hash = None
+    entry.updated_at = now or utcnow()
