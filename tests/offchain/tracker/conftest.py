@@ -15,7 +15,16 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from coinpos.db.models import Invoice, Store, TransactionLogEntry, TxStatus, ValidTransaction
+from coinpos.db.models import (
+    Invoice,
+    Store,
+    StoreBalance,
+    TransactionLogEntry,
+    TxKind,
+    TxStatus,
+    ValidTransaction,
+)
+from coinpos.ledger import log_request
 from coinpos.stores.service import add_coin
 from coinpos.tracker.chain import ChainReader
 from coinpos.tracker.config import ConfirmationRule, TrackerConfig
@@ -49,7 +58,7 @@ class Shop:
     eth_coin_id: int
     payer: str
     operator: str
-    invoices: list[Invoice] = field(default_factory=list)
+    terms: dict[int, tuple[Any, ...]] = field(default_factory=dict)
 
     def invoice(
         self,
@@ -93,7 +102,7 @@ class Shop:
             )
             uow.session.add(invoice)
             uow.commit()
-        self.invoices.append(invoice)
+        self.terms[invoice.id] = terms
         return invoice
 
     def pay(self, invoice: Invoice, amount: int) -> str:
@@ -108,6 +117,33 @@ class Shop:
                 {"from": self.payer}
             )
         return "0x" + bytes(tx).hex()
+
+    def sweep_and_capture(self, invoice: Invoice) -> str:
+        """The operator sweeps the deposit and captures it (fee 0), as the exchange would."""
+        tx = self.escrow.functions.sweepAndCapture(
+            [self.terms[invoice.id]], [self.payer], [0]
+        ).transact({"from": self.operator})
+        return "0x" + bytes(tx).hex()
+
+    def log_capture(self, invoice: Invoice, tx_hash: str | None, key: str = "capture") -> None:
+        """The exchange's own capture, logged as the sender would: pending, with its hash."""
+        with UnitOfWork(self.engine) as uow:
+            entry = log_request(
+                uow.session, f"{key}:{invoice.id}", TxKind.CAPTURE,
+                store_id=self.store.store_id, coin_id=invoice.coin_id, amount=invoice.amount,
+                reference=invoice.invoice_hash, chain_id=31337,
+            )  # fmt: skip
+            entry.invoice_id = invoice.id
+            entry.tx_hash = tx_hash
+            uow.commit()
+
+    def captured(self) -> int:
+        with Session(self.engine) as session:
+            return sum(session.scalars(select(StoreBalance.captured)))
+
+    def store_balance_on_chain(self) -> int:
+        store = bytes.fromhex(self.store.store_id[2:])
+        return int(self.escrow.functions.storeBalance(store, self.token.address).call())
 
     def tracker(self, depth: int = 2, **config: Any) -> Tracker:
         rpc = JsonRpcClient(self.anvil.url)
