@@ -24,12 +24,10 @@ def cancel_overdue(session: Session, now: datetime) -> tuple[int, set[int]]:
     invoices: set[int] = set()
     for entry in entries:
         entry.status = TxStatus.CANCELLED
-        entry.failure_reason = (
-            f"not confirmed by its deadline {entry.deadline.isoformat()}"
-            + ("" if entry.tx_hash is None else "; the transaction was never mined or was dropped")
-            if entry.block_hash is None
-            else f"not confirmed by its deadline {entry.deadline.isoformat()}"
-        )
+        reason = f"not confirmed by its deadline {entry.deadline.isoformat()}"
+        if entry.block_hash is None and entry.tx_hash is not None:
+            reason += "; the transaction was never mined or was dropped"
+        entry.failure_reason = reason
         entry.updated_at = now
         if entry.invoice_id is not None:
             invoices.add(entry.invoice_id)

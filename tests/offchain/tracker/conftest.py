@@ -150,9 +150,7 @@ class Shop:
         return Tracker(
             self.engine,
             ChainReader(rpc),
-            TrackerConfig(
-                escrow=self.escrow.address, rule=ConfirmationRule(depth=depth), **config
-            ),
+            TrackerConfig(escrow=self.escrow.address, rule=ConfirmationRule(depth=depth), **config),
             ErrorDecoder([contract_type("PaymentEscrow")["abi"]]),
         )
 

@@ -31,7 +31,11 @@ def test_deposit__is_pending_until_deep_enough__then_valid_once(shop: Shop) -> N
 
 @pytest.mark.postgres
 def test_partial_over_and_eth_payments__get_their_exception_status(shop: Shop) -> None:
-    partial, over, eth = shop.invoice(10 * UNIT), shop.invoice(10 * UNIT), shop.invoice(UNIT, eth=True)
+    partial, over, eth = (
+        shop.invoice(10 * UNIT),
+        shop.invoice(10 * UNIT),
+        shop.invoice(UNIT, eth=True),
+    )
     shop.pay(partial, 4 * UNIT)
     shop.pay(over, 7 * UNIT)
     shop.pay(over, 7 * UNIT)
