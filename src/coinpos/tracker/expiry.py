@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from coinpos.db.models import TransactionLogEntry, TxStatus
 from coinpos.tracker.outbox import notify
+from coinpos.tracker.outgoing import OWN_KINDS
 
 
 def cancel_overdue(session: Session, now: datetime) -> tuple[int, set[int]]:
@@ -25,7 +26,7 @@ def cancel_overdue(session: Session, now: datetime) -> tuple[int, set[int]]:
     for entry in entries:
         entry.status = TxStatus.CANCELLED
         reason = f"not confirmed by its deadline {entry.deadline.isoformat()}"
-        if entry.block_hash is None and entry.tx_hash is not None:
+        if entry.kind in OWN_KINDS and entry.block_hash is None and entry.tx_hash is not None:
             reason += "; the transaction was never mined or was dropped"
         entry.failure_reason = reason
         entry.updated_at = now
