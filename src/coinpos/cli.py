@@ -25,6 +25,8 @@ COMMAND_GROUPS = (
     "coinpos.rates.cli:rates",
     "coinpos.settlement.cli:settle",
     "coinpos.settlement.cli:payouts",
+    "coinpos.tracker.cli:track",
+    "coinpos.tracker.cli:notify",
 )
 
 

@@ -44,6 +44,11 @@ def test_sweep_selectors__match_the_compiled_escrow() -> None:
 def test_decoder__names_an_escrow_error_and_its_arguments() -> None:
     decoder = ErrorDecoder([contract_type("PaymentEscrow")["abi"]])
     data = keccak(text="PaymentEscrowReferenceUsed(bytes32)")[:4] + b"\x07" * 32
-    assert decoder.describe(data) == f"reverted with PaymentEscrowReferenceUsed(reference_=0x{'07' * 32})"
-    assert decoder.describe(b"\x12\x34\x56\x78").startswith("reverted with unknown error 0x12345678")
+    assert (
+        decoder.describe(data)
+        == f"reverted with PaymentEscrowReferenceUsed(reference_=0x{'07' * 32})"
+    )
+    assert decoder.describe(b"\x12\x34\x56\x78").startswith(
+        "reverted with unknown error 0x12345678"
+    )
     assert decoder.describe(b"") == "reverted without data"
