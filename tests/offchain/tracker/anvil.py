@@ -43,8 +43,9 @@ class Anvil:
     def start(self) -> None:
         args = [str(ANVIL), "--port", str(self.port), "--silent", "--accounts", "10"]
         if self.state is not None:
-            # --state loads the file if it exists and writes it back on a clean exit.
-            args += ["--state", str(self.state)]
+            # --state loads the file if it exists; the state is also written every second, so
+            # a SIGKILL loses at most the last second.
+            args += ["--state", str(self.state), "--state-interval", "1"]
         self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         client = JsonRpcClient(self.url, timeout=2)
         for _ in range(200):

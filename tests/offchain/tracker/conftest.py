@@ -145,10 +145,10 @@ class Shop:
         store = bytes.fromhex(self.store.store_id[2:])
         return int(self.escrow.functions.storeBalance(store, self.token.address).call())
 
-    def tracker(self, depth: int = 2, **config: Any) -> Tracker:
+    def tracker(self, depth: int = 2, engine: Engine | None = None, **config: Any) -> Tracker:
         rpc = JsonRpcClient(self.anvil.url)
         return Tracker(
-            self.engine,
+            engine or self.engine,
             ChainReader(rpc),
             TrackerConfig(escrow=self.escrow.address, rule=ConfirmationRule(depth=depth), **config),
             ErrorDecoder([contract_type("PaymentEscrow")["abi"]]),
