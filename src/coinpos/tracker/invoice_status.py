@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -29,7 +30,10 @@ from coinpos.db.models import (
     TxKind,
     TxStatus,
 )
-from coinpos.tracker.outbox import notify
+from coinpos.tracker.outbox import notify_many
+
+# Invoices per query: far below SQLite's limit on bound parameters.
+_CHUNK = 900
 
 _TERMINAL = (InvoiceStatus.EXPIRED, InvoiceStatus.INVALID)
 
@@ -41,71 +45,92 @@ def refresh(
     late: Collection[int] = (),
     now: datetime | None = None,
 ) -> None:
-    for invoice_id in sorted(invoice_ids):
-        invoice = session.get(Invoice, invoice_id, with_for_update=True)
-        if invoice is None:
-            continue
-        before = invoice.status
-        payments = session.execute(
+    """Recomputes the invoices' statuses in a few queries, whatever their number; a change
+    of status goes to the outbox when `now` is given."""
+    ids = sorted(invoice_ids)
+    changes: list[tuple[str, dict[str, Any]]] = []
+    for start in range(0, len(ids), _CHUNK):
+        part = ids[start : start + _CHUNK]
+        invoices = session.scalars(
+            select(Invoice).where(Invoice.id.in_(part)).order_by(Invoice.id).with_for_update()
+        ).all()
+        payments: dict[int, list[tuple[TxStatus, str | None, int]]] = {}
+        for invoice_id, status, block_hash, amount in session.execute(
             select(
+                TransactionLogEntry.invoice_id,
                 TransactionLogEntry.status,
                 TransactionLogEntry.block_hash,
                 TransactionLogEntry.amount,
             ).where(
-                TransactionLogEntry.invoice_id == invoice_id,
+                TransactionLogEntry.invoice_id.in_(part),
                 TransactionLogEntry.kind == TxKind.PAYMENT,
             )
-        ).all()
-        seen = sum(
-            a or 0
-            for s, bh, a in payments
-            if s is TxStatus.CONFIRMED or (s is TxStatus.PENDING and bh is not None)
+        ):
+            if invoice_id is not None:
+                payments.setdefault(invoice_id, []).append((status, block_hash, amount or 0))
+        for invoice in invoices:
+            before = invoice.status
+            _apply(invoice, payments.get(invoice.id, []), chain_now, invoice.id in late)
+            if invoice.status is not before:
+                changes.append(_change(invoice, before))
+    if now is not None:
+        notify_many(session, "invoice_status", changes, now)
+
+
+def _apply(
+    invoice: Invoice,
+    payments: list[tuple[TxStatus, str | None, int]],
+    chain_now: datetime | None,
+    late: bool,
+) -> None:
+    before = invoice.status
+    seen = sum(
+        a for s, bh, a in payments
+        if s is TxStatus.CONFIRMED or (s is TxStatus.PENDING and bh is not None)
+    )  # fmt: skip
+    confirmed = sum(a for s, _, a in payments if s is TxStatus.CONFIRMED)
+    cancelled = any(s is TxStatus.CANCELLED for s, _, _ in payments)
+    past_deadline = chain_now is not None and chain_now > invoice.pay_deadline
+    invoice.amount_paid = seen
+
+    if late or invoice.exception_status is InvoiceExceptionStatus.PAID_LATE:
+        invoice.exception_status = InvoiceExceptionStatus.PAID_LATE
+    elif 0 < seen < invoice.amount:
+        invoice.exception_status = InvoiceExceptionStatus.PAID_PARTIAL
+    elif seen > invoice.amount:
+        invoice.exception_status = InvoiceExceptionStatus.PAID_OVER
+    else:
+        invoice.exception_status = None
+
+    if before in _TERMINAL:
+        return
+    if seen >= invoice.amount and (not late or before is not InvoiceStatus.NEW):
+        invoice.status = (
+            InvoiceStatus.SETTLED if confirmed >= invoice.amount else InvoiceStatus.PROCESSING
         )
-        confirmed = sum(a or 0 for s, _, a in payments if s is TxStatus.CONFIRMED)
-        cancelled = any(s is TxStatus.CANCELLED for s, _, _ in payments)
-        past_deadline = chain_now is not None and chain_now > invoice.pay_deadline
-        invoice.amount_paid = seen
+    elif before is InvoiceStatus.PROCESSING and cancelled:
+        invoice.status = InvoiceStatus.INVALID
+    elif past_deadline or late:
+        invoice.status = InvoiceStatus.EXPIRED
+    else:
+        invoice.status = InvoiceStatus.NEW
 
-        if invoice_id in late or invoice.exception_status is InvoiceExceptionStatus.PAID_LATE:
-            invoice.exception_status = InvoiceExceptionStatus.PAID_LATE
-        elif 0 < seen < invoice.amount:
-            invoice.exception_status = InvoiceExceptionStatus.PAID_PARTIAL
-        elif seen > invoice.amount:
-            invoice.exception_status = InvoiceExceptionStatus.PAID_OVER
-        else:
-            invoice.exception_status = None
 
-        if invoice.status in _TERMINAL:
-            pass
-        elif seen >= invoice.amount and (invoice_id not in late or before is not InvoiceStatus.NEW):
-            invoice.status = (
-                InvoiceStatus.SETTLED if confirmed >= invoice.amount else InvoiceStatus.PROCESSING
-            )
-        elif before is InvoiceStatus.PROCESSING and cancelled:
-            invoice.status = InvoiceStatus.INVALID
-        elif past_deadline or invoice_id in late:
-            invoice.status = InvoiceStatus.EXPIRED
-        else:
-            invoice.status = InvoiceStatus.NEW
-
-        if invoice.status is not before and now is not None:
-            notify(
-                session,
-                f"invoice:{invoice.id}:{invoice.status.value}:{invoice.amount_paid}",
-                "invoice_status",
-                {
-                    "invoice_hash": invoice.invoice_hash,
-                    "store_id": invoice.store_id,
-                    "status": invoice.status.value,
-                    "previous": before.value,
-                    "exception_status": invoice.exception_status.value
-                    if invoice.exception_status
-                    else None,
-                    "amount": str(invoice.amount),
-                    "amount_paid": str(invoice.amount_paid),
-                },
-                now,
-            )
+def _change(invoice: Invoice, before: InvoiceStatus) -> tuple[str, dict[str, Any]]:
+    key = f"invoice:{invoice.id}:{invoice.status.value}:{invoice.amount_paid}"
+    exception = invoice.exception_status.value if invoice.exception_status else None
+    return (
+        key,
+        {
+            "invoice_hash": invoice.invoice_hash,
+            "store_id": invoice.store_id,
+            "status": invoice.status.value,
+            "previous": before.value,
+            "exception_status": exception,
+            "amount": str(invoice.amount),
+            "amount_paid": str(invoice.amount_paid),
+        },
+    )
 
 
 def overdue(session: Session, chain_now: datetime) -> list[int]:
