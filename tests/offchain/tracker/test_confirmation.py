@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from coinpos.db.models import InvoiceExceptionStatus, InvoiceStatus, TxStatus
+from coinpos.tracker.config import ConfirmationRule, TrackerConfig, default_rule
 from tests.offchain.tracker.conftest import UNIT, Shop
 
 
@@ -59,3 +60,34 @@ def test_partial_over_and_eth_payments__get_their_exception_status(shop: Shop) -
     assert got[eth.id].status is InvoiceStatus.SETTLED
     for invoice in (partial, over, eth):
         assert shop.valid_total(invoice) == shop.on_chain(invoice) == got[invoice.id].amount_paid
+
+
+@pytest.mark.postgres
+def test_finalized_rule__confirms_only_at_or_below_the_finalized_block(shop: Shop) -> None:
+    invoice = shop.invoice(UNIT)
+    shop.pay(invoice, UNIT)
+    paid_in = shop.anvil.w3.eth.block_number
+    tracker = shop.tracker()
+    tracker.config = TrackerConfig(
+        escrow=shop.escrow.address, rule=ConfirmationRule(tag="finalized")
+    )
+    shop.anvil.mine(20)  # far deeper than any default depth, but not finalized
+    assert tracker.run_once().confirmed == 0
+    while int(shop.anvil.rpc("eth_getBlockByNumber", "finalized", False)["number"], 16) < paid_in:
+        shop.anvil.mine(8)
+    assert tracker.run_once().confirmed == 1
+    assert shop.valid_total(invoice) == shop.on_chain(invoice) == UNIT
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [("12", ConfirmationRule(depth=12)), ("safe", ConfirmationRule(tag="safe"))],
+)
+def test_confirmation_rule__parses_a_depth_or_a_tag(text: str, rule: ConfirmationRule) -> None:
+    assert ConfirmationRule.parse(text) == rule
+
+
+def test_default_rules__per_network() -> None:
+    assert [str(default_rule(c)) for c in (31337, 11155111, 1, 10)] == [
+        "2 blocks", "3 blocks", "12 blocks", "12 blocks",
+    ]  # fmt: skip
