@@ -25,7 +25,7 @@ from coinpos.db.migrate import upgrade
 from coinpos.db.models import Coin, Invoice, Store, TransactionLogEntry, TxStatus
 from coinpos.db.types import utcnow
 from coinpos.ledger import DEFAULT_PENDING_DEADLINE, confirm
-from coinpos.tracker import invoice_status, observations
+from coinpos.tracker import invoice_status, keys, observations
 from coinpos.tracker.chain import ChainReader, as_int
 from coinpos.tracker.config import ConfirmationRule, TrackerConfig
 from coinpos.tracker.events import TRANSFER, address_topic
@@ -136,7 +136,7 @@ class NaivePoller:
         deep = [log for log in logs if as_int(log["blockNumber"]) <= head - self.depth + 1]
         seen = [
             Observation(
-                key=observations.log_key(chain_id, log["transactionHash"], as_int(log["logIndex"])),
+                key=keys.log_key(chain_id, log["transactionHash"], as_int(log["logIndex"])),
                 invoice_id=invoice.id, store_id=invoice.store_id, coin_id=invoice.coin_id,
                 invoice_hash=invoice.invoice_hash, amount=as_int(log["data"]),
                 tx_hash=str(log["transactionHash"]), log_index=as_int(log["logIndex"]),

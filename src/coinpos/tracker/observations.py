@@ -1,7 +1,7 @@
 """Writing what the chain showed into the transaction log: each observed payment once.
 
 An observation's idempotency key is derived from where it sits on the chain (a log's
-transaction hash and index; for an ETH balance change, the block hash and the invoice), so
+transaction hash and index; for an ETH balance rise, the range and the invoice), so
 a rescan after a crash or a reorg finds the entry it wrote before instead of adding one.
 """
 
@@ -16,6 +16,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from coinpos.db.models import TransactionLogEntry, TxKind, TxStatus
+from coinpos.tracker.keys import log_key
 from coinpos.tracker.reorgs import unanchor_entry
 
 # SQLite allows 32,766 bound parameters; an IN list of this size stays far below it.
@@ -37,14 +38,6 @@ class Observation:
     block_number: int
     block_hash: str
     late: bool
-
-
-def log_key(chain_id: int, tx_hash: str, log_index: int) -> str:
-    return f"log:{chain_id}:{tx_hash}:{log_index}"
-
-
-def balance_key(chain_id: int, block_hash: str, invoice_id: int) -> str:
-    return f"balance:{chain_id}:{block_hash}:{invoice_id}"
 
 
 def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
@@ -110,7 +103,13 @@ def record(
             session.execute(
                 update(TransactionLogEntry)
                 .where(TransactionLogEntry.id == seen[0])
-                .values(block_number=o.block_number, block_hash=o.block_hash, updated_at=now)
+                .values(
+                    tx_hash=o.tx_hash,
+                    log_index=o.log_index,
+                    block_number=o.block_number,
+                    block_hash=o.block_hash,
+                    updated_at=now,
+                )
             )
     return len(fresh)
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from coinpos.db.models import TrackedBlock, TransactionLogEntry, TxStatus
 from coinpos.ledger import unanchor, unconfirm
+from coinpos.tracker.keys import BALANCE_PREFIX
 from coinpos.tracker.outbox import notify
 
 
@@ -67,15 +68,17 @@ def find_fork(stored: Mapping[int, str], on_chain: Mapping[int, str], floor: int
 
 
 def detach_after(
-    session: Session, chain_id: int, base: int, on_chain: Mapping[int, str], now: datetime
+    session: Session, chain_id: int, target: int, on_chain: Mapping[int, str], now: datetime
 ) -> int:
-    """Detaches every entry above `base` whose block hash the chain no longer has, and forgets
-    the stored hashes above `base`. Returns how many entries were detached."""
+    """Prepares a rescan from `target + 1`: detaches every entry above `target` whose block
+    hash the chain no longer has, and every ETH balance rise above it (the rescan measures
+    those ranges again), then forgets the stored hashes above `target`. Returns how many
+    entries were detached."""
     entries = session.scalars(
         select(TransactionLogEntry)
         .where(
             TransactionLogEntry.chain_id == chain_id,
-            TransactionLogEntry.block_number > base,
+            TransactionLogEntry.block_number > target,
             TransactionLogEntry.status.in_([TxStatus.PENDING, TxStatus.CONFIRMED]),
         )
         .with_for_update()
@@ -83,10 +86,15 @@ def detach_after(
     detached = 0
     for entry in entries:
         assert entry.block_number is not None
-        if on_chain.get(entry.block_number) != entry.block_hash:
+        balance_rise = entry.idempotency_key.startswith(BALANCE_PREFIX)
+        if balance_rise or on_chain.get(entry.block_number) != entry.block_hash:
             unanchor_entry(session, entry, now)
+            if balance_rise:
+                # Its synthetic (block hash, -invoice) key is free for the new measurement.
+                entry.tx_hash = None
+                entry.log_index = None
             detached += 1
     session.execute(
-        delete(TrackedBlock).where(TrackedBlock.chain_id == chain_id, TrackedBlock.number > base)
+        delete(TrackedBlock).where(TrackedBlock.chain_id == chain_id, TrackedBlock.number > target)
     )
     return detached

@@ -27,7 +27,8 @@ from coinpos.tracker.events import (
     address_topic,
     topic_address,
 )
-from coinpos.tracker.observations import Observation, balance_key, log_key
+from coinpos.tracker.keys import balance_key, log_key
+from coinpos.tracker.observations import Observation
 from coinpos.tracker.watchlist import WatchedInvoice, Watchlist
 
 ESCROW_TOPICS = [
@@ -117,7 +118,7 @@ def scan_range(
         key = (
             log_key(chain_id, s.tx_hash, s.log_index)
             if s.log_index >= 0
-            else balance_key(chain_id, block.hash, s.invoice.id)
+            else balance_key(chain_id, start, block.hash, s.invoice.id)
         )
         result.observations.append(
             Observation(
@@ -127,8 +128,10 @@ def scan_range(
                 coin_id=s.invoice.coin_id,
                 invoice_hash=s.invoice.invoice_hash,
                 amount=s.amount,
+                # A balance rise has no log: (range end's hash, minus the invoice id) keeps
+                # the (chain, tx hash, log index) key unique.
                 tx_hash=s.tx_hash if s.log_index >= 0 else block.hash,
-                log_index=s.log_index,
+                log_index=s.log_index if s.log_index >= 0 else -s.invoice.id,
                 block_number=block.number,
                 block_hash=block.hash,
                 late=paid_at > s.invoice.pay_deadline,

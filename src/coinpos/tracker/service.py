@@ -10,11 +10,11 @@ cursor move together, and each observation has a key derived from its place on t
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, delete, select, update
+from sqlalchemy import Engine, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -141,43 +141,48 @@ class Tracker:
     def _rewind(
         self, session: Session, cursor: TrackerCursor, base: int, summary: RunSummary
     ) -> None:
+        """Moves the cursor back below `base` (the highest block known to be unchanged) by the
+        margin, then down to the end of a scanned range, and detaches what lies above."""
         chain_id = summary.chain_id
         now = self.clock()
-        heights = set(
-            session.scalars(
-                select(TransactionLogEntry.block_number).where(
-                    TransactionLogEntry.chain_id == chain_id,
-                    TransactionLogEntry.block_number > base,
-                )
+        floor = self.config.start_block - 1
+        wanted = max(min(cursor.last_block, base - self.config.rescan_margin), floor)
+        target = session.scalar(
+            select(func.max(TrackedBlock.number)).where(
+                TrackedBlock.chain_id == chain_id,
+                TrackedBlock.range_end.is_(True),
+                TrackedBlock.number <= wanted,
+            )
+        )
+        target = floor if target is None else target
+        heights = session.scalars(
+            select(TransactionLogEntry.block_number).where(
+                TransactionLogEntry.chain_id == chain_id,
+                TransactionLogEntry.block_number > target,
             )
         )
         on_chain = {
             n: b.hash for n, b in self.chain.blocks(h for h in heights if h is not None).items()
         }
-        detached = detach_after(session, chain_id, base, on_chain, now)
-        touched = set(
-            session.scalars(
-                select(TransactionLogEntry.invoice_id).where(
-                    TransactionLogEntry.chain_id == chain_id,
-                    TransactionLogEntry.invoice_id.is_not(None),
-                    TransactionLogEntry.block_number.is_(None),
-                    TransactionLogEntry.status == TxStatus.PENDING,
-                )
+        detached = detach_after(session, chain_id, target, on_chain, now)
+        touched = session.scalars(
+            select(TransactionLogEntry.invoice_id).where(
+                TransactionLogEntry.chain_id == chain_id,
+                TransactionLogEntry.invoice_id.is_not(None),
+                TransactionLogEntry.block_number.is_(None),
+                TransactionLogEntry.status == TxStatus.PENDING,
             )
         )
         invoice_status.refresh(session, {t for t in touched if t is not None}, None, now=now)
-        rewound_to = max(
-            min(cursor.last_block, base - self.config.rescan_margin), self.config.start_block - 1
-        )
         notify(
             session,
             f"reorg:{chain_id}:{base}:{cursor.last_block}:{now.isoformat()}",
             "reorg",
             {"chain_id": chain_id, "fork_base": base, "cursor_from": cursor.last_block,
-             "cursor_to": rewound_to, "entries_detached": detached},
+             "cursor_to": target, "entries_detached": detached},
             now,
         )  # fmt: skip
-        cursor.last_block = rewound_to
+        cursor.last_block = target
         cursor.last_block_hash = None
         summary.reorgs += 1
         summary.detached += detached
@@ -220,7 +225,7 @@ class Tracker:
                     session, chain_id, found.observations, now, self.config.pending_deadline
                 )
                 outgoing.adopt(session, found.escrow_logs, now)
-                self._remember(session, chain_id, found.blocks.values())
+                self._remember(session, chain_id, found.blocks.values(), end)
                 cursor.last_block = end
                 cursor.last_block_hash = found.blocks[end].hash
                 invoice_status.refresh(
@@ -236,12 +241,14 @@ class Tracker:
             if progress is not None:
                 progress(end - first + 1, head - first + 1)
 
-    def _remember(self, session: Session, chain_id: int, blocks: object) -> None:
+    def _remember(
+        self, session: Session, chain_id: int, blocks: Iterable[BlockRef], end: int
+    ) -> None:
         rows = [
-            {"chain_id": chain_id, "number": b.number, "hash": b.hash, "seen_at": self.clock()}
-            for b in blocks  # type: ignore[attr-defined]
-            if isinstance(b, BlockRef)
-        ]
+            {"chain_id": chain_id, "number": b.number, "hash": b.hash,
+             "range_end": b.number == end, "seen_at": self.clock()}
+            for b in blocks
+        ]  # fmt: skip
         if not rows:
             return
         dialect = session.get_bind().dialect.name
@@ -249,7 +256,11 @@ class Tracker:
         statement = insert(TrackedBlock)
         session.execute(
             statement.on_conflict_do_update(
-                index_elements=["chain_id", "number"], set_={"hash": statement.excluded.hash}
+                index_elements=["chain_id", "number"],
+                set_={
+                    "hash": statement.excluded.hash,
+                    "range_end": or_(TrackedBlock.range_end, statement.excluded.range_end),
+                },
             ),
             rows,
         )

@@ -84,3 +84,29 @@ def test_reorg_after_confirmation__unwinds_the_valid_capture_and_its_balance(sho
     assert shop.valid_total(invoice) == shop.on_chain(invoice) == 0
     assert shop.reload(invoice).status is InvoiceStatus.NEW
     assert _topics(shop).count("transaction_unwound") == 2
+
+
+@pytest.mark.postgres
+def test_rescan_after_a_shallow_reorg__measures_eth_deposits_once(shop: Shop) -> None:
+    first, second = shop.invoice(UNIT, eth=True), shop.invoice(2 * UNIT, eth=True)
+    shop.pay(first, UNIT)
+    shop.pay(second, 2 * UNIT)  # both rises measured over the same range
+    tracker = shop.tracker(depth=4)
+    tracker.run_once()
+    shop.anvil.mine(1)
+    tracker.run_once()
+
+    # Only the newest block is replaced, but the rescan margin reaches back into the range
+    # the deposits were measured over: they must be measured again, not added again.
+    shop.anvil.rpc("anvil_reorg", 1, [])
+    shop.anvil.mine(4)
+    summary = tracker.run_once()
+
+    assert summary.reorgs >= 1
+    for invoice in (first, second):
+        assert shop.reload(invoice).amount_paid == invoice.amount  # seen once, not twice
+    shop.anvil.mine(4)  # the new measurement is anchored at the new range's end
+    tracker.run_once()
+    for invoice in (first, second):
+        assert shop.valid_total(invoice) == shop.on_chain(invoice) == invoice.amount
+        assert shop.reload(invoice).amount_paid == invoice.amount

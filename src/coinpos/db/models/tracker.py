@@ -32,4 +32,7 @@ class TrackedBlock(Base):
     chain_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     number: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     hash: Mapped[str] = mapped_column(String(66))
+    # The end of a scanned range. Ranges are consecutive, so a rescan from just after one
+    # never cuts through a range an ETH balance rise was measured over.
+    range_end: Mapped[bool] = mapped_column(default=False)
     seen_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

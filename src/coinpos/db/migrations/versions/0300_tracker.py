@@ -23,6 +23,7 @@ def upgrade() -> None:
         sa.Column("chain_id", sa.Integer(), nullable=False),
         sa.Column("number", sa.Integer(), nullable=False),
         sa.Column("hash", sa.String(length=66), nullable=False),
+        sa.Column("range_end", sa.Boolean(), nullable=False),
         sa.Column("seen_at", UtcDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("chain_id", "number", name=op.f("pk_tracked_blocks")),
     )
