@@ -10,7 +10,9 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 /// @dev Created and destroyed in one transaction, so under EIP-6780 the account is removed entirely:
 /// no code stays at the deposit address, later plain transfers (even ETH with a 2,300-gas stipend)
 /// still land, and the escrow can create the forwarder again to sweep them. The escrow measures what
-/// arrived by its own balance, so the forwarder returns nothing.
+/// arrived by its own balance, so the forwarder returns nothing. The compiler's deprecation warning
+/// for `selfdestruct` is expected: EIP-6780 keeps the full deletion for exactly this case, an
+/// account created earlier in the same transaction.
 contract DepositForwarder {
     /// @param token The invoice token, or address(0) for ETH, which the self-destruct moves.
     constructor(address token) {

@@ -19,7 +19,6 @@ STORE_A = keccak(text="store-a")
 STORE_B = keccak(text="store-b")
 HOUR = 3600
 DAY = 24 * HOUR
-MAX_BPS = 10_000
 PRICE = 12_345  # e-money base units (2 decimals): 123.45
 FUNDS = 10_000_000
 
@@ -82,7 +81,6 @@ def sign_invoice(escrow: Any, signer: Any, invoice: Invoice, chain_id: int) -> b
         signer.private_key, domain_of(escrow, chain_id), INVOICE_TYPES, invoice.message()
     )
     return bytes(signed.signature)
-
 
 
 @pytest.fixture
@@ -149,7 +147,11 @@ def funded(emoney: Any, minter: Any, escrow: Any, customer: Any, other_customer:
 
 @pytest.fixture
 def paid(
-    escrow: Any, funded: Any, new_invoice: Callable[..., Invoice], sign: Callable[..., bytes], customer: Any
+    escrow: Any,
+    funded: Any,
+    new_invoice: Callable[..., Invoice],
+    sign: Callable[..., bytes],
+    customer: Any,
 ) -> Callable[..., Invoice]:
     """Factory: an EMoney invoice (terms overridable) paid by `customer`; returns the invoice."""
 

@@ -1,4 +1,8 @@
-"""Every privileged function refuses a caller without its role, and every paused function refuses while paused."""
+"""Access control and pause.
+
+Every privileged function refuses a caller without its role; every money-moving function
+refuses while paused.
+"""
 
 from __future__ import annotations
 
@@ -37,7 +41,9 @@ def test_operator_function__without_operator_role__reverts(
     caller = request.getfixturevalue(who)
     invoice = paid()
     with ape.reverts(
-        escrow.AccessControlUnauthorizedAccount, account=caller.address, neededRole=escrow.OPERATOR_ROLE()
+        escrow.AccessControlUnauthorizedAccount,
+        account=caller.address,
+        neededRole=escrow.OPERATOR_ROLE(),
     ):
         OPERATOR_CALLS[name](escrow, caller, invoice)
 
@@ -49,7 +55,9 @@ def test_admin_function__without_admin_role__reverts(
 ) -> None:
     caller = request.getfixturevalue(who)
     with ape.reverts(
-        escrow.AccessControlUnauthorizedAccount, account=caller.address, neededRole=escrow.DEFAULT_ADMIN_ROLE()
+        escrow.AccessControlUnauthorizedAccount,
+        account=caller.address,
+        neededRole=escrow.DEFAULT_ADMIN_ROLE(),
     ):
         ADMIN_CALLS[name](escrow, caller, new_invoice())
 

@@ -40,18 +40,24 @@ def test_deposit_address__is_create2_of_escrow_and_invoice_hash(
 ) -> None:
     invoice = new_invoice()
     creation = project.DepositForwarder.contract_type.deployment_bytecode.bytecode
-    init_code = bytes.fromhex(creation.removeprefix("0x")) + encode(
-        ["address"], [invoice.token]
-    )
+    init_code = bytes.fromhex(creation.removeprefix("0x")) + encode(["address"], [invoice.token])
     salt = escrow.invoiceHash(invoice.abi())
     raw = keccak(b"\xff" + bytes.fromhex(escrow.address[2:]) + salt + keccak(init_code))[12:]
     assert escrow.depositAddress(invoice.abi()) == to_checksum_address(raw)
-    assert escrow.depositAddress(invoice.but(amount=PRICE + 1).abi()) != escrow.depositAddress(invoice.abi())
+    assert escrow.depositAddress(invoice.but(amount=PRICE + 1).abi()) != escrow.depositAddress(
+        invoice.abi()
+    )
 
 
 def test_sweep__erc20_paid_before_deployment__records_payment(
-    chain: Any, escrow: Any, funded: Any, new_invoice: Callable[..., Invoice], deposit: Callable[..., str],
-    operator: Any, customer: Any, state: Callable[..., Any],
+    chain: Any,
+    escrow: Any,
+    funded: Any,
+    new_invoice: Callable[..., Invoice],
+    deposit: Callable[..., str],
+    operator: Any,
+    customer: Any,
+    state: Callable[..., Any],
 ) -> None:
     invoice = new_invoice()
     address = deposit(invoice, customer)
@@ -68,8 +74,12 @@ def test_sweep__erc20_paid_before_deployment__records_payment(
 
 
 def test_sweep__eth_paid_before_deployment__records_payment(
-    escrow: Any, new_invoice: Callable[..., Invoice], deposit: Callable[..., str], operator: Any,
-    customer: Any, state: Callable[..., Any],
+    escrow: Any,
+    new_invoice: Callable[..., Invoice],
+    deposit: Callable[..., str],
+    operator: Any,
+    customer: Any,
+    state: Callable[..., Any],
 ) -> None:
     invoice = new_invoice(token=ZERO, amount=ETH_PRICE)
     deposit(invoice, customer)
@@ -79,7 +89,11 @@ def test_sweep__eth_paid_before_deployment__records_payment(
 
 
 def test_sweep__eth_sent_with_2300_gas_stipend__lands_and_is_swept(
-    project: Any, escrow: Any, new_invoice: Callable[..., Invoice], operator: Any, customer: Any,
+    project: Any,
+    escrow: Any,
+    new_invoice: Callable[..., Invoice],
+    operator: Any,
+    customer: Any,
     state: Callable[..., Any],
 ) -> None:
     wallet = customer.deploy(project.EthSender)
@@ -97,8 +111,14 @@ def test_sweep__eth_sent_with_2300_gas_stipend__lands_and_is_swept(
 
 
 def test_sweep__second_payment_after_sweep_same_payer__tops_up(
-    chain: Any, escrow: Any, funded: Any, new_invoice: Callable[..., Invoice], deposit: Callable[..., str],
-    operator: Any, customer: Any, state: Callable[..., Any],
+    chain: Any,
+    escrow: Any,
+    funded: Any,
+    new_invoice: Callable[..., Invoice],
+    deposit: Callable[..., str],
+    operator: Any,
+    customer: Any,
+    state: Callable[..., Any],
 ) -> None:
     invoice = new_invoice()
     deposit(invoice, customer, 10_000)
@@ -114,8 +134,13 @@ def test_sweep__second_payment_after_sweep_same_payer__tops_up(
 
 
 def test_sweep__extra_payment_after_capture__returned_to_payer(
-    escrow: Any, funded: Any, new_invoice: Callable[..., Invoice], deposit: Callable[..., str],
-    operator: Any, customer: Any, state: Callable[..., Any],
+    escrow: Any,
+    funded: Any,
+    new_invoice: Callable[..., Invoice],
+    deposit: Callable[..., str],
+    operator: Any,
+    customer: Any,
+    state: Callable[..., Any],
 ) -> None:
     invoice = new_invoice()
     deposit(invoice, customer)
@@ -131,8 +156,14 @@ def test_sweep__extra_payment_after_capture__returned_to_payer(
 
 
 def test_sweep__late_payment__returned_to_payer(
-    chain: Any, escrow: Any, funded: Any, new_invoice: Callable[..., Invoice], deposit: Callable[..., str],
-    operator: Any, customer: Any, state: Callable[..., Any],
+    chain: Any,
+    escrow: Any,
+    funded: Any,
+    new_invoice: Callable[..., Invoice],
+    deposit: Callable[..., str],
+    operator: Any,
+    customer: Any,
+    state: Callable[..., Any],
 ) -> None:
     invoice = new_invoice()
     deposit(invoice, customer)
@@ -145,8 +176,14 @@ def test_sweep__late_payment__returned_to_payer(
 
 
 def test_sweep__second_payer_while_held__returned(
-    escrow: Any, funded: Any, new_invoice: Callable[..., Invoice], deposit: Callable[..., str],
-    operator: Any, customer: Any, other_customer: Any, state: Callable[..., Any],
+    escrow: Any,
+    funded: Any,
+    new_invoice: Callable[..., Invoice],
+    deposit: Callable[..., str],
+    operator: Any,
+    customer: Any,
+    other_customer: Any,
+    state: Callable[..., Any],
 ) -> None:
     invoice = new_invoice()
     deposit(invoice, customer)
@@ -159,8 +196,14 @@ def test_sweep__second_payer_while_held__returned(
 
 
 def test_sweep__payer_other_than_invoice_names__returned(
-    escrow: Any, funded: Any, new_invoice: Callable[..., Invoice], deposit: Callable[..., str],
-    operator: Any, customer: Any, other_customer: Any, state: Callable[..., Any],
+    escrow: Any,
+    funded: Any,
+    new_invoice: Callable[..., Invoice],
+    deposit: Callable[..., str],
+    operator: Any,
+    customer: Any,
+    other_customer: Any,
+    state: Callable[..., Any],
 ) -> None:
     invoice = new_invoice(payer=customer.address)
     deposit(invoice, other_customer)
@@ -171,8 +214,14 @@ def test_sweep__payer_other_than_invoice_names__returned(
 
 
 def test_sweep__token_no_longer_allowed__returned(
-    escrow: Any, funded: Any, admin: Any, new_invoice: Callable[..., Invoice], deposit: Callable[..., str],
-    operator: Any, customer: Any, state: Callable[..., Any],
+    escrow: Any,
+    funded: Any,
+    admin: Any,
+    new_invoice: Callable[..., Invoice],
+    deposit: Callable[..., str],
+    operator: Any,
+    customer: Any,
+    state: Callable[..., Any],
 ) -> None:
     invoice = new_invoice()
     deposit(invoice, customer)
@@ -184,8 +233,13 @@ def test_sweep__token_no_longer_allowed__returned(
 
 
 def test_sweep__underpayment__held_and_capture_limited_to_arrived(
-    escrow: Any, funded: Any, new_invoice: Callable[..., Invoice], deposit: Callable[..., str],
-    operator: Any, customer: Any, state: Callable[..., Any],
+    escrow: Any,
+    funded: Any,
+    new_invoice: Callable[..., Invoice],
+    deposit: Callable[..., str],
+    operator: Any,
+    customer: Any,
+    state: Callable[..., Any],
 ) -> None:
     invoice = new_invoice()
     deposit(invoice, customer, PRICE - 45)
@@ -201,14 +255,21 @@ def test_sweep__underpayment__held_and_capture_limited_to_arrived(
 
 
 def test_sweep__overpayment__excess_not_capturable_and_released_at_capture(
-    escrow: Any, funded: Any, new_invoice: Callable[..., Invoice], deposit: Callable[..., str],
-    operator: Any, customer: Any, state: Callable[..., Any],
+    escrow: Any,
+    funded: Any,
+    new_invoice: Callable[..., Invoice],
+    deposit: Callable[..., str],
+    operator: Any,
+    customer: Any,
+    state: Callable[..., Any],
 ) -> None:
     invoice = new_invoice()
     deposit(invoice, customer, PRICE + 655)
     escrow.sweep([invoice.abi()], [customer], sender=operator)
     assert state(invoice)[1] == PRICE + 655
-    with ape.reverts(escrow.PaymentEscrowInsufficientAuthorization, capturable=PRICE, requested=PRICE + 1):
+    with ape.reverts(
+        escrow.PaymentEscrowInsufficientAuthorization, capturable=PRICE, requested=PRICE + 1
+    ):
         escrow.capture(invoice.abi(), PRICE + 1, 0, sender=operator)
     before = funded.balanceOf(customer)
     tx = escrow.capture(invoice.abi(), PRICE, 0, sender=operator)
@@ -218,8 +279,12 @@ def test_sweep__overpayment__excess_not_capturable_and_released_at_capture(
 
 
 def test_sweep__overpayment__void_returns_everything(
-    escrow: Any, funded: Any, new_invoice: Callable[..., Invoice], deposit: Callable[..., str],
-    operator: Any, customer: Any,
+    escrow: Any,
+    funded: Any,
+    new_invoice: Callable[..., Invoice],
+    deposit: Callable[..., str],
+    operator: Any,
+    customer: Any,
 ) -> None:
     invoice = new_invoice()
     deposit(invoice, customer, PRICE + 655)
@@ -230,7 +295,11 @@ def test_sweep__overpayment__void_returns_everything(
 
 
 def test_sweep__nothing_arrived__skipped(
-    escrow: Any, new_invoice: Callable[..., Invoice], operator: Any, customer: Any, state: Callable[..., Any]
+    escrow: Any,
+    new_invoice: Callable[..., Invoice],
+    operator: Any,
+    customer: Any,
+    state: Callable[..., Any],
 ) -> None:
     invoice = new_invoice()
     tx = escrow.sweep([invoice.abi()], [customer], sender=operator)
@@ -239,10 +308,21 @@ def test_sweep__nothing_arrived__skipped(
 
 
 def test_sweep__many_mixed_tokens__each_recorded(
-    escrow: Any, funded: Any, new_invoice: Callable[..., Invoice], deposit: Callable[..., str],
-    operator: Any, customer: Any, other_customer: Any, state: Callable[..., Any],
+    escrow: Any,
+    funded: Any,
+    new_invoice: Callable[..., Invoice],
+    deposit: Callable[..., str],
+    operator: Any,
+    customer: Any,
+    other_customer: Any,
+    state: Callable[..., Any],
 ) -> None:
-    invoices = [new_invoice(), new_invoice(token=ZERO, amount=ETH_PRICE), new_invoice(), new_invoice()]
+    invoices = [
+        new_invoice(),
+        new_invoice(token=ZERO, amount=ETH_PRICE),
+        new_invoice(),
+        new_invoice(),
+    ]
     payers = [customer, other_customer, other_customer, customer]
     for invoice, payer in zip(invoices[:3], payers[:3], strict=True):
         deposit(invoice, payer)
@@ -258,7 +338,10 @@ def test_sweep__many_mixed_tokens__each_recorded(
 
 
 def test_sweep__same_invoice_twice_in_one_call__reverts(
-    escrow: Any, new_invoice: Callable[..., Invoice], deposit: Callable[..., str], operator: Any,
+    escrow: Any,
+    new_invoice: Callable[..., Invoice],
+    deposit: Callable[..., str],
+    operator: Any,
     customer: Any,
 ) -> None:
     invoice = new_invoice()
@@ -289,23 +372,35 @@ def test_sweep__invalid_terms__reverts(
 
 
 def test_sweep_and_capture__exact_payment__captured_at_once(
-    escrow: Any, funded: Any, new_invoice: Callable[..., Invoice], deposit: Callable[..., str],
-    operator: Any, customer: Any, state: Callable[..., Any],
+    escrow: Any,
+    funded: Any,
+    new_invoice: Callable[..., Invoice],
+    deposit: Callable[..., str],
+    operator: Any,
+    customer: Any,
+    state: Callable[..., Any],
 ) -> None:
     exact, under = new_invoice(), new_invoice()
     deposit(exact, customer)
     deposit(under, customer, PRICE - 1)
-    tx = escrow.sweepAndCapture([exact.abi(), under.abi()], [customer, customer], [100, 100], sender=operator)
+    tx = escrow.sweepAndCapture(
+        [exact.abi(), under.abi()], [customer, customer], [100, 100], sender=operator
+    )
     assert state(exact) == (customer.address, PRICE, Status.CAPTURED)
     assert state(under) == (customer.address, PRICE - 1, Status.AUTHORIZED)
     assert escrow.storeBalance(STORE_A, funded) == PRICE - PRICE // 100
     assert escrow.accruedFees(STORE_A, funded) == PRICE // 100
     assert len(events(tx, escrow.InvoicePaid)) == 2
-    assert [e.invoiceHash for e in events(tx, escrow.PaymentCaptured)] == [escrow.invoiceHash(exact.abi())]
+    assert [e.invoiceHash for e in events(tx, escrow.PaymentCaptured)] == [
+        escrow.invoiceHash(exact.abi())
+    ]
 
 
 def test_sweep_and_capture__fee_out_of_bounds__reverts(
-    escrow: Any, new_invoice: Callable[..., Invoice], deposit: Callable[..., str], operator: Any,
+    escrow: Any,
+    new_invoice: Callable[..., Invoice],
+    deposit: Callable[..., str],
+    operator: Any,
     customer: Any,
 ) -> None:
     invoice = new_invoice(minFeeBps=50, maxFeeBps=100)

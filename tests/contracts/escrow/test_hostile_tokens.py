@@ -1,4 +1,7 @@
-"""Non-standard and malicious ERC-20s: reentrant, fee-on-transfer, returns false, returns nothing, reverts on zero."""
+"""Non-standard and malicious ERC-20s.
+
+Reentrant, fee-on-transfer, returns false, returns nothing (USDT-style), reverts on zero.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +20,7 @@ MAX = 2**256 - 1
 
 @pytest.fixture
 def hostile(project: Any, admin: Any, escrow: Any, customer: Any) -> Callable[[str], Any]:
-    """Factory: deploys a test-double token, allows it on the escrow, funds and approves `customer`."""
+    """Factory: deploys a test-double token, allows it, funds `customer` and approves the escrow."""
 
     def make(name: str) -> Any:
         token = admin.deploy(getattr(project, name))
@@ -35,8 +38,12 @@ def pay(escrow: Any, sign: Callable[..., bytes], invoice: Invoice, payer: Any) -
 
 
 def test_reentrant_token__reenters_on_pull__reverts(
-    escrow: Any, hostile: Callable[[str], Any], new_invoice: Callable[..., Invoice],
-    sign: Callable[..., bytes], customer: Any, state: Callable[..., Any],
+    escrow: Any,
+    hostile: Callable[[str], Any],
+    new_invoice: Callable[..., Invoice],
+    sign: Callable[..., bytes],
+    customer: Any,
+    state: Callable[..., Any],
 ) -> None:
     token = hostile("ReentrantToken")
     first = new_invoice(token=token.address, amount=AMOUNT)
@@ -48,8 +55,14 @@ def test_reentrant_token__reenters_on_pull__reverts(
 
 
 def test_reentrant_token__reenters_on_payout__reverts(
-    chain: Any, escrow: Any, hostile: Callable[[str], Any], new_invoice: Callable[..., Invoice],
-    sign: Callable[..., bytes], customer: Any, operator: Any, state: Callable[..., Any],
+    chain: Any,
+    escrow: Any,
+    hostile: Callable[[str], Any],
+    new_invoice: Callable[..., Invoice],
+    sign: Callable[..., bytes],
+    customer: Any,
+    operator: Any,
+    state: Callable[..., Any],
 ) -> None:
     token = hostile("ReentrantToken")
     invoice = pay(escrow, sign, new_invoice(token=token.address, amount=AMOUNT), customer)
@@ -62,20 +75,30 @@ def test_reentrant_token__reenters_on_payout__reverts(
 
 
 def test_fee_on_transfer_token__pay__reverts_with_amount_received(
-    escrow: Any, hostile: Callable[[str], Any], new_invoice: Callable[..., Invoice],
-    sign: Callable[..., bytes], customer: Any,
+    escrow: Any,
+    hostile: Callable[[str], Any],
+    new_invoice: Callable[..., Invoice],
+    sign: Callable[..., bytes],
+    customer: Any,
 ) -> None:
     token = hostile("FeeOnTransferToken")
     invoice = new_invoice(token=token.address, amount=AMOUNT)
     with ape.reverts(
-        escrow.PaymentEscrowUnexpectedReceipt, token=token.address, expected=AMOUNT, received=AMOUNT - AMOUNT // 100
+        escrow.PaymentEscrowUnexpectedReceipt,
+        token=token.address,
+        expected=AMOUNT,
+        received=AMOUNT - AMOUNT // 100,
     ):
         escrow.pay(invoice.abi(), sign(invoice), sender=customer)
 
 
 def test_fee_on_transfer_token__sweep__records_what_arrived(
-    escrow: Any, hostile: Callable[[str], Any], new_invoice: Callable[..., Invoice], customer: Any,
-    operator: Any, state: Callable[..., Any],
+    escrow: Any,
+    hostile: Callable[[str], Any],
+    new_invoice: Callable[..., Invoice],
+    customer: Any,
+    operator: Any,
+    state: Callable[..., Any],
 ) -> None:
     token = hostile("FeeOnTransferToken")
     invoice = new_invoice(token=token.address, amount=AMOUNT)
@@ -87,8 +110,11 @@ def test_fee_on_transfer_token__sweep__records_what_arrived(
 
 
 def test_returns_false_token__pay__reverts(
-    escrow: Any, hostile: Callable[[str], Any], new_invoice: Callable[..., Invoice],
-    sign: Callable[..., bytes], customer: Any,
+    escrow: Any,
+    hostile: Callable[[str], Any],
+    new_invoice: Callable[..., Invoice],
+    sign: Callable[..., bytes],
+    customer: Any,
 ) -> None:
     token = hostile("ReturnsFalseToken")
     token.setFailing(True, sender=customer)
@@ -98,8 +124,13 @@ def test_returns_false_token__pay__reverts(
 
 
 def test_returns_false_token__payout__reverts_and_keeps_state(
-    escrow: Any, hostile: Callable[[str], Any], new_invoice: Callable[..., Invoice],
-    sign: Callable[..., bytes], customer: Any, operator: Any, state: Callable[..., Any],
+    escrow: Any,
+    hostile: Callable[[str], Any],
+    new_invoice: Callable[..., Invoice],
+    sign: Callable[..., bytes],
+    customer: Any,
+    operator: Any,
+    state: Callable[..., Any],
 ) -> None:
     token = hostile("ReturnsFalseToken")
     invoice = pay(escrow, sign, new_invoice(token=token.address, amount=AMOUNT), customer)
@@ -110,7 +141,10 @@ def test_returns_false_token__payout__reverts_and_keeps_state(
 
 
 def test_returns_false_token__forwarder__sweep_reverts(
-    escrow: Any, hostile: Callable[[str], Any], new_invoice: Callable[..., Invoice], customer: Any,
+    escrow: Any,
+    hostile: Callable[[str], Any],
+    new_invoice: Callable[..., Invoice],
+    customer: Any,
     operator: Any,
 ) -> None:
     token = hostile("ReturnsFalseToken")
@@ -122,8 +156,14 @@ def test_returns_false_token__forwarder__sweep_reverts(
 
 
 def test_no_return_token__full_lifecycle__works(
-    escrow: Any, hostile: Callable[[str], Any], new_invoice: Callable[..., Invoice],
-    sign: Callable[..., bytes], customer: Any, operator: Any, treasury: Any, state: Callable[..., Any],
+    escrow: Any,
+    hostile: Callable[[str], Any],
+    new_invoice: Callable[..., Invoice],
+    sign: Callable[..., bytes],
+    customer: Any,
+    operator: Any,
+    treasury: Any,
+    state: Callable[..., Any],
 ) -> None:
     token = hostile("NoReturnToken")
     invoice = pay(escrow, sign, new_invoice(token=token.address, amount=AMOUNT), customer)
@@ -139,13 +179,21 @@ def test_no_return_token__full_lifecycle__works(
 
 
 def test_reverts_on_zero_token__no_zero_transfer_anywhere(
-    escrow: Any, hostile: Callable[[str], Any], new_invoice: Callable[..., Invoice],
-    sign: Callable[..., bytes], customer: Any, operator: Any, treasury: Any, state: Callable[..., Any],
+    escrow: Any,
+    hostile: Callable[[str], Any],
+    new_invoice: Callable[..., Invoice],
+    sign: Callable[..., bytes],
+    customer: Any,
+    operator: Any,
+    treasury: Any,
+    state: Callable[..., Any],
 ) -> None:
     token = hostile("RevertsOnZeroToken")
     invoice = pay(escrow, sign, new_invoice(token=token.address, amount=AMOUNT), customer)
     escrow.capture(invoice.abi(), AMOUNT, 300, sender=operator)  # nothing released: no transfer
-    escrow.settle(STORE_A, token, 0, keccak(text="fees only"), sender=operator)  # fees only: no transfer
+    escrow.settle(
+        STORE_A, token, 0, keccak(text="fees only"), sender=operator
+    )  # fees only: no transfer
     empty = new_invoice(token=token.address, amount=AMOUNT)
     escrow.sweep([empty.abi()], [customer], sender=operator)  # nothing at the deposit address
     assert state(empty)[2] == Status.NONE

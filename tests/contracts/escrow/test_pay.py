@@ -13,8 +13,12 @@ from tests.contracts.signing import sign_permit
 
 
 def test_pay__erc20__holds_funds_and_emits_full_terms(
-    escrow: Any, funded: Any, new_invoice: Callable[..., Invoice], sign: Callable[..., bytes],
-    customer: Any, state: Callable[..., Any],
+    escrow: Any,
+    funded: Any,
+    new_invoice: Callable[..., Invoice],
+    sign: Callable[..., bytes],
+    customer: Any,
+    state: Callable[..., Any],
 ) -> None:
     invoice = new_invoice()
     before = funded.balanceOf(customer)
@@ -32,7 +36,10 @@ def test_pay__erc20__holds_funds_and_emits_full_terms(
 
 
 def test_pay__eth__holds_value(
-    escrow: Any, new_invoice: Callable[..., Invoice], sign: Callable[..., bytes], customer: Any,
+    escrow: Any,
+    new_invoice: Callable[..., Invoice],
+    sign: Callable[..., bytes],
+    customer: Any,
     state: Callable[..., Any],
 ) -> None:
     invoice = new_invoice(token=ZERO, amount=10**17)
@@ -43,7 +50,11 @@ def test_pay__eth__holds_value(
 
 @pytest.mark.parametrize("value", [0, 10**17 - 1, 10**17 + 1])
 def test_pay__eth_wrong_value__reverts(
-    escrow: Any, new_invoice: Callable[..., Invoice], sign: Callable[..., bytes], customer: Any, value: int
+    escrow: Any,
+    new_invoice: Callable[..., Invoice],
+    sign: Callable[..., bytes],
+    customer: Any,
+    value: int,
 ) -> None:
     invoice = new_invoice(token=ZERO, amount=10**17)
     with ape.reverts(escrow.PaymentEscrowWrongValue, expected=10**17, found=value):
@@ -51,7 +62,11 @@ def test_pay__eth_wrong_value__reverts(
 
 
 def test_pay__erc20_with_value__reverts(
-    escrow: Any, funded: Any, new_invoice: Callable[..., Invoice], sign: Callable[..., bytes], customer: Any
+    escrow: Any,
+    funded: Any,
+    new_invoice: Callable[..., Invoice],
+    sign: Callable[..., bytes],
+    customer: Any,
 ) -> None:
     invoice = new_invoice()
     with ape.reverts(escrow.PaymentEscrowWrongValue, expected=0, found=1):
@@ -72,8 +87,13 @@ def test_pay__twice__reverts(
 
 
 def test_pay__named_payer__only_that_payer(
-    escrow: Any, funded: Any, new_invoice: Callable[..., Invoice], sign: Callable[..., bytes],
-    customer: Any, other_customer: Any, state: Callable[..., Any],
+    escrow: Any,
+    funded: Any,
+    new_invoice: Callable[..., Invoice],
+    sign: Callable[..., bytes],
+    customer: Any,
+    other_customer: Any,
+    state: Callable[..., Any],
 ) -> None:
     invoice = new_invoice(payer=customer.address)
     with ape.reverts(
@@ -88,7 +108,11 @@ def test_pay__named_payer__only_that_payer(
 
 
 def test_pay__after_payment_deadline__reverts(
-    chain: Any, escrow: Any, funded: Any, new_invoice: Callable[..., Invoice], sign: Callable[..., bytes],
+    chain: Any,
+    escrow: Any,
+    funded: Any,
+    new_invoice: Callable[..., Invoice],
+    sign: Callable[..., bytes],
     customer: Any,
 ) -> None:
     invoice = new_invoice()
@@ -98,8 +122,13 @@ def test_pay__after_payment_deadline__reverts(
 
 
 def test_pay__at_payment_deadline__succeeds(
-    chain: Any, escrow: Any, funded: Any, new_invoice: Callable[..., Invoice], sign: Callable[..., bytes],
-    customer: Any, state: Callable[..., Any],
+    chain: Any,
+    escrow: Any,
+    funded: Any,
+    new_invoice: Callable[..., Invoice],
+    sign: Callable[..., bytes],
+    customer: Any,
+    state: Callable[..., Any],
 ) -> None:
     invoice = new_invoice()
     chain.pending_timestamp = invoice.paymentDeadline
@@ -127,31 +156,46 @@ def test_pay__amount_above_uint88__reverts(
     "offsets", [(2, 1, 3), (1, 3, 2), (3, 2, 1)], ids=["payment>auth", "auth>refund", "reversed"]
 )
 def test_pay__expiries_out_of_order__reverts(
-    chain: Any, escrow: Any, new_invoice: Callable[..., Invoice], sign: Callable[..., bytes], customer: Any,
+    chain: Any,
+    escrow: Any,
+    new_invoice: Callable[..., Invoice],
+    sign: Callable[..., bytes],
+    customer: Any,
     offsets: tuple[int, int, int],
 ) -> None:
     base = chain.pending_timestamp
     pd, ae, rd = (base + 1000 * o for o in offsets)
     invoice = new_invoice(paymentDeadline=pd, authorizationExpiry=ae, refundDeadline=rd)
     with ape.reverts(
-        escrow.PaymentEscrowExpiriesOutOfOrder, paymentDeadline=pd, authorizationExpiry=ae, refundDeadline=rd
+        escrow.PaymentEscrowExpiriesOutOfOrder,
+        paymentDeadline=pd,
+        authorizationExpiry=ae,
+        refundDeadline=rd,
     ):
         escrow.pay(invoice.abi(), sign(invoice), sender=customer)
 
 
 @pytest.mark.parametrize("bounds", [(301, 300), (0, 10_001)], ids=["min>max", "max>100%"])
 def test_pay__invalid_fee_bounds__reverts(
-    escrow: Any, new_invoice: Callable[..., Invoice], sign: Callable[..., bytes], customer: Any,
+    escrow: Any,
+    new_invoice: Callable[..., Invoice],
+    sign: Callable[..., bytes],
+    customer: Any,
     bounds: tuple[int, int],
 ) -> None:
     invoice = new_invoice(minFeeBps=bounds[0], maxFeeBps=bounds[1])
-    with ape.reverts(escrow.PaymentEscrowInvalidFeeBounds, minFeeBps=bounds[0], maxFeeBps=bounds[1]):
+    with ape.reverts(
+        escrow.PaymentEscrowInvalidFeeBounds, minFeeBps=bounds[0], maxFeeBps=bounds[1]
+    ):
         escrow.pay(invoice.abi(), sign(invoice), sender=customer)
 
 
 def test_pay__token_not_allowed__reverts(
-    deploy_emoney: Callable[..., Any], escrow: Any, new_invoice: Callable[..., Invoice],
-    sign: Callable[..., bytes], customer: Any,
+    deploy_emoney: Callable[..., Any],
+    escrow: Any,
+    new_invoice: Callable[..., Invoice],
+    sign: Callable[..., bytes],
+    customer: Any,
 ) -> None:
     other = deploy_emoney(name="Other", symbol="OTH")
     invoice = new_invoice(token=other.address)
@@ -160,7 +204,11 @@ def test_pay__token_not_allowed__reverts(
 
 
 def test_pay__eth_disallowed__reverts(
-    escrow: Any, admin: Any, new_invoice: Callable[..., Invoice], sign: Callable[..., bytes], customer: Any
+    escrow: Any,
+    admin: Any,
+    new_invoice: Callable[..., Invoice],
+    sign: Callable[..., bytes],
+    customer: Any,
 ) -> None:
     escrow.setTokenAllowed(ZERO, False, sender=admin)
     invoice = new_invoice(token=ZERO, amount=1)
@@ -169,8 +217,12 @@ def test_pay__eth_disallowed__reverts(
 
 
 def test_pay__signed_by_non_operator__reverts(
-    escrow: Any, funded: Any, new_invoice: Callable[..., Invoice], sign: Callable[..., bytes],
-    customer: Any, stranger: Any,
+    escrow: Any,
+    funded: Any,
+    new_invoice: Callable[..., Invoice],
+    sign: Callable[..., bytes],
+    customer: Any,
+    stranger: Any,
 ) -> None:
     invoice = new_invoice()
     with ape.reverts(
@@ -190,8 +242,13 @@ def test_pay__garbage_signature__reverts(
 
 
 def test_pay__operator_role_revoked__signature_no_longer_valid(
-    escrow: Any, funded: Any, admin: Any, operator: Any, new_invoice: Callable[..., Invoice],
-    sign: Callable[..., bytes], customer: Any,
+    escrow: Any,
+    funded: Any,
+    admin: Any,
+    operator: Any,
+    new_invoice: Callable[..., Invoice],
+    sign: Callable[..., bytes],
+    customer: Any,
 ) -> None:
     invoice = new_invoice()
     signature = sign(invoice)
@@ -212,18 +269,28 @@ def test_pay__operator_role_revoked__signature_no_longer_valid(
     ids=["amount", "storeId", "payer", "maxFee", "refundDeadline"],
 )
 def test_pay__altered_terms__signature_rejected(
-    escrow: Any, funded: Any, new_invoice: Callable[..., Invoice], sign: Callable[..., bytes],
-    customer: Any, change: dict[str, Any],
+    escrow: Any,
+    funded: Any,
+    new_invoice: Callable[..., Invoice],
+    sign: Callable[..., bytes],
+    customer: Any,
+    change: dict[str, Any],
 ) -> None:
     invoice = new_invoice()
     altered = invoice.but(**change)
-    with ape.reverts(escrow.PaymentEscrowInvalidSignature, invoiceHash=escrow.invoiceHash(altered.abi())):
+    with ape.reverts(
+        escrow.PaymentEscrowInvalidSignature, invoiceHash=escrow.invoiceHash(altered.abi())
+    ):
         escrow.pay(altered.abi(), sign(invoice), sender=customer)
 
 
 def test_pay__signature_for_other_escrow__rejected(
-    deploy_escrow: Callable[..., Any], escrow: Any, funded: Any, new_invoice: Callable[..., Invoice],
-    sign: Callable[..., bytes], customer: Any,
+    deploy_escrow: Callable[..., Any],
+    escrow: Any,
+    funded: Any,
+    new_invoice: Callable[..., Invoice],
+    sign: Callable[..., bytes],
+    customer: Any,
 ) -> None:
     twin = deploy_escrow(funded)
     invoice = new_invoice()
@@ -233,7 +300,12 @@ def test_pay__signature_for_other_escrow__rejected(
 
 
 def test_pay__signature_for_other_chain__rejected(
-    escrow: Any, operator: Any, funded: Any, new_invoice: Callable[..., Invoice], chain: Any, customer: Any
+    escrow: Any,
+    operator: Any,
+    funded: Any,
+    new_invoice: Callable[..., Invoice],
+    chain: Any,
+    customer: Any,
 ) -> None:
     from tests.contracts.escrow.conftest import sign_invoice
 
@@ -244,7 +316,11 @@ def test_pay__signature_for_other_chain__rejected(
 
 
 def test_pay__insufficient_allowance__reverts(
-    escrow: Any, emoney: Any, minter: Any, new_invoice: Callable[..., Invoice], sign: Callable[..., bytes],
+    escrow: Any,
+    emoney: Any,
+    minter: Any,
+    new_invoice: Callable[..., Invoice],
+    sign: Callable[..., bytes],
     stranger: Any,
 ) -> None:
     emoney.mint(stranger, PRICE, b"\x00" * 32, sender=minter)
@@ -254,7 +330,11 @@ def test_pay__insufficient_allowance__reverts(
 
 
 def test_pay__paused__reverts(
-    escrow: Any, admin: Any, funded: Any, new_invoice: Callable[..., Invoice], sign: Callable[..., bytes],
+    escrow: Any,
+    admin: Any,
+    funded: Any,
+    new_invoice: Callable[..., Invoice],
+    sign: Callable[..., bytes],
     customer: Any,
 ) -> None:
     escrow.pause(sender=admin)
@@ -264,7 +344,11 @@ def test_pay__paused__reverts(
 
 
 def test_invoice_hash__matches_eip712_digest(
-    escrow: Any, new_invoice: Callable[..., Invoice], chain: Any, operator: Any, sign: Callable[..., bytes]
+    escrow: Any,
+    new_invoice: Callable[..., Invoice],
+    chain: Any,
+    operator: Any,
+    sign: Callable[..., bytes],
 ) -> None:
     from eth_account.messages import encode_typed_data
     from eth_utils import keccak
@@ -280,8 +364,14 @@ def test_invoice_hash__matches_eip712_digest(
 
 
 def test_pay_with_permit__no_prior_allowance__pays(
-    escrow: Any, emoney: Any, minter: Any, new_invoice: Callable[..., Invoice], sign: Callable[..., bytes],
-    stranger: Any, chain: Any, state: Callable[..., Any],
+    escrow: Any,
+    emoney: Any,
+    minter: Any,
+    new_invoice: Callable[..., Invoice],
+    sign: Callable[..., bytes],
+    stranger: Any,
+    chain: Any,
+    state: Callable[..., Any],
 ) -> None:
     emoney.mint(stranger, PRICE, b"\x00" * 32, sender=minter)
     invoice = new_invoice()
@@ -293,8 +383,15 @@ def test_pay_with_permit__no_prior_allowance__pays(
 
 
 def test_pay_with_permit__permit_front_run__still_pays(
-    escrow: Any, emoney: Any, minter: Any, new_invoice: Callable[..., Invoice], sign: Callable[..., bytes],
-    stranger: Any, other_customer: Any, chain: Any, state: Callable[..., Any],
+    escrow: Any,
+    emoney: Any,
+    minter: Any,
+    new_invoice: Callable[..., Invoice],
+    sign: Callable[..., bytes],
+    stranger: Any,
+    other_customer: Any,
+    chain: Any,
+    state: Callable[..., Any],
 ) -> None:
     emoney.mint(stranger, PRICE, b"\x00" * 32, sender=minter)
     invoice = new_invoice()
@@ -306,8 +403,13 @@ def test_pay_with_permit__permit_front_run__still_pays(
 
 
 def test_pay_with_permit__bad_permit_no_allowance__reverts(
-    escrow: Any, emoney: Any, minter: Any, new_invoice: Callable[..., Invoice], sign: Callable[..., bytes],
-    stranger: Any, chain: Any,
+    escrow: Any,
+    emoney: Any,
+    minter: Any,
+    new_invoice: Callable[..., Invoice],
+    sign: Callable[..., bytes],
+    stranger: Any,
+    chain: Any,
 ) -> None:
     emoney.mint(stranger, PRICE, b"\x00" * 32, sender=minter)
     invoice = new_invoice()
@@ -321,5 +423,9 @@ def test_pay_with_permit__eth_invoice__reverts(
     escrow: Any, new_invoice: Callable[..., Invoice], sign: Callable[..., bytes], customer: Any
 ) -> None:
     invoice = new_invoice(token=ZERO)
-    with ape.reverts(escrow.PaymentEscrowPermitForEth, invoiceHash=escrow.invoiceHash(invoice.abi())):
-        escrow.payWithPermit(invoice.abi(), sign(invoice), 0, 27, b"\x00" * 32, b"\x00" * 32, sender=customer)
+    with ape.reverts(
+        escrow.PaymentEscrowPermitForEth, invoiceHash=escrow.invoiceHash(invoice.abi())
+    ):
+        escrow.payWithPermit(
+            invoice.abi(), sign(invoice), 0, 27, b"\x00" * 32, b"\x00" * 32, sender=customer
+        )

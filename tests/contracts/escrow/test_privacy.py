@@ -42,18 +42,35 @@ def _mapping_slots(address: str) -> set[str]:
 
 
 def test_store_and_terminal_addresses__never_on_chain(
-    chain: Any, escrow: Any, funded: Any, new_invoice: Callable[..., Invoice], sign: Callable[..., bytes],
-    operator: Any, customer: Any, other_customer: Any, accounts: Any, state: Callable[..., Any],
+    chain: Any,
+    escrow: Any,
+    funded: Any,
+    new_invoice: Callable[..., Invoice],
+    sign: Callable[..., bytes],
+    operator: Any,
+    customer: Any,
+    other_customer: Any,
+    accounts: Any,
+    state: Callable[..., Any],
 ) -> None:
     stores = {name: Account.create() for name in ("bakery", "florist")}
-    terminals = {"bakery": [Account.create() for _ in range(3)], "florist": [Account.create() for _ in range(2)]}
-    # The exchange keeps storeId <-> store off chain; the id is random, not derived from the address.
+    terminals = {
+        "bakery": [Account.create() for _ in range(3)],
+        "florist": [Account.create() for _ in range(2)],
+    }
+    # The exchange keeps storeId <-> store off chain; the id is random, never an address hash.
     store_ids = {name: keccak(os.urandom(32)) for name in stores}
 
-    def request_invoice(terminal: Any, store: str, amount: int, token: str | None = None) -> Invoice:
-        assert terminal in terminals[store]  # the off-chain exchange checks the terminal belongs to the store
+    def request_invoice(
+        terminal: Any, store: str, amount: int, token: str | None = None
+    ) -> Invoice:
+        assert (
+            terminal in terminals[store]
+        )  # the off-chain exchange checks the terminal belongs to the store
         kwargs = {"token": token} if token else {}
-        return new_invoice(storeId=store_ids[store], amount=amount, salt=keccak(os.urandom(32)), **kwargs)
+        return new_invoice(
+            storeId=store_ids[store], amount=amount, salt=keccak(os.urandom(32)), **kwargs
+        )
 
     payers = [customer, other_customer, accounts[8], accounts[9]]
     invoices: list[Invoice] = []
@@ -64,7 +81,9 @@ def test_store_and_terminal_addresses__never_on_chain(
         payer = payers[i % len(payers)]
         if funded.balanceOf(payer) < invoice.amount:
             receipts.append(funded.transfer(payer, 10_000, sender=customer))
-        receipts.append(funded.transfer(escrow.depositAddress(invoice.abi()), invoice.amount, sender=payer))
+        receipts.append(
+            funded.transfer(escrow.depositAddress(invoice.abi()), invoice.amount, sender=payer)
+        )
         invoices.append(invoice)
         swept_payers.append(payer)
     eth_invoice = request_invoice(terminals["florist"][0], "florist", 10**16, token=ZERO)
@@ -77,15 +96,28 @@ def test_store_and_terminal_addresses__never_on_chain(
     receipts.append(escrow.sweep([i.abi() for i in invoices], swept_payers, sender=operator))
     captured = [*invoices, direct]
     receipts.append(
-        escrow.captureMany([i.abi() for i in captured], [i.amount for i in captured], [150] * len(captured),
-                           sender=operator)
+        escrow.captureMany(
+            [i.abi() for i in captured],
+            [i.amount for i in captured],
+            [150] * len(captured),
+            sender=operator,
+        )
     )
     receipts.append(escrow.refund(direct.abi(), 321, sender=operator))
     for name in stores:
         balance = escrow.storeBalance(store_ids[name], funded)
-        receipts.append(escrow.settle(store_ids[name], funded, balance, keccak(os.urandom(32)), sender=operator))
-    receipts.append(escrow.settle(store_ids["florist"], ZERO, 10**16 - 10**16 * 150 // 10_000,
-                                  keccak(os.urandom(32)), sender=operator))
+        receipts.append(
+            escrow.settle(store_ids[name], funded, balance, keccak(os.urandom(32)), sender=operator)
+        )
+    receipts.append(
+        escrow.settle(
+            store_ids["florist"],
+            ZERO,
+            10**16 - 10**16 * 150 // 10_000,
+            keccak(os.urandom(32)),
+            sender=operator,
+        )
+    )
     assert all(state(i)[2] == Status.CAPTURED for i in captured)
     assert escrow.storeBalance(store_ids["bakery"], funded) == 0
 
@@ -103,14 +135,20 @@ def test_store_and_terminal_addresses__never_on_chain(
         blobs += list(_hexes(diff))
         for side in ("pre", "post"):
             for account in diff[side].values():
-                touched_slots |= {slot.lower().removeprefix("0x") for slot in account.get("storage", {})}
+                touched_slots |= {
+                    slot.lower().removeprefix("0x") for slot in account.get("storage", {})
+                }
     haystack = "\n".join(blobs)
 
-    secret = [a.address for a in stores.values()] + [t.address for ts in terminals.values() for t in ts]
+    secret = [a.address for a in stores.values()] + [
+        t.address for ts in terminals.values() for t in ts
+    ]
     found = {a: haystack.count(a.lower()[2:]) for a in secret}
     assert found == dict.fromkeys(secret, 0)
     assert not any(_mapping_slots(a) & touched_slots for a in secret)
     # Positive control: the same scan does find the payers, who are on chain by design.
     assert all(haystack.count(p.address.lower()[2:]) > 0 for p in payers)
-    assert all(_mapping_slots(p.address) & touched_slots for p in payers)  # their token balance slots
+    assert all(
+        _mapping_slots(p.address) & touched_slots for p in payers
+    )  # their token balance slots
     assert len(touched_slots) > 20
