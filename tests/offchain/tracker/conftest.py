@@ -145,8 +145,10 @@ class Shop:
         store = bytes.fromhex(self.store.store_id[2:])
         return int(self.escrow.functions.storeBalance(store, self.token.address).call())
 
-    def tracker(self, depth: int = 2, engine: Engine | None = None, **config: Any) -> Tracker:
-        rpc = JsonRpcClient(self.anvil.url)
+    def tracker(
+        self, depth: int = 2, engine: Engine | None = None, url: str | None = None, **config: Any
+    ) -> Tracker:
+        rpc = JsonRpcClient(url or self.anvil.url)
         return Tracker(
             engine or self.engine,
             ChainReader(rpc),

@@ -104,3 +104,24 @@ def test_webhook__refuses_a_non_http_url() -> None:
 
     with pytest.raises(TrackerError, match="must be http"):
         Webhook("ftp://example.com", SECRET)
+
+
+@pytest.mark.postgres
+def test_notify_command__delivers_and_refuses_a_bad_url(
+    engine: Engine, db_url: str, receiver: Receiver
+) -> None:
+    from click.testing import CliRunner
+
+    from coinpos.cli import cli
+
+    _add(engine, "c")
+    _add(engine, "d")
+    args = ["--db", db_url, "notify", "--secret", SECRET, "--json", "--webhook-url"]
+    first = CliRunner().invoke(cli, [*args, receiver.url])
+    assert first.exit_code == 0, first.output
+    # The receiver fails its first request: one row waits for its retry, the other is in.
+    assert json.loads(first.output) == {"delivered": 1, "retrying": 1, "failed": 0}
+
+    bad = CliRunner().invoke(cli, [*args, "ftp://127.0.0.1/"])
+    assert bad.exit_code == 2 and "must be http" in bad.output
+    assert sorted(r.status for r in _rows(engine)) == ["delivered", "pending"]
