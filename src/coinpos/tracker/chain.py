@@ -19,12 +19,12 @@ class BlockRef:
     timestamp: int
 
 
-def _int(value: Any) -> int:
+def as_int(value: Any) -> int:
     return int(value, 16) if isinstance(value, str) else int(value)
 
 
 def _block(raw: dict[str, Any]) -> BlockRef:
-    return BlockRef(_int(raw["number"]), str(raw["hash"]).lower(), _int(raw["timestamp"]))
+    return BlockRef(as_int(raw["number"]), str(raw["hash"]).lower(), as_int(raw["timestamp"]))
 
 
 class ChainReader:
@@ -34,11 +34,11 @@ class ChainReader:
 
     def chain_id(self) -> int:
         if self._chain_id is None:
-            self._chain_id = _int(self.rpc.call("eth_chainId"))
+            self._chain_id = as_int(self.rpc.call("eth_chainId"))
         return self._chain_id
 
     def head(self) -> int:
-        return _int(self.rpc.call("eth_blockNumber"))
+        return as_int(self.rpc.call("eth_blockNumber"))
 
     def tagged(self, tag: str) -> int | None:
         """The number of the `safe` or `finalized` block, None if the node has none."""
@@ -46,7 +46,7 @@ class ChainReader:
             raw = self.rpc.call("eth_getBlockByNumber", [tag, False])
         except RpcError:
             return None
-        return None if raw is None else _int(raw["number"])
+        return None if raw is None else as_int(raw["number"])
 
     def blocks(self, numbers: Iterable[int]) -> dict[int, BlockRef]:
         """Headers of the given heights, in one batch; heights past the head are left out."""
@@ -74,7 +74,7 @@ class ChainReader:
 
     def balances(self, addresses: Sequence[str], block: int) -> list[int]:
         calls = [("eth_getBalance", [a, hex(block)]) for a in addresses]
-        return [_int(v) for v in self.rpc.batch(calls)]
+        return [as_int(v) for v in self.rpc.batch(calls)]
 
     def receipts(self, tx_hashes: Sequence[str]) -> list[dict[str, Any] | None]:
         return list(self.rpc.batch([("eth_getTransactionReceipt", [h]) for h in tx_hashes]))
@@ -95,7 +95,3 @@ class ChainReader:
                 return bytes.fromhex(data[2:])
             return b""
         return None
-
-
-def as_int(value: Any) -> int:
-    return _int(value)

@@ -31,5 +31,11 @@ class RpcError(TrackerError):
         text = self.message.lower()
         return any(
             phrase in text
-            for phrase in ("too many", "limit exceeded", "range too large", "block range", "10000")
+            for phrase in (
+                "too many",
+                "more than",
+                "limit exceeded",
+                "range too large",
+                "block range",
+            )
         )

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from coinpos.db.models import Settlement, SettlementStatus, TransactionLogEntry, TxKind, TxStatus
@@ -77,6 +77,8 @@ def check_receipts(
         .where(
             TransactionLogEntry.status == TxStatus.PENDING,
             TransactionLogEntry.kind.in_(OWN_KINDS),
+            # The sender may not have named the chain; another chain's entries are not ours.
+            or_(TransactionLogEntry.chain_id == chain_id, TransactionLogEntry.chain_id.is_(None)),
             TransactionLogEntry.tx_hash.is_not(None),
             TransactionLogEntry.block_hash.is_(None),
         )

@@ -53,8 +53,6 @@ class ReorgDuringScanError(TrackerError):
 
 @dataclass
 class RangeResult:
-    start: int
-    end: int
     observations: list[Observation] = field(default_factory=list)
     removed: list[dict[str, Any]] = field(default_factory=list)
     escrow_logs: list[dict[str, Any]] = field(default_factory=list)
@@ -80,7 +78,7 @@ def scan_range(
     end: int,
     addresses_per_query: int,
 ) -> RangeResult:
-    result = RangeResult(start, end)
+    result = RangeResult()
     seen: list[_Seen] = []
     for token, invoices in watchlist.by_token.items():
         if token is None:
