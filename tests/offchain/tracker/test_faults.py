@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, event, select, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from coinpos.db.engine import make_engine
@@ -98,29 +98,35 @@ def test_node_killed_mid_run__restarted_from_its_state__nothing_lost(shop: Shop)
 
 @pytest.mark.postgres
 def test_database_connection_cut_mid_run__the_step_rolls_back_and_resumes(shop: Shop) -> None:
-    if shop.engine.dialect.name != "postgresql":
-        pytest.skip("pg_terminate_backend cuts a PostgreSQL connection")
     invoices = _paid_invoices(shop, 6)
     tracker = shop.tracker(batch_blocks=3)
-    admin = make_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    postgres = shop.engine.dialect.name == "postgresql"
+    admin = make_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT") if postgres else None
     inserts = 0
 
     def cut_on_third_insert(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         nonlocal inserts
-        if statement.startswith("INSERT INTO transaction_log"):
-            inserts += 1
-            if inserts == 3:
-                with admin.connect() as other:
-                    pid = conn.connection.dbapi_connection.info.backend_pid
-                    other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        if not statement.startswith("INSERT INTO transaction_log"):
+            return
+        inserts += 1
+        if inserts != 3:
+            return
+        raw = conn.connection.dbapi_connection
+        if admin is None:
+            raw.close()  # SQLite: the connection goes away under the statement
+            return
+        with admin.connect() as other:
+            other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": raw.info.backend_pid})
 
     event.listen(shop.engine, "before_cursor_execute", cut_on_third_insert)
     try:
-        with pytest.raises(OperationalError):
+        with pytest.raises(DBAPIError) as cut:
             tracker.run_once()
+        assert cut.value.connection_invalidated
     finally:
         event.remove(shop.engine, "before_cursor_execute", cut_on_third_insert)
-        admin.dispose()
+        if admin is not None:
+            admin.dispose()
     # The ranges before the cut are committed; the one cut rolled back with its cursor move.
     assert 0 < len(shop.entries()) < len(invoices)
     assert _cursor(shop.engine) < shop.anvil.w3.eth.block_number
