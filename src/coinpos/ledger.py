@@ -8,9 +8,11 @@ store balances grow only there.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -166,6 +168,71 @@ def confirm(
         balance = lock_balance(session, entry.store_id, entry.coin_id)
         balance.captured += entry.amount or 0
     return valid
+
+
+@dataclass(frozen=True)
+class Anchored:
+    """A pending entry as the tracker read it: the block it is anchored to was checked."""
+
+    id: int
+    key: str
+    kind: TxKind
+    store_id: str | None
+    coin_id: int | None
+    amount: int | None
+    tx_hash: str
+    log_index: int
+    block_number: int
+    block_hash: str
+
+
+def confirm_many(
+    session: Session, entries: Sequence[Anchored], chain_id: int, now: datetime
+) -> None:
+    """`confirm` for many pending entries at their anchors, in one UPDATE and one INSERT;
+    captures credit each store's locked balance row once with their sum.
+
+    The caller holds the entries locked (the tracker's cursor and FOR UPDATE), so they are
+    still pending.
+    """
+    credits: dict[tuple[str, int], int] = {}
+    for e in entries:
+        if e.amount is None and e.kind not in (TxKind.VOID, TxKind.SWEEP):
+            raise LedgerError(f"log entry {e.key!r} has no amount")
+        if e.kind is TxKind.CAPTURE:
+            if e.store_id is None or e.coin_id is None:
+                raise LedgerError(f"capture {e.key!r} names no store or coin")
+            credits[(e.store_id, e.coin_id)] = credits.get((e.store_id, e.coin_id), 0) + (
+                e.amount or 0
+            )
+    if not entries:
+        return
+    session.execute(
+        update(TransactionLogEntry),
+        [{"id": e.id, "status": TxStatus.CONFIRMED, "updated_at": now} for e in entries],
+    )
+    session.execute(
+        insert(ValidTransaction),
+        [
+            {
+                "log_entry_id": e.id,
+                "kind": e.kind,
+                "store_id": e.store_id,
+                "coin_id": e.coin_id,
+                "amount": e.amount or 0,
+                "chain_id": chain_id,
+                "tx_hash": e.tx_hash,
+                "log_index": e.log_index,
+                "block_number": e.block_number,
+                "block_hash": e.block_hash,
+                "confirmed_at": now,
+            }
+            for e in entries
+        ],
+    )
+    for (store_id, coin_id), amount in sorted(credits.items()):
+        balance = lock_balance(session, store_id, coin_id)
+        balance.captured += amount
 
 
 def captured_total(session: Session, store_id: str, coin_id: int) -> int:

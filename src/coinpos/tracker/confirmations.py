@@ -8,11 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from coinpos.db.models import Settlement, SettlementStatus, TransactionLogEntry, TxKind, TxStatus
-from coinpos.ledger import confirm
+from coinpos.ledger import Anchored, confirm_many
 from coinpos.tracker.chain import ChainReader
 from coinpos.tracker.config import ConfirmationRule
 from coinpos.tracker.reorgs import unanchor_entry
@@ -40,54 +40,53 @@ def confirm_ready(
     session: Session, chain: ChainReader, chain_id: int, bound: int, now: datetime
 ) -> ConfirmResult:
     result = ConfirmResult(invoices=set())
-    entries = session.scalars(
-        select(TransactionLogEntry)
-        .where(
-            TransactionLogEntry.chain_id == chain_id,
-            TransactionLogEntry.status == TxStatus.PENDING,
-            TransactionLogEntry.block_number.is_not(None),
-            TransactionLogEntry.block_number <= bound,
+    entry = TransactionLogEntry
+    rows = session.execute(
+        select(
+            entry.id, entry.idempotency_key, entry.kind, entry.store_id, entry.coin_id,
+            entry.amount, entry.tx_hash, entry.log_index, entry.block_number, entry.block_hash,
+            entry.invoice_id,
         )
-        .order_by(TransactionLogEntry.block_number, TransactionLogEntry.id)
+        .where(
+            entry.chain_id == chain_id,
+            entry.status == TxStatus.PENDING,
+            entry.block_number.is_not(None),
+            entry.block_number <= bound,
+        )
+        .order_by(entry.block_number, entry.id)
         .with_for_update(skip_locked=True)
-    ).all()
-    if not entries:
+    ).all()  # fmt: skip
+    if not rows:
         return result
-    hashes = {
-        n: b.hash
-        for n, b in chain.blocks(
-            {e.block_number for e in entries if e.block_number is not None}
-        ).items()
-    }
+    hashes = {n: b.hash for n, b in chain.blocks({r.block_number for r in rows}).items()}
     assert result.invoices is not None
-    for entry in entries:
-        assert entry.block_number is not None and entry.block_hash is not None
-        if hashes.get(entry.block_number) != entry.block_hash:
+    ready: list[Anchored] = []
+    for r in rows:
+        if hashes.get(r.block_number) != r.block_hash:
             lowest = result.lowest_mismatch
-            result.lowest_mismatch = min(
-                entry.block_number, lowest if lowest is not None else entry.block_number
+            result.lowest_mismatch = (
+                r.block_number if lowest is None else min(lowest, r.block_number)
             )
-            unanchor_entry(session, entry, now)
+            moved = session.get(TransactionLogEntry, r.id)
+            assert moved is not None
+            unanchor_entry(session, moved, now)
             result.detached += 1
             continue
-        assert entry.tx_hash is not None and entry.log_index is not None
-        confirm(
-            session,
-            entry,
-            chain_id=chain_id,
-            tx_hash=entry.tx_hash,
-            log_index=entry.log_index,
-            block_number=entry.block_number,
-            block_hash=entry.block_hash,
-            now=now,
+        ready.append(
+            Anchored(
+                r.id, r.idempotency_key, r.kind, r.store_id, r.coin_id, r.amount, r.tx_hash,
+                r.log_index, r.block_number, r.block_hash,
+            )
+        )  # fmt: skip
+        if r.invoice_id is not None:
+            result.invoices.add(r.invoice_id)
+    confirm_many(session, ready, chain_id, now)
+    result.confirmed = len(ready)
+    settles = [a.id for a in ready if a.kind is TxKind.SETTLE]
+    if settles:
+        session.execute(
+            update(Settlement)
+            .where(Settlement.log_entry_id.in_(settles))
+            .values(status=SettlementStatus.SETTLED)
         )
-        result.confirmed += 1
-        if entry.invoice_id is not None:
-            result.invoices.add(entry.invoice_id)
-        if entry.kind is TxKind.SETTLE:
-            settlement = session.scalars(
-                select(Settlement).where(Settlement.log_entry_id == entry.id)
-            ).one_or_none()
-            if settlement is not None:
-                settlement.status = SettlementStatus.SETTLED
     return result

@@ -16,10 +16,11 @@ tracker ran late.
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from coinpos.db.models import (
@@ -38,6 +39,20 @@ _CHUNK = 900
 _TERMINAL = (InvoiceStatus.EXPIRED, InvoiceStatus.INVALID)
 
 
+@dataclass
+class _State:
+    """The columns of an invoice its status depends on, read without the ORM's overhead."""
+
+    id: int
+    invoice_hash: str
+    store_id: str
+    amount: int
+    pay_deadline: datetime
+    status: InvoiceStatus
+    exception_status: InvoiceExceptionStatus | None
+    amount_paid: int
+
+
 def refresh(
     session: Session,
     invoice_ids: Collection[int],
@@ -45,15 +60,26 @@ def refresh(
     late: Collection[int] = (),
     now: datetime | None = None,
 ) -> None:
-    """Recomputes the invoices' statuses in a few queries, whatever their number; a change
-    of status goes to the outbox when `now` is given."""
+    """Recomputes the invoices' statuses in a few statements, whatever their number; a
+    change of status goes to the outbox when `now` is given."""
     ids = sorted(invoice_ids)
     changes: list[tuple[str, dict[str, Any]]] = []
+    updates: list[dict[str, Any]] = []
     for start in range(0, len(ids), _CHUNK):
         part = ids[start : start + _CHUNK]
-        invoices = session.scalars(
-            select(Invoice).where(Invoice.id.in_(part)).order_by(Invoice.id).with_for_update()
-        ).all()
+        invoices = [
+            _State(*row)
+            for row in session.execute(
+                select(
+                    Invoice.id, Invoice.invoice_hash, Invoice.store_id, Invoice.amount,
+                    Invoice.pay_deadline, Invoice.status, Invoice.exception_status,
+                    Invoice.amount_paid,
+                )
+                .where(Invoice.id.in_(part))
+                .order_by(Invoice.id)
+                .with_for_update()
+            )
+        ]  # fmt: skip
         payments: dict[int, list[tuple[TxStatus, str | None, int]]] = {}
         for invoice_id, status, block_hash, amount in session.execute(
             select(
@@ -69,16 +95,24 @@ def refresh(
             if invoice_id is not None:
                 payments.setdefault(invoice_id, []).append((status, block_hash, amount or 0))
         for invoice in invoices:
-            before = invoice.status
+            before = (invoice.status, invoice.exception_status, invoice.amount_paid)
             _apply(invoice, payments.get(invoice.id, []), chain_now, invoice.id in late)
-            if invoice.status is not before:
-                changes.append(_change(invoice, before))
+            after = (invoice.status, invoice.exception_status, invoice.amount_paid)
+            if after != before:
+                updates.append(
+                    {"id": invoice.id, "status": after[0], "exception_status": after[1],
+                     "amount_paid": after[2]}
+                )  # fmt: skip
+            if invoice.status is not before[0]:
+                changes.append(_change(invoice, before[0]))
+    if updates:
+        session.execute(update(Invoice), updates)
     if now is not None:
         notify_many(session, "invoice_status", changes, now)
 
 
 def _apply(
-    invoice: Invoice,
+    invoice: _State,
     payments: list[tuple[TxStatus, str | None, int]],
     chain_now: datetime | None,
     late: bool,
@@ -116,7 +150,7 @@ def _apply(
         invoice.status = InvoiceStatus.NEW
 
 
-def _change(invoice: Invoice, before: InvoiceStatus) -> tuple[str, dict[str, Any]]:
+def _change(invoice: _State, before: InvoiceStatus) -> tuple[str, dict[str, Any]]:
     key = f"invoice:{invoice.id}:{invoice.status.value}:{invoice.amount_paid}"
     exception = invoice.exception_status.value if invoice.exception_status else None
     return (
