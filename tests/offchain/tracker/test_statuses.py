@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy.orm import Session
 
 from coinpos.db.models import InvoiceExceptionStatus, InvoiceStatus, TxStatus
 from coinpos.tracker.observations import detach_removed
@@ -55,8 +56,6 @@ def test_log_reported_removed__detaches_its_entry(shop: Shop) -> None:
         "logIndex": hex(entry.log_index),
         "blockHash": entry.block_hash,
     }
-    from sqlalchemy.orm import Session
-
     with Session(shop.engine) as session:
         assert detach_removed(session, 31337, [removed], datetime.now(UTC)) == 1
         session.commit()
