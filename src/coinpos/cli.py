@@ -29,6 +29,8 @@ COMMAND_GROUPS = (
     "coinpos.invoices.cli:invoices",
     "coinpos.chainops.cli:ops",
     "coinpos.reports.cli:reports",
+    "coinpos.tracker.cli:track",
+    "coinpos.tracker.cli:notify",
 )
 
 

@@ -8,9 +8,11 @@ store balances grow only there.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -133,7 +135,8 @@ def confirm(
     """Moves a pending entry to the valid transaction table; a capture credits the store."""
     if entry.status is not TxStatus.PENDING:
         raise LedgerError(f"log entry {entry.idempotency_key!r} is {entry.status}, not pending")
-    if entry.amount is None:
+    # A void or a sweep moves whatever the chain holds; its entry may name no amount.
+    if entry.amount is None and entry.kind not in (TxKind.VOID, TxKind.SWEEP):
         raise LedgerError(f"log entry {entry.idempotency_key!r} has no amount")
     now = now or utcnow()
     if entry.id is None:
@@ -150,7 +153,7 @@ def confirm(
         kind=entry.kind,
         store_id=entry.store_id,
         coin_id=entry.coin_id,
-        amount=entry.amount,
+        amount=entry.amount or 0,
         chain_id=chain_id,
         tx_hash=tx_hash,
         log_index=log_index,
@@ -163,8 +166,73 @@ def confirm(
         if entry.store_id is None or entry.coin_id is None:
             raise LedgerError(f"capture {entry.idempotency_key!r} names no store or coin")
         balance = lock_balance(session, entry.store_id, entry.coin_id)
-        balance.captured += entry.amount
+        balance.captured += entry.amount or 0
     return valid
+
+
+@dataclass(frozen=True)
+class Anchored:
+    """A pending entry as the tracker read it: the block it is anchored to was checked."""
+
+    id: int
+    key: str
+    kind: TxKind
+    store_id: str | None
+    coin_id: int | None
+    amount: int | None
+    tx_hash: str
+    log_index: int
+    block_number: int
+    block_hash: str
+
+
+def confirm_many(
+    session: Session, entries: Sequence[Anchored], chain_id: int, now: datetime
+) -> None:
+    """`confirm` for many pending entries at their anchors, in one UPDATE and one INSERT;
+    captures credit each store's locked balance row once with their sum.
+
+    The caller holds the entries locked (the tracker's cursor and FOR UPDATE), so they are
+    still pending.
+    """
+    credits: dict[tuple[str, int], int] = {}
+    for e in entries:
+        if e.amount is None and e.kind not in (TxKind.VOID, TxKind.SWEEP):
+            raise LedgerError(f"log entry {e.key!r} has no amount")
+        if e.kind is TxKind.CAPTURE:
+            if e.store_id is None or e.coin_id is None:
+                raise LedgerError(f"capture {e.key!r} names no store or coin")
+            credits[(e.store_id, e.coin_id)] = credits.get((e.store_id, e.coin_id), 0) + (
+                e.amount or 0
+            )
+    if not entries:
+        return
+    session.execute(
+        update(TransactionLogEntry),
+        [{"id": e.id, "status": TxStatus.CONFIRMED, "updated_at": now} for e in entries],
+    )
+    session.execute(
+        insert(ValidTransaction),
+        [
+            {
+                "log_entry_id": e.id,
+                "kind": e.kind,
+                "store_id": e.store_id,
+                "coin_id": e.coin_id,
+                "amount": e.amount or 0,
+                "chain_id": chain_id,
+                "tx_hash": e.tx_hash,
+                "log_index": e.log_index,
+                "block_number": e.block_number,
+                "block_hash": e.block_hash,
+                "confirmed_at": now,
+            }
+            for e in entries
+        ],
+    )
+    for (store_id, coin_id), amount in sorted(credits.items()):
+        balance = lock_balance(session, store_id, coin_id)
+        balance.captured += amount
 
 
 def captured_total(session: Session, store_id: str, coin_id: int) -> int:
@@ -177,3 +245,34 @@ def captured_total(session: Session, store_id: str, coin_id: int) -> int:
         )
     )
     return sum(amounts)
+
+
+def unconfirm(session: Session, entry: TransactionLogEntry, now: datetime | None = None) -> int:
+    """Undoes `confirm` for an entry whose block a reorg removed: deletes its valid
+    transaction, takes a capture back out of the store balance, and makes the entry pending
+    again with no block. Returns the amount taken back from the store (0 unless a capture).
+
+    The store balance may then be less than what was settled: settlement checks `available`
+    before moving anything, and the tracker alerts staff through the outbox.
+    """
+    if entry.status is not TxStatus.CONFIRMED:
+        raise LedgerError(f"log entry {entry.idempotency_key!r} is {entry.status}, not confirmed")
+    valid = session.scalars(
+        select(ValidTransaction).where(ValidTransaction.log_entry_id == entry.id)
+    ).one()
+    taken_back = 0
+    if valid.kind is TxKind.CAPTURE and valid.store_id is not None and valid.coin_id is not None:
+        balance = lock_balance(session, valid.store_id, valid.coin_id)
+        balance.captured -= valid.amount
+        taken_back = valid.amount
+    session.delete(valid)
+    unanchor(entry, now)
+    return taken_back
+
+
+def unanchor(entry: TransactionLogEntry, now: datetime | None = None) -> None:
+    """A pending entry whose block is no longer on the chain: it waits to be seen again."""
+    entry.status = TxStatus.PENDING
+    entry.block_number = None
+    entry.block_hash = None
+    entry.updated_at = now or utcnow()

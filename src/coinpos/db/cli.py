@@ -23,10 +23,14 @@ def upgrade(app: AppContext) -> None:
 
 
 @click.command()
+@click.option("--rpc", "rpc_url", envvar="COINPOS_RPC_URL", metavar="URL",
+              help="Node URL, to show the chain head and the tracker's lag.")  # fmt: skip
 @json_option
 @pass_app
-def status(app: AppContext, as_json: bool) -> None:
-    """Database state: schema revision and the work waiting in it."""
+def status(app: AppContext, rpc_url: str | None, as_json: bool) -> None:
+    """Database state: schema revision, the work waiting in it, the tracker's lag."""
     from coinpos.db.status import database_status
+    from coinpos.tracker.status import tracker_status
 
-    emit([database_status(app.engine)], as_json, "coinpos status", single=True)
+    summary = database_status(app.engine) | tracker_status(app.engine, rpc_url)
+    emit([summary], as_json, "coinpos status", single=True)

@@ -26,7 +26,7 @@ from coinpos.db.models.settlements import (
     StoreBalance,
 )
 from coinpos.db.models.stores import Store, Terminal
-from coinpos.db.models.tracker import TrackerCursor
+from coinpos.db.models.tracker import TrackedBlock, TrackerCursor
 from coinpos.db.models.transactions import TransactionLogEntry, TxKind, TxStatus, ValidTransaction
 
 __all__ = [
@@ -55,6 +55,7 @@ __all__ = [
     "Store",
     "StoreBalance",
     "Terminal",
+    "TrackedBlock",
     "TrackerCursor",
     "TransactionLogEntry",
     "TxKind",

@@ -1,0 +1,140 @@
+"""`coinpos track` (read the chain, confirm, expire) and `coinpos notify` (deliver the outbox)."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from coinpos.cli_support import ADDRESS, AppContext, CommandError, emit, json_option, pass_app
+
+if TYPE_CHECKING:
+    from coinpos.tracker.config import ConfirmationRule
+
+
+def _rule(value: str | None) -> ConfirmationRule | None:
+    from coinpos.tracker.config import ConfirmationRule
+    from coinpos.tracker.errors import TrackerError
+
+    if value is None:
+        return None
+    try:
+        return ConfirmationRule.parse(value)
+    except TrackerError as exc:
+        raise CommandError(str(exc)) from None
+
+
+@click.command()
+@click.option(
+    "--rpc",
+    "rpc_url",
+    envvar="COINPOS_RPC_URL",
+    required=True,
+    metavar="URL",
+    help="Node URL (default: $COINPOS_RPC_URL).",
+)
+@click.option(
+    "--escrow",
+    type=ADDRESS,
+    envvar="COINPOS_ESCROW_ADDRESS",
+    help="PaymentEscrow address whose events are read (default: $COINPOS_ESCROW_ADDRESS).",
+)
+@click.option(
+    "--confirmations",
+    metavar="N|safe|finalized",
+    help="Depth, or block tag, for validity (default: per network, see docs/TRACKER.md).",
+)
+@click.option(
+    "--batch-blocks",
+    type=click.IntRange(1),
+    default=2_000,
+    show_default=True,
+    help="Blocks per eth_getLogs range.",
+)
+@click.option(
+    "--start-block",
+    type=click.IntRange(0),
+    default=0,
+    show_default=True,
+    help="Where a new cursor starts.",
+)
+@click.option(
+    "--deadline-hours",
+    type=click.FloatRange(min=0, min_open=True),
+    default=24.0,
+    show_default=True,
+    help="Pending entries older than this are cancelled.",
+)
+@click.option("--follow", is_flag=True, help="Keep running, one pass every --interval seconds.")
+@click.option("--interval", type=click.FloatRange(min=0.1), default=2.0, show_default=True)
+@json_option
+@pass_app
+def track(
+    app: AppContext, rpc_url: str, escrow: str | None, confirmations: str | None,
+    batch_blocks: int, start_block: int, deadline_hours: float, follow: bool, interval: float,
+    as_json: bool,
+) -> None:  # fmt: skip
+    """Read new blocks, record payments, confirm them at depth, cancel overdue entries."""
+    from datetime import timedelta
+
+    from coinpos.tracker.config import TrackerConfig
+    from coinpos.tracker.factory import open_tracker
+
+    config = TrackerConfig(
+        escrow=escrow,
+        rule=_rule(confirmations),
+        batch_blocks=batch_blocks,
+        start_block=start_block,
+        pending_deadline=timedelta(hours=deadline_hours),
+    )
+    tracker = open_tracker(app.engine, rpc_url, config)
+    while True:
+        summary = _run(tracker, as_json)
+        emit([summary], as_json, "coinpos track", single=True)
+        if not follow:
+            return
+        time.sleep(interval)
+
+
+def _run(tracker: Any, as_json: bool) -> dict[str, Any]:
+    if as_json:
+        return dict(tracker.run_once().as_dict())
+    from rich.progress import Progress
+
+    with Progress(transient=True) as bar:
+        task = bar.add_task("scanning blocks", total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        return dict(tracker.run_once(progress).as_dict())
+
+
+@click.command()
+@click.option(
+    "--webhook-url",
+    envvar="COINPOS_WEBHOOK_URL",
+    required=True,
+    metavar="URL",
+    help="Where notifications are POSTed (default: $COINPOS_WEBHOOK_URL).",
+)
+@click.option(
+    "--secret",
+    envvar="COINPOS_WEBHOOK_SECRET",
+    required=True,
+    help="HMAC-SHA256 key (default: $COINPOS_WEBHOOK_SECRET).",
+)
+@click.option("--max-attempts", type=click.IntRange(1), default=8, show_default=True)
+@json_option
+@pass_app
+def notify(
+    app: AppContext, webhook_url: str, secret: str, max_attempts: int, as_json: bool
+) -> None:
+    """Deliver pending outbox notifications to the webhook, signed, with retries."""
+    from dataclasses import asdict
+
+    from coinpos.tracker.webhook import Webhook, deliver
+
+    result = deliver(app.engine, Webhook(webhook_url, secret, max_attempts=max_attempts))
+    emit([asdict(result)], as_json, "coinpos notify", single=True)

@@ -1,0 +1,82 @@
+"""How deep an entry must be before it is valid, per network, and the tracker's knobs.
+
+Defaults (chain id → rule):
+- 31337 local anvil: 2 blocks. Blocks are instant and reorgs only happen when a test asks.
+- 11155111 sepolia: 3 blocks. A testnet; short reorgs happen, money is not real.
+- 1 mainnet: 12 blocks, about 2.5 minutes, as exchanges have long used. Operators wanting
+  no reorg risk at all choose the `finalized` tag (about 13 minutes).
+Any other chain gets 12 blocks. A rule is either a depth or a block tag (`safe`,
+`finalized`): an entry in block n is confirmable when head - n + 1 >= depth, or when n is at
+or below the tag's block.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from coinpos.ledger import DEFAULT_PENDING_DEADLINE
+from coinpos.tracker.errors import TrackerError
+
+BLOCK_TAGS = ("safe", "finalized")
+
+
+@dataclass(frozen=True)
+class ConfirmationRule:
+    depth: int | None = None
+    tag: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.depth is None) == (self.tag is None):
+            raise TrackerError("a confirmation rule is a depth or a block tag, not both")
+        if self.depth is not None and self.depth < 1:
+            raise TrackerError(f"confirmation depth {self.depth} must be at least 1")
+        if self.tag is not None and self.tag not in BLOCK_TAGS:
+            raise TrackerError(f"block tag {self.tag!r} is not one of {', '.join(BLOCK_TAGS)}")
+
+    @classmethod
+    def parse(cls, text: str) -> ConfirmationRule:
+        """`12` (a depth) or `finalized` / `safe` (a tag)."""
+        if text.isdigit():
+            return cls(depth=int(text))
+        return cls(tag=text)
+
+    def __str__(self) -> str:
+        return f"{self.depth} blocks" if self.depth is not None else f"the {self.tag} block"
+
+
+DEFAULT_RULES: dict[int, ConfirmationRule] = {
+    31337: ConfirmationRule(depth=2),
+    11155111: ConfirmationRule(depth=3),
+    1: ConfirmationRule(depth=12),
+}
+FALLBACK_RULE = ConfirmationRule(depth=12)
+
+
+def default_rule(chain_id: int) -> ConfirmationRule:
+    return DEFAULT_RULES.get(chain_id, FALLBACK_RULE)
+
+
+@dataclass(frozen=True)
+class TrackerConfig:
+    # Address of the PaymentEscrow whose events are read; None reads deposits only.
+    escrow: str | None = None
+    rule: ConfirmationRule | None = None
+    # Blocks per eth_getLogs call; halved while the node says the answer is too large.
+    batch_blocks: int = 2_000
+    # Deposit addresses per topic OR-list in one eth_getLogs call.
+    addresses_per_query: int = 1_000
+    # Blocks rescanned below a reorg's fork point, in case the stored hashes were sparse.
+    rescan_margin: int = 2
+    # First block scanned when the cursor is new (the escrow's deployment block, say).
+    start_block: int = 0
+    # How long a deposit address is watched after its invoice's payment deadline, so a late
+    # payment is still seen and flagged rather than lost (BTCPay's monitoring window).
+    monitoring_window: timedelta = timedelta(days=1)
+    pending_deadline: timedelta = DEFAULT_PENDING_DEADLINE
+    # How many recent stored block hashes are compared with the chain on each run.
+    reorg_window: int = 256
+    cursor_name: str = "main"
+
+    def rule_for(self, chain_id: int) -> ConfirmationRule:
+        return self.rule or default_rule(chain_id)

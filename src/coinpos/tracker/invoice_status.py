@@ -1,0 +1,178 @@
+"""Invoice statuses from the payments recorded for them (BTCPay Server's vocabulary).
+
+    New ──paid in full (seen)──▶ Processing ──confirmed at depth──▶ Settled
+     │                              │  ▲
+     │ deadline passed (chain time) │  └── a reorg detached a payment: back to New
+     ▼                              ▼
+  Expired                        Invalid (its payments were cancelled unconfirmed)
+
+`exception_status` says what was odd: PaidPartial (less than the amount), PaidOver (more),
+PaidLate (a payment in a block after the payment deadline; it is recorded and confirmed like
+any other, never dropped, and the flag stays). "Deadline passed" is judged by the time of the
+last block scanned, so a payment made in time is never turned into a late one because the
+tracker ran late.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from coinpos.db.models import (
+    Invoice,
+    InvoiceExceptionStatus,
+    InvoiceStatus,
+    TransactionLogEntry,
+    TxKind,
+    TxStatus,
+)
+from coinpos.tracker.outbox import notify_many
+
+# Invoices per query: far below SQLite's limit on bound parameters.
+_CHUNK = 900
+
+_TERMINAL = (InvoiceStatus.EXPIRED, InvoiceStatus.INVALID)
+
+
+@dataclass
+class _State:
+    """The columns of an invoice its status depends on, read without the ORM's overhead."""
+
+    id: int
+    invoice_hash: str
+    store_id: str
+    amount: int
+    pay_deadline: datetime
+    status: InvoiceStatus
+    exception_status: InvoiceExceptionStatus | None
+    amount_paid: int
+
+
+def refresh(
+    session: Session,
+    invoice_ids: Collection[int],
+    chain_now: datetime | None,
+    late: Collection[int] = (),
+    now: datetime | None = None,
+) -> None:
+    """Recomputes the invoices' statuses in a few statements, whatever their number; a
+    change of status goes to the outbox when `now` is given."""
+    ids = sorted(invoice_ids)
+    changes: list[tuple[str, dict[str, Any]]] = []
+    updates: list[dict[str, Any]] = []
+    for start in range(0, len(ids), _CHUNK):
+        part = ids[start : start + _CHUNK]
+        invoices = [
+            _State(*row)
+            for row in session.execute(
+                select(
+                    Invoice.id, Invoice.invoice_hash, Invoice.store_id, Invoice.amount,
+                    Invoice.pay_deadline, Invoice.status, Invoice.exception_status,
+                    Invoice.amount_paid,
+                )
+                .where(Invoice.id.in_(part))
+                .order_by(Invoice.id)
+                .with_for_update()
+            )
+        ]  # fmt: skip
+        payments: dict[int, list[tuple[TxStatus, str | None, int]]] = {}
+        for invoice_id, status, block_hash, amount in session.execute(
+            select(
+                TransactionLogEntry.invoice_id,
+                TransactionLogEntry.status,
+                TransactionLogEntry.block_hash,
+                TransactionLogEntry.amount,
+            ).where(
+                TransactionLogEntry.invoice_id.in_(part),
+                TransactionLogEntry.kind == TxKind.PAYMENT,
+            )
+        ):
+            if invoice_id is not None:
+                payments.setdefault(invoice_id, []).append((status, block_hash, amount or 0))
+        for invoice in invoices:
+            before = (invoice.status, invoice.exception_status, invoice.amount_paid)
+            _apply(invoice, payments.get(invoice.id, []), chain_now, invoice.id in late)
+            after = (invoice.status, invoice.exception_status, invoice.amount_paid)
+            if after != before:
+                updates.append(
+                    {"id": invoice.id, "status": after[0], "exception_status": after[1],
+                     "amount_paid": after[2]}
+                )  # fmt: skip
+            if invoice.status is not before[0]:
+                changes.append(_change(invoice, before[0]))
+    if updates:
+        session.execute(update(Invoice), updates)
+    if now is not None:
+        notify_many(session, "invoice_status", changes, now)
+
+
+def _apply(
+    invoice: _State,
+    payments: list[tuple[TxStatus, str | None, int]],
+    chain_now: datetime | None,
+    late: bool,
+) -> None:
+    before = invoice.status
+    seen = sum(
+        a for s, bh, a in payments
+        if s is TxStatus.CONFIRMED or (s is TxStatus.PENDING and bh is not None)
+    )  # fmt: skip
+    confirmed = sum(a for s, _, a in payments if s is TxStatus.CONFIRMED)
+    cancelled = any(s is TxStatus.CANCELLED for s, _, _ in payments)
+    past_deadline = chain_now is not None and chain_now > invoice.pay_deadline
+    invoice.amount_paid = seen
+
+    if late or invoice.exception_status is InvoiceExceptionStatus.PAID_LATE:
+        invoice.exception_status = InvoiceExceptionStatus.PAID_LATE
+    elif 0 < seen < invoice.amount:
+        invoice.exception_status = InvoiceExceptionStatus.PAID_PARTIAL
+    elif seen > invoice.amount:
+        invoice.exception_status = InvoiceExceptionStatus.PAID_OVER
+    else:
+        invoice.exception_status = None
+
+    if before in _TERMINAL:
+        return
+    if seen >= invoice.amount and (not late or before is not InvoiceStatus.NEW):
+        invoice.status = (
+            InvoiceStatus.SETTLED if confirmed >= invoice.amount else InvoiceStatus.PROCESSING
+        )
+    elif before is InvoiceStatus.PROCESSING and cancelled:
+        invoice.status = InvoiceStatus.INVALID
+    elif past_deadline or late:
+        invoice.status = InvoiceStatus.EXPIRED
+    else:
+        invoice.status = InvoiceStatus.NEW
+
+
+def _change(invoice: _State, before: InvoiceStatus) -> tuple[str, dict[str, Any]]:
+    key = f"invoice:{invoice.id}:{invoice.status.value}:{invoice.amount_paid}"
+    exception = invoice.exception_status.value if invoice.exception_status else None
+    return (
+        key,
+        {
+            "invoice_hash": invoice.invoice_hash,
+            "store_id": invoice.store_id,
+            "status": invoice.status.value,
+            "previous": before.value,
+            "exception_status": exception,
+            "amount": str(invoice.amount),
+            "amount_paid": str(invoice.amount_paid),
+        },
+    )
+
+
+def overdue(session: Session, chain_now: datetime) -> list[int]:
+    """Invoices still New whose payment deadline the chain has passed."""
+    return list(
+        session.scalars(
+            select(Invoice.id).where(
+                Invoice.status == InvoiceStatus.NEW, Invoice.pay_deadline < chain_now
+            )
+        )
+    )

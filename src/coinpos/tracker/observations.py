@@ -1,0 +1,133 @@
+"""Writing what the chain showed into the transaction log: each observed payment once.
+
+An observation's idempotency key is derived from where it sits on the chain (a log's
+transaction hash and index; for an ETH balance rise, the range and the invoice), so
+a rescan after a crash or a reorg finds the entry it wrote before instead of adding one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from coinpos.db.models import TransactionLogEntry, TxKind, TxStatus
+from coinpos.tracker.keys import log_key
+from coinpos.tracker.reorgs import unanchor_entry
+
+# SQLite allows 32,766 bound parameters; an IN list of this size stays far below it.
+_IN_CHUNK = 900
+
+
+@dataclass(frozen=True)
+class Observation:
+    """A payment seen on chain for an invoice, not yet confirmed."""
+
+    key: str
+    invoice_id: int
+    store_id: str
+    coin_id: int
+    invoice_hash: str
+    amount: int
+    tx_hash: str
+    log_index: int
+    block_number: int
+    block_hash: str
+    late: bool
+
+
+def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
+    for start in range(0, len(items), _IN_CHUNK):
+        yield items[start : start + _IN_CHUNK]
+
+
+def record(
+    session: Session,
+    chain_id: int,
+    observations: Sequence[Observation],
+    now: datetime,
+    deadline: timedelta,
+) -> int:
+    """Adds new observations as pending entries; re-anchors ones a reorg had detached.
+
+    Returns how many entries were added.
+    """
+    if not observations:
+        return 0
+    keys = [o.key for o in observations]
+    existing: dict[str, tuple[int, TxStatus, str | None]] = {}
+    for part in _chunks(keys):
+        rows = session.execute(
+            select(
+                TransactionLogEntry.idempotency_key,
+                TransactionLogEntry.id,
+                TransactionLogEntry.status,
+                TransactionLogEntry.block_hash,
+            ).where(TransactionLogEntry.idempotency_key.in_(part))
+        )
+        existing.update({key: (id_, status, bh) for key, id_, status, bh in rows})
+    fresh = [o for o in observations if o.key not in existing]
+    if fresh:
+        session.execute(
+            insert(TransactionLogEntry),
+            [
+                {
+                    "idempotency_key": o.key,
+                    "kind": TxKind.PAYMENT,
+                    "status": TxStatus.PENDING,
+                    "store_id": o.store_id,
+                    "coin_id": o.coin_id,
+                    "invoice_id": o.invoice_id,
+                    "amount": o.amount,
+                    "reference": o.invoice_hash,
+                    "chain_id": chain_id,
+                    "tx_hash": o.tx_hash,
+                    "log_index": o.log_index,
+                    "block_number": o.block_number,
+                    "block_hash": o.block_hash,
+                    "created_at": now,
+                    "updated_at": now,
+                    "deadline": now + deadline,
+                }
+                for o in fresh
+            ],
+        )
+    for o in observations:
+        seen = existing.get(o.key)
+        # A pending entry a reorg detached is seen again, maybe in another block.
+        if seen and seen[1] is TxStatus.PENDING and seen[2] != o.block_hash:
+            session.execute(
+                update(TransactionLogEntry)
+                .where(TransactionLogEntry.id == seen[0])
+                .values(
+                    tx_hash=o.tx_hash,
+                    log_index=o.log_index,
+                    block_number=o.block_number,
+                    block_hash=o.block_hash,
+                    updated_at=now,
+                )
+            )
+    return len(fresh)
+
+
+def detach_removed(
+    session: Session, chain_id: int, logs: Sequence[dict[str, Any]], now: datetime
+) -> int:
+    """Logs the node reports with `removed: true` (their block left the chain): their entries
+    go back to pending with no block, and an entry already confirmed is unwound."""
+    detached = 0
+    for log in logs:
+        if not log.get("removed"):
+            continue
+        key = log_key(chain_id, str(log["transactionHash"]).lower(), int(log["logIndex"], 16))
+        entry = session.scalars(
+            select(TransactionLogEntry).where(TransactionLogEntry.idempotency_key == key)
+        ).one_or_none()
+        if entry is not None and entry.block_hash == str(log["blockHash"]).lower():
+            unanchor_entry(session, entry, now)
+            detached += 1
+    return detached

@@ -1,0 +1,59 @@
+"""The deposit addresses the tracker watches: every invoice with one, from its creation
+until the monitoring window after its payment deadline has passed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from coinpos.db.models import Coin, Invoice
+
+
+@dataclass(frozen=True)
+class WatchedInvoice:
+    id: int
+    invoice_hash: str
+    store_id: str
+    coin_id: int
+    # None for ETH; otherwise the ERC-20 address, lowercase.
+    token: str | None
+    deposit_address: str
+    pay_deadline: datetime
+
+
+@dataclass(frozen=True)
+class Watchlist:
+    by_token: dict[str | None, dict[str, WatchedInvoice]]
+    by_hash: dict[str, WatchedInvoice]
+
+    @property
+    def eth(self) -> dict[str, WatchedInvoice]:
+        return self.by_token.get(None, {})
+
+
+def load(session: Session, chain_id: int, now: datetime, window: timedelta) -> Watchlist:
+    rows = session.execute(
+        select(Invoice, Coin.address)
+        .join(Coin, Coin.id == Invoice.coin_id)
+        .where(Coin.chain_id == chain_id, Invoice.pay_deadline >= now - window)
+    ).all()
+    by_token: dict[str | None, dict[str, WatchedInvoice]] = {}
+    by_hash: dict[str, WatchedInvoice] = {}
+    for invoice, token in rows:
+        watched = WatchedInvoice(
+            id=invoice.id,
+            invoice_hash=invoice.invoice_hash.lower(),
+            store_id=invoice.store_id,
+            coin_id=invoice.coin_id,
+            token=token.lower() if token else None,
+            deposit_address=(invoice.deposit_address or "").lower(),
+            pay_deadline=invoice.pay_deadline,
+        )
+        by_hash[watched.invoice_hash] = watched
+        if invoice.deposit_address:
+            by_token.setdefault(watched.token, {})[watched.deposit_address] = watched
+    return Watchlist(by_token, by_hash)

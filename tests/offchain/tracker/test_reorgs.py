@@ -1,0 +1,112 @@
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from coinpos.db.models import InvoiceStatus, Notification, TxStatus
+from tests.offchain.tracker.conftest import UNIT, Shop
+
+
+def _topics(shop: Shop) -> list[str]:
+    with Session(shop.engine) as session:
+        return list(session.scalars(select(Notification.topic)))
+
+
+@pytest.mark.postgres
+def test_reorg_deeper_than_depth_before_confirmation__detaches_and_rescans(shop: Shop) -> None:
+    invoice = shop.invoice(3 * UNIT)
+    shop.pay(invoice, 3 * UNIT)
+    tracker = shop.tracker(depth=2)
+    assert tracker.run_once().recorded == 1
+    assert shop.reload(invoice).status is InvoiceStatus.PROCESSING
+
+    # Three blocks replaced (deeper than the depth of 2): the payment is no longer on chain.
+    shop.anvil.rpc("anvil_reorg", 3, [])
+    shop.anvil.mine(3)
+    summary = tracker.run_once()
+
+    assert summary.reorgs >= 1 and summary.detached == 1 and summary.confirmed == 0
+    [entry] = shop.entries()
+    assert entry.status is TxStatus.PENDING and entry.block_hash is None
+    assert shop.reload(invoice).status is InvoiceStatus.NEW
+    assert shop.valid_total(invoice) == shop.on_chain(invoice) == 0
+    assert "reorg" in _topics(shop)
+
+    # The payer pays again on the new chain: counted once, confirmed once.
+    shop.pay(invoice, 3 * UNIT)
+    shop.anvil.mine(2)
+    tracker.run_once()
+    assert shop.valid_total(invoice) == shop.on_chain(invoice) == 3 * UNIT
+    assert shop.reload(invoice).status is InvoiceStatus.SETTLED
+
+
+@pytest.mark.postgres
+def test_payment_moved_to_another_block_by_a_reorg__is_anchored_there_once(shop: Shop) -> None:
+    invoice = shop.invoice(2 * UNIT)
+    tx = shop.pay(invoice, 2 * UNIT)
+    tracker = shop.tracker(depth=3)
+    tracker.run_once()
+    [before] = shop.entries()
+
+    # Same transaction, re-mined one block later on the new branch.
+    raw = shop.anvil.w3.eth.get_transaction(tx)
+    request = {"from": raw["from"], "to": raw["to"], "data": "0x" + bytes(raw["input"]).hex(),
+               "nonce": hex(raw["nonce"]), "gas": hex(raw["gas"])}  # fmt: skip
+    shop.anvil.rpc("anvil_reorg", 1, [[request, 0]])
+    shop.anvil.mine(3)
+    tracker.run_once()
+
+    assert shop.valid_total(invoice) == shop.on_chain(invoice) == 2 * UNIT
+    confirmed = shop.entries(TxStatus.CONFIRMED)
+    assert len(confirmed) == 1 and confirmed[0].block_hash != before.block_hash
+    assert shop.reload(invoice).status is InvoiceStatus.SETTLED
+
+
+@pytest.mark.postgres
+def test_reorg_after_confirmation__unwinds_the_valid_capture_and_its_balance(shop: Shop) -> None:
+    invoice = shop.invoice(4 * UNIT)
+    shop.pay(invoice, 4 * UNIT)
+    shop.log_capture(invoice, shop.sweep_and_capture(invoice))
+    shop.anvil.mine(2)
+    tracker = shop.tracker(depth=2)
+    summary = tracker.run_once()
+    assert summary.confirmed == 2  # the payment and the exchange's capture
+    assert shop.captured() == shop.store_balance_on_chain() == 4 * UNIT
+    assert shop.reload(invoice).status is InvoiceStatus.SETTLED
+
+    # Four blocks replaced: payment and capture were both at depth 2 or more, now both gone.
+    shop.anvil.rpc("anvil_reorg", 4, [])
+    summary = tracker.run_once()
+
+    assert summary.detached == 2 and summary.confirmed == 0
+    assert shop.captured() == shop.store_balance_on_chain() == 0
+    assert shop.valid_total(invoice) == shop.on_chain(invoice) == 0
+    assert shop.reload(invoice).status is InvoiceStatus.NEW
+    assert _topics(shop).count("transaction_unwound") == 2
+
+
+@pytest.mark.postgres
+def test_rescan_after_a_shallow_reorg__measures_eth_deposits_once(shop: Shop) -> None:
+    first, second = shop.invoice(UNIT, eth=True), shop.invoice(2 * UNIT, eth=True)
+    shop.pay(first, UNIT)
+    shop.pay(second, 2 * UNIT)  # both rises measured over the same range
+    tracker = shop.tracker(depth=4)
+    tracker.run_once()
+    shop.anvil.mine(1)
+    tracker.run_once()
+
+    # Only the newest block is replaced, but the rescan margin reaches back into the range
+    # the deposits were measured over: they must be measured again, not added again.
+    shop.anvil.rpc("anvil_reorg", 1, [])
+    shop.anvil.mine(4)
+    summary = tracker.run_once()
+
+    assert summary.reorgs >= 1
+    for invoice in (first, second):
+        assert shop.reload(invoice).amount_paid == invoice.amount  # seen once, not twice
+    shop.anvil.mine(4)  # the new measurement is anchored at the new range's end
+    tracker.run_once()
+    for invoice in (first, second):
+        assert shop.valid_total(invoice) == shop.on_chain(invoice) == invoice.amount
+        assert shop.reload(invoice).amount_paid == invoice.amount
