@@ -81,6 +81,17 @@ def log_request(
     return entry
 
 
+def store_credit(kind: TxKind, amount: int) -> int:
+    """What a confirmed entry adds to its store's balance: a capture credits the store's
+    share, a refund takes the refunded amount back out of it (as the escrow does), and
+    nothing else touches it."""
+    if kind is TxKind.CAPTURE:
+        return amount
+    if kind is TxKind.REFUND:
+        return -amount
+    return 0
+
+
 def lock_balance(session: Session, store_id: str, coin_id: int) -> StoreBalance:
     """The store's balance row for a coin, created if needed, locked until commit.
 
@@ -162,11 +173,11 @@ def confirm(
         confirmed_at=now,
     )
     session.add(valid)
-    if entry.kind is TxKind.CAPTURE:
+    if credit := store_credit(entry.kind, entry.amount or 0):
         if entry.store_id is None or entry.coin_id is None:
-            raise LedgerError(f"capture {entry.idempotency_key!r} names no store or coin")
+            raise LedgerError(f"{entry.kind} {entry.idempotency_key!r} names no store or coin")
         balance = lock_balance(session, entry.store_id, entry.coin_id)
-        balance.captured += entry.amount or 0
+        balance.captured += credit
     return valid
 
 
@@ -199,12 +210,10 @@ def confirm_many(
     for e in entries:
         if e.amount is None and e.kind not in (TxKind.VOID, TxKind.SWEEP):
             raise LedgerError(f"log entry {e.key!r} has no amount")
-        if e.kind is TxKind.CAPTURE:
+        if credit := store_credit(e.kind, e.amount or 0):
             if e.store_id is None or e.coin_id is None:
-                raise LedgerError(f"capture {e.key!r} names no store or coin")
-            credits[(e.store_id, e.coin_id)] = credits.get((e.store_id, e.coin_id), 0) + (
-                e.amount or 0
-            )
+                raise LedgerError(f"{e.kind} {e.key!r} names no store or coin")
+            credits[(e.store_id, e.coin_id)] = credits.get((e.store_id, e.coin_id), 0) + credit
     if not entries:
         return
     session.execute(
@@ -236,21 +245,22 @@ def confirm_many(
 
 
 def captured_total(session: Session, store_id: str, coin_id: int) -> int:
-    """Sum of valid captures; the store balance's `captured` must always equal it."""
-    amounts = session.scalars(
-        select(ValidTransaction.amount).where(
+    """Valid captures less valid refunds: the store balance's `captured` always equals it."""
+    rows = session.execute(
+        select(ValidTransaction.kind, ValidTransaction.amount).where(
             ValidTransaction.store_id == store_id,
             ValidTransaction.coin_id == coin_id,
-            ValidTransaction.kind == TxKind.CAPTURE,
+            ValidTransaction.kind.in_((TxKind.CAPTURE, TxKind.REFUND)),
         )
     )
-    return sum(amounts)
+    return sum(store_credit(kind, amount) for kind, amount in rows)
 
 
 def unconfirm(session: Session, entry: TransactionLogEntry, now: datetime | None = None) -> int:
     """Undoes `confirm` for an entry whose block a reorg removed: deletes its valid
-    transaction, takes a capture back out of the store balance, and makes the entry pending
-    again with no block. Returns the amount taken back from the store (0 unless a capture).
+    transaction, takes its credit back out of the store balance (a capture's amount, or a
+    refund's negative one), and makes the entry pending again with no block. Returns the
+    credit taken back (0 for entries that do not touch the store balance).
 
     The store balance may then be less than what was settled: settlement checks `available`
     before moving anything, and the tracker alerts staff through the outbox.
@@ -260,11 +270,10 @@ def unconfirm(session: Session, entry: TransactionLogEntry, now: datetime | None
     valid = session.scalars(
         select(ValidTransaction).where(ValidTransaction.log_entry_id == entry.id)
     ).one()
-    taken_back = 0
-    if valid.kind is TxKind.CAPTURE and valid.store_id is not None and valid.coin_id is not None:
+    taken_back = store_credit(valid.kind, valid.amount)
+    if taken_back and valid.store_id is not None and valid.coin_id is not None:
         balance = lock_balance(session, valid.store_id, valid.coin_id)
-        balance.captured -= valid.amount
-        taken_back = valid.amount
+        balance.captured -= taken_back
     session.delete(valid)
     unanchor(entry, now)
     return taken_back

@@ -11,6 +11,7 @@ from coinpos.ledger import (
     captured_total,
     confirm,
     log_request,
+    unconfirm,
 )
 from coinpos.unit_of_work import UnitOfWork
 from tests.offchain.factories import make_coin, make_store
@@ -44,6 +45,29 @@ def test_confirm_capture__credits_the_store_balance_from_valid_transactions(engi
         assert balance.captured == 2**70 + 5
         assert captured_total(uow.session, store.store_id, coin.id) == balance.captured
         assert len(uow.session.scalars(select(ValidTransaction)).all()) == 2
+
+
+@pytest.mark.postgres
+def test_confirm_refund__takes_it_back_out_of_the_store_balance(engine: Engine) -> None:
+    store, coin = make_store(engine), make_coin(engine)
+    with UnitOfWork(engine) as uow:
+        entries = {}
+        for n, (kind, amount) in enumerate([(TxKind.CAPTURE, 99), (TxKind.REFUND, 40)], 1):
+            entries[kind] = log_request(
+                uow.session, f"e{n}", kind, store_id=store.store_id, coin_id=coin.id,
+                amount=amount,
+            )  # fmt: skip
+            confirm(uow.session, entries[kind], **_where(n))  # type: ignore[arg-type]
+        uow.commit()
+        balance = uow.session.scalars(select(StoreBalance)).one()
+        assert balance.captured == 59
+        assert captured_total(uow.session, store.store_id, coin.id) == 59
+
+        # A reorg that removes the refund gives the store its credit back.
+        assert unconfirm(uow.session, entries[TxKind.REFUND]) == -40
+        uow.commit()
+        assert uow.session.scalars(select(StoreBalance)).one().captured == 99
+        assert captured_total(uow.session, store.store_id, coin.id) == 99
 
 
 def test_log_request__same_key_twice__is_refused(engine: Engine) -> None:

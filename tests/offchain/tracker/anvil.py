@@ -86,6 +86,11 @@ class Anvil:
 
 
 def contract_type(name: str) -> dict[str, Any]:
-    if not ARTIFACTS.exists():
-        raise RuntimeError("no compiled contracts: run `ape compile` first")
-    return dict(json.loads(ARTIFACTS.read_text())["contractTypes"][name])
+    """The compiled contract from ape's build, compiling the project first if needed."""
+    types = json.loads(ARTIFACTS.read_text())["contractTypes"] if ARTIFACTS.exists() else {}
+    if name not in types:
+        from ape import project
+
+        project.load_contracts()
+        types = json.loads(ARTIFACTS.read_text())["contractTypes"]
+    return dict(types[name])
