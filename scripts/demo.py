@@ -20,8 +20,9 @@ from rich.table import Table
 from coinpos import deployments
 from coinpos.db.engine import make_engine
 from coinpos.db.migrate import upgrade
-from coinpos.demo import mining
+from coinpos.demo import mining, payments
 from coinpos.demo.context import Cast, DemoContext, units
+from coinpos.demo.summary import agreements
 from coinpos.deployer import deploy_all, load_params
 from scripts._shared import clean_errors, console, print_deployment
 
@@ -60,36 +61,42 @@ def cli(ecosystem, network):  # type: ignore[no-untyped-def]
     emoney = ctx.contract("EMoney")
     decimals = emoney.decimals()
 
-    console.rule("3. the exchange issues e-money to a customer")
-    amount = 250 * 10**decimals
-    receipt = emoney.mint(
-        cast.customer, amount, b"demo-fiat-payment".ljust(32, b"\0"), sender=cast.minter
-    )
-    console.print(
-        f"minted {units(amount, decimals)} {emoney.symbol()} to the customer "
-        f"{cast.customer.address} (tx {receipt.txn_hash}, gas {receipt.gas_used:,})"
-    )
+    console.rule("3. payments at the point of sale")
+    payments_outcome = payments.run(ctx)
 
     console.rule("4. location mining")
     mining.run(ctx)
 
     console.rule("5. balances")
-    feed = ctx.contract("PriceFeed:ETH/USD", "MockPriceFeed")
-    _, answer, _, updated_at, _ = feed.latestRoundData()
     table = Table()
     for column in ("who", "address", "ETH", emoney.symbol()):
         table.add_column(column, justify="left" if column in {"who", "address"} else "right")
     people = (
-        ("customer", cast.customer), ("alice", cast.walkers[0]), ("bob", cast.walkers[1]),
-        ("carol", cast.teleporter), ("GeoRewards", ctx.contract("GeoRewards")),
-    )  # fmt: skip
-    for who, account in people:
-        table.add_row(
-            who, str(account.address), units(account.balance, 18, places=4),
-            units(emoney.balanceOf(account), decimals),
-        )  # fmt: skip
-    console.print(table)
-    console.print(
-        f"ETH / USD from the price feed: {units(answer, feed.decimals())} (updated at {updated_at})"
+        ("customer's wallet", payments_outcome.wallet),
+        ("treasury", cast.treasury.address),
+        ("escrow", deployment.address("PaymentEscrow")),
+        ("alice", cast.walkers[0].address),
+        ("bob", cast.walkers[1].address),
+        ("carol", cast.teleporter.address),
+        ("GeoRewards", deployment.address("GeoRewards")),
     )
-    console.print(f"{emoney.symbol()} total supply: {units(emoney.totalSupply(), decimals)}")
+    for who, address in people:
+        table.add_row(
+            who,
+            address,
+            units(chain.provider.get_balance(address), 18, places=4),
+            units(emoney.balanceOf(address), decimals),
+        )
+    console.print(table)
+
+    checks = Table(title="the chain and the database agree")
+    for column in ("what", "on chain", "in the database", ""):
+        checks.add_column(column, justify="left" if column == "what" else "right")
+    results = agreements(ctx, payments_outcome.store_id)
+    for row in results:
+        checks.add_row(
+            row.what, str(row.chain), str(row.database), "ok" if row.agrees else "DIFFER"
+        )
+    console.print(checks)
+    if not all(row.agrees for row in results):
+        raise click.ClickException("the chain and the database disagree")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +13,11 @@ from sqlalchemy.orm import Session
 from coinpos.db.engine import make_engine
 from coinpos.db.migrate import upgrade
 from coinpos.db.models import MiningCampaign, MiningClaim
-from coinpos.demo import mining
+from coinpos.demo import mining, payments
 from coinpos.demo.context import Cast, DemoContext
+from coinpos.demo.summary import agreements
 from coinpos.deployer import deploy_all, load_params
+from coinpos.settlement.service import DEFAULT_FEE_BPS
 
 
 @pytest.fixture
@@ -72,3 +75,52 @@ def test_mining_story__pays_walkers_and_refuses_second_comer_and_teleporter(
         # Approved by the oracle, refused by the contract: never marked submitted.
         (first_come, "bob", "approved"),
     ]
+
+
+def test_payments_story__ends_with_chain_and_database_in_agreement(
+    demo: DemoContext, tmp_path: Path
+) -> None:
+    emoney = demo.contract("EMoney")
+    escrow = demo.contract("PaymentEscrow")
+
+    outcome = payments.run(demo, out_dir=tmp_path / "out")
+
+    assert outcome.statuses == {
+        "counter": "Settled",
+        "terrace": "Settled",
+        "starved": "Settled",
+        "dropped": "Settled",
+    }
+    assert outcome.duplicate_broadcasts == 0
+    assert outcome.out_of_gas_attempts == 2
+    assert outcome.expired_notifications == 1
+    assert outcome.report is not None
+    assert outcome.report.counts == {"pending": 0, "valid": 7, "failed": 0, "expired": 1}
+    assert [s.amount for s in outcome.report.sales] == [
+        Decimal("12.20"), Decimal("15.60"), Decimal("4.50"), Decimal("3.20"),
+    ]  # fmt: skip
+    for sale in outcome.report.sales:
+        assert sale.fiat_at_sale == (sale.amount * Decimal("1350")).quantize(Decimal(1))
+        assert sale.fiat_now is not None and sale.fiat_now > sale.fiat_at_sale
+
+    # Captured: 12.20 + 15.60 + 4.50 less 1% each (rounded down), half of it settled.
+    credited = sum(a - a * 100 // 10_000 for a in (1220, 1560, 450))
+    assert outcome.settled == credited // 2
+    assert escrow.storeBalance(outcome.store_id, emoney) == credited - credited // 2
+    assert emoney.balanceOf(escrow.treasury()) == credited // 2
+    # The dropped capture's payment is still held for its payer: 3.20.
+    assert escrow.payment(outcome.invoices["dropped"]).amount == 320
+
+    # The payout: the settled coins at the rate locked at request time, rounded down to whole
+    # won, less the settlement fee rounded half-even.
+    [row] = outcome.payout_rows
+    assert (row["store_id"], row["fiat"]) == (outcome.store_id, "KRW")
+    gross = (Decimal(credited // 2) / 100 * Decimal("1382.50")).quantize(1, rounding=ROUND_DOWN)
+    fee = (gross * DEFAULT_FEE_BPS / 10_000).quantize(1, rounding=ROUND_HALF_EVEN)
+    assert Decimal(row["amount"]) == gross - fee
+    assert (tmp_path / "out" / "payouts.csv").exists()
+    assert any((tmp_path / "out" / "invoices").glob("*.png"))
+
+    checks = agreements(demo, outcome.store_id)
+    assert [c.what for c in checks if not c.agrees] == []
+    assert checks[0].chain == credited - credited // 2

@@ -1,0 +1,385 @@
+"""The point-of-sale story: a customer, a multi-coin wallet, a store with two terminals, two
+payments (a plain transfer to a private deposit address, and a direct escrow call from the
+wallet), the exchange's confirmations and captures, the failures it survives, a sales report
+and a partial settlement into fiat.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from eth_utils.crypto import keccak
+from sqlalchemy import select
+
+from coinpos.catalogue.service import add_item
+from coinpos.chainops import operations
+from coinpos.chainops.escrow import escrow_from_ape, forwarder_code
+from coinpos.chainops.keys import ApeAccountKey
+from coinpos.chainops.sender import TransactionSender
+from coinpos.chainops.settlement import EscrowSettlementExecutor, settle_store
+from coinpos.customers import service as customers
+from coinpos.db.models import (
+    CustomerType,
+    Invoice,
+    Notification,
+    StoreBalance,
+    TransactionLogEntry,
+    TxStatus,
+)
+from coinpos.db.types import utcnow
+from coinpos.demo.context import DemoContext, units
+from coinpos.invoices.service import CartLine, Issuer, NewInvoice, issue_invoice, terms_of
+from coinpos.invoices.terms import EscrowDomain
+from coinpos.rates.service import set_rate
+from coinpos.reports.service import SalesReport, sales_report
+from coinpos.settlement.payouts import export_payouts
+from coinpos.settlement.service import SettlementRequest
+from coinpos.stores.service import add_coin, add_terminal, create_store, get_coin
+from coinpos.tracker.config import TrackerConfig
+from coinpos.tracker.factory import open_tracker
+from coinpos.tracker.service import Tracker
+from coinpos.unit_of_work import UnitOfWork
+
+ETH = "0x0000000000000000000000000000000000000000"
+FEE_BPS = 100
+CUSTOMER_LOGIN = "minji"
+CUSTOMER_PASSWORD = "correct horse battery staple"
+CATALOGUE = (
+    ("AMERICANO", "Americano", 450, 40),
+    ("LATTE", "Cafe latte", 520, 30),
+    ("CROISSANT", "Butter croissant", 320, 12),
+)
+
+
+@dataclass
+class PaymentsOutcome:
+    store_id: str = ""
+    wallet: str = ""
+    invoices: dict[str, str] = field(default_factory=dict)
+    statuses: dict[str, str] = field(default_factory=dict)
+    duplicate_broadcasts: int = -1
+    out_of_gas_attempts: int = 0
+    expired_notifications: int = 0
+    report: SalesReport | None = None
+    settled: int = 0
+    payout_rows: list[dict[str, str]] = field(default_factory=list)
+    out_dir: Path = Path("out")
+
+
+@dataclass(frozen=True)
+class _Issued:
+    """What the POS and the payer need from an issued invoice."""
+
+    ref: str
+    amount: int
+    deposit_address: str
+    uri: str
+    qr_png: str
+    pay_call: bytes
+
+
+class _Exchange:
+    """The exchange's moving parts for the story: its database, sender and tracker."""
+
+    def __init__(self, ctx: DemoContext, out_dir: Path) -> None:
+        self.ctx = ctx
+        escrow = ctx.contract("PaymentEscrow")
+        key = ApeAccountKey(ctx.cast.operator)
+        self.escrow = escrow
+        self.sender = TransactionSender(escrow_from_ape(escrow), key, receipt_timeout=30)
+        self.issuer = Issuer(
+            EscrowDomain(ctx.chain.chain_id, str(escrow.address)),
+            forwarder_code(ctx.project),
+            key,
+            qr_dir=out_dir,
+        )
+        record = ctx.deployment.contracts["PaymentEscrow"]
+        self.tracker: Tracker = open_tracker(
+            ctx.engine,
+            ctx.chain.provider.uri,
+            TrackerConfig(escrow=str(escrow.address), start_block=record.block),
+        )
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.ctx.engine)
+
+    def issue(self, request: NewInvoice) -> _Issued:
+        """Issues and signs an invoice, dated by the chain's clock."""
+        now = datetime.fromtimestamp(self.ctx.chain.pending_timestamp, UTC)
+        with self.uow() as uow:
+            invoice = issue_invoice(uow, request, self.issuer, now=now)
+            terms = terms_of(invoice, get_coin(uow, request.coin, self.ctx.chain.chain_id))
+            return _Issued(
+                ref=invoice.invoice_hash,
+                amount=invoice.amount,
+                deposit_address=str(invoice.deposit_address),
+                uri=invoice.payment_uri,
+                qr_png=str(invoice.qr_png_path),
+                pay_call=self.escrow.pay.encode_input(terms.abi(), invoice.operator_signature),
+            )
+
+    def track(self, blocks_to_mine: int = 0) -> None:
+        """One tracker pass, after `blocks_to_mine` new blocks (the confirmation depth)."""
+        if blocks_to_mine:
+            self.ctx.chain.mine(blocks_to_mine)
+        self.tracker.run_once()
+
+    def status(self, ref: str) -> str:
+        """The invoice's status, with its exception status if it has one."""
+        with self.uow() as uow:
+            invoice = uow.session.scalars(select(Invoice).where(Invoice.invoice_hash == ref)).one()
+            if invoice.exception_status is None:
+                return str(invoice.status)
+            return f"{invoice.status} ({invoice.exception_status})"
+
+
+def run(ctx: DemoContext, out_dir: Path = Path("out")) -> PaymentsOutcome:
+    cast, chain = ctx.cast, ctx.chain
+    emoney = ctx.contract("EMoney")
+    decimals = int(emoney.decimals())
+    symbol = str(emoney.symbol())
+    exchange = _Exchange(ctx, out_dir / "invoices")
+    outcome = PaymentsOutcome(out_dir=out_dir)
+
+    def show(amount: int) -> str:
+        return f"{units(amount, decimals)} {symbol}"
+
+    # 1. The customer registers and logs in.
+    with exchange.uow() as uow:
+        customers.register(
+            uow,
+            customers.NewCustomer(
+                login_id=CUSTOMER_LOGIN,
+                name="Kim Min-ji",
+                customer_type=CustomerType.INDIVIDUAL,
+                language="ko",
+                country_code="KR",
+                phone="+82-10-1234-5678",
+                email="minji@example.com",
+                device_type="android",
+                bank_name="Example Bank",
+                bank_account_number="110-123-456789",
+                latitude_e6=37_566_535,
+                longitude_e6=126_977_969,
+                affiliated_group="early adopters",
+            ),
+            CUSTOMER_PASSWORD,
+            today=date.today(),
+        )
+    with exchange.uow() as uow:
+        assert customers.check_login(uow, CUSTOMER_LOGIN, CUSTOMER_PASSWORD)
+        assert not customers.check_login(uow, CUSTOMER_LOGIN, "wrong password")
+    ctx.say(f"customer '{CUSTOMER_LOGIN}' registered; login checked (a wrong password is refused)")
+
+    # 2. A multi-coin wallet holding ETH, e-money and a stable-coin test token.
+    stable = cast.admin.deploy(ctx.project.TestToken, "Test USD", "TUSD")
+    factory = ctx.contract("WalletFactory")
+    salt = keccak(text=f"{CUSTOMER_LOGIN}'s wallet")
+    wallet_address = factory.predictAddress(cast.customer, salt)
+    factory.createWallet(
+        cast.customer, salt, [ETH, emoney.address, stable.address], sender=cast.customer
+    )
+    wallet = ctx.project.MultiCoinWallet.at(wallet_address)
+    outcome.wallet = str(wallet_address)
+    with exchange.uow() as uow:
+        customers.add_account(uow, CUSTOMER_LOGIN, outcome.wallet, "WALLET-1")
+    cast.customer.transfer(wallet, 2 * 10**18)
+    stable.mint(wallet, 500 * 10**18, sender=cast.admin)
+    bought = 120 * 10**decimals
+    emoney.mint(wallet, bought, keccak(text="bank transfer 2026-0001"), sender=cast.minter)
+    ctx.say(f"wallet {wallet_address} created at its predicted address; bought {show(bought)}")
+    for coin, balance in wallet.holdings():
+        name = "ETH" if coin == ETH else ctx.project.TestToken.at(coin).symbol()
+        places = 18 if coin == ETH or coin == stable.address else decimals
+        ctx.say(f"  holds {units(balance, places, places=4)} {name}")
+
+    # 3. A store with two POS terminals and a catalogue.
+    with exchange.uow() as uow:
+        store = create_store(uow, "Seoul Coffee", "KRW", "Example Bank", "333-22-1111")
+    outcome.store_id = store.store_id
+    with exchange.uow() as uow:
+        add_coin(uow, symbol, chain.chain_id, decimals, str(emoney.address))
+    for code, label in (("POS-1", "front counter"), ("POS-2", "terrace")):
+        with exchange.uow() as uow:
+            add_terminal(uow, store.store_id, code, label)
+    for sku, name, price, stock in CATALOGUE:
+        with exchange.uow() as uow:
+            add_item(uow, store.store_id, sku, name, symbol, price, stock, chain.chain_id)
+    ctx.say(
+        f"store 'Seoul Coffee' registered as {store.store_id[:18]}… (never an address on chain)"
+    )
+
+    # The rate at the time of sale: what the e-money is worth in the store's fiat. Sales are
+    # dated by the chain's clock, which may run ahead of or behind the wall clock.
+    chain_time = datetime.fromtimestamp(chain.pending_timestamp, UTC)
+    with exchange.uow() as uow:
+        set_rate(uow, symbol, "KRW", Decimal("1350.00"), observed_at=min(chain_time, utcnow()))
+
+    # 4. POS-1 builds a cart; the exchange issues and signs the invoice; the QR goes to out/.
+    first = exchange.issue(
+        NewInvoice(
+            store.store_id,
+            symbol,
+            cart=(CartLine("AMERICANO", 2), CartLine("CROISSANT", 1)),
+            terminal="POS-1",
+        )
+    )
+    outcome.invoices["counter"] = first.ref
+    ctx.say(f"POS-1 invoice {first.ref[:18]}… for {show(first.amount)}")
+    ctx.say(f"  pay to the private deposit address {first.deposit_address}")
+    ctx.say(f"  EIP-681: {first.uri}")
+    ctx.say(f"  QR code: {first.qr_png}")
+
+    # 5. The customer pays with a plain transfer to the virtual address.
+    wallet.transferToken(emoney, first.deposit_address, first.amount, sender=cast.customer)
+    ctx.say(f"the wallet sent {show(first.amount)} to the deposit address (a plain transfer)")
+
+    # 6. The tracker sees it, confirms it at depth; the exchange sweeps and captures it.
+    exchange.track()
+    ctx.say(f"  tracker: invoice {exchange.status(first.ref)} (seen, not yet deep)")
+    exchange.track(blocks_to_mine=2)
+    ctx.say(f"  tracker: invoice {exchange.status(first.ref)} (confirmed)")
+    with exchange.uow() as uow:
+        swept = operations.sweep(
+            uow, exchange.sender, [(first.ref, outcome.wallet)], key="sweep-counter-1"
+        )
+    with exchange.uow() as uow:
+        captured = operations.capture(uow, exchange.sender, first.ref, fee_bps=FEE_BPS)
+    exchange.track(blocks_to_mine=2)
+    ctx.say(
+        f"  swept (tx {str(swept.tx_hash)[:18]}…) and captured (tx {str(captured.tx_hash)[:18]}…)"
+    )
+    ctx.say(f"  POS-1 shows: APPROVED ({_log_status(exchange, captured.key)})")
+
+    # 7. A second payment, from POS-2, through a direct escrow call from the wallet.
+    second = exchange.issue(
+        NewInvoice(store.store_id, symbol, cart=(CartLine("LATTE", 3),), terminal="POS-2")
+    )
+    outcome.invoices["terrace"] = second.ref
+    receipt = wallet.payInvoice(
+        exchange.escrow, emoney, second.amount, second.pay_call, sender=cast.customer
+    )
+    ctx.say(
+        f"POS-2 invoice for {show(second.amount)} paid from the wallet in one call "
+        f"(approve, pay, allowance reset; gas {receipt.gas_used:,})"
+    )
+    exchange.track(blocks_to_mine=2)
+    with exchange.uow() as uow:
+        captured_again = operations.capture(uow, exchange.sender, second.ref, fee_bps=FEE_BPS)
+    exchange.track(blocks_to_mine=2)
+    status = _log_status(exchange, captured_again.key)
+    ctx.say(f"  confirmed and captured; POS-2 shows: APPROVED ({status})")
+
+    # 8. Failures the exchange survives.
+    with exchange.uow() as uow:
+        repeat = operations.capture(uow, exchange.sender, second.ref, fee_bps=FEE_BPS)
+    outcome.duplicate_broadcasts = len(repeat.broadcast)
+    ctx.say(
+        f"a duplicate capture request: {len(repeat.broadcast)} transactions sent, "
+        f"status {repeat.status} (the first one stands)"
+    )
+
+    third = exchange.issue(NewInvoice(store.store_id, symbol, amount=450, terminal="POS-1"))
+    outcome.invoices["starved"] = third.ref
+    wallet.payInvoice(exchange.escrow, emoney, third.amount, third.pay_call, sender=cast.customer)
+    exchange.track(blocks_to_mine=2)
+    with exchange.uow() as uow:
+        starved = operations.capture(
+            uow, exchange.sender, third.ref, fee_bps=FEE_BPS, gas_limit=45_000
+        )
+    outcome.out_of_gas_attempts = len(starved.broadcast)
+    exchange.track(blocks_to_mine=2)
+    status = _log_status(exchange, starved.key)
+    ctx.say(
+        "a capture sent with too little gas ran out of gas and was retried once with more: "
+        f"{len(starved.broadcast)} transactions, {status}"
+    )
+
+    fourth = exchange.issue(NewInvoice(store.store_id, symbol, amount=320, terminal="POS-2"))
+    outcome.invoices["dropped"] = fourth.ref
+    wallet.payInvoice(exchange.escrow, emoney, fourth.amount, fourth.pay_call, sender=cast.customer)
+    exchange.track(blocks_to_mine=2)
+    web3 = chain.provider.web3
+    web3.provider.make_request("evm_setAutomine", [False])
+    with exchange.uow() as uow:
+        request = operations.capture_request(uow, exchange.sender, fourth.ref, fee_bps=FEE_BPS)
+        lost = exchange.sender.submit(uow, request, wait=False)
+    web3.provider.make_request("anvil_dropTransaction", [lost.tx_hash])
+    web3.provider.make_request("evm_setAutomine", [True])
+    exchange.track(blocks_to_mine=2)
+    ctx.say(f"a capture the node dropped stays {_log_status(exchange, lost.key)} ...")
+    exchange.tracker.clock = lambda: utcnow() + timedelta(days=1, minutes=1)
+    exchange.track()
+    exchange.tracker.clock = utcnow
+    with exchange.uow() as uow:
+        notes = uow.session.scalars(
+            select(Notification).where(Notification.topic == "entry_cancelled")
+        ).all()
+    outcome.expired_notifications = len(notes)
+    status = _log_status(exchange, lost.key)
+    ctx.say(
+        f"  ... and a day later is {status}; {len(notes)} notification queued for the store "
+        "(`coinpos notify` delivers it)"
+    )
+
+    for name, ref in outcome.invoices.items():
+        outcome.statuses[name] = exchange.status(ref)
+
+    # 9. The sales report: fiat at the time of sale, and now.
+    with exchange.uow() as uow:
+        set_rate(uow, symbol, "KRW", Decimal("1382.50"))
+    with exchange.uow() as uow:
+        outcome.report = sales_report(uow, store.store_id)
+    for sale in outcome.report.sales:
+        ctx.say(
+            f"  sale {sale.invoice_hash[:12]}… {sale.amount} {sale.coin} [{sale.status}] "
+            f"= {sale.fiat_at_sale} KRW at sale, {sale.fiat_now} KRW now"
+        )
+    ctx.say(f"  counts: {outcome.report.counts}")
+
+    # 10. A partial settlement into fiat at the locked rate; the payout CSV goes to out/.
+    with exchange.uow() as uow:
+        available = (
+            uow.session.scalars(select(StoreBalance).where(StoreBalance.store_id == store.store_id))
+            .one()
+            .available
+        )
+    to_settle = available // 2
+    with exchange.uow() as uow:
+        settlement = settle_store(
+            uow,
+            SettlementRequest(
+                store.store_id,
+                symbol,
+                "settle-seoul-coffee-1",
+                amount=to_settle,
+                chain_id=chain.chain_id,
+            ),
+            EscrowSettlementExecutor(exchange.sender),
+        )
+    exchange.track(blocks_to_mine=2)
+    outcome.settled = to_settle
+    ctx.say(
+        f"settled {show(to_settle)} of {show(available)} at the locked rate "
+        f"{settlement.rate} KRW: payout {settlement.net_fiat} KRW after a "
+        f"{settlement.fee_fiat} KRW fee"
+    )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    csv_path = out_dir / "payouts.csv"
+    with csv_path.open("w", newline="") as handle, exchange.uow() as uow:
+        export_payouts(uow, handle)
+    outcome.payout_rows = list(csv.DictReader(io.StringIO(csv_path.read_text())))
+    ctx.say(f"payout CSV for the bank transfer: {csv_path} ({len(outcome.payout_rows)} row)")
+    return outcome
+
+
+def _log_status(exchange: _Exchange, key: str) -> TxStatus:
+    with exchange.uow() as uow:
+        return uow.session.scalars(
+            select(TransactionLogEntry.status).where(TransactionLogEntry.idempotency_key == key)
+        ).one()
