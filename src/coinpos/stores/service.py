@@ -137,3 +137,21 @@ def get_coin(uow: UnitOfWork, symbol: str, chain_id: int | None = None) -> Coin:
 
 def list_coins(uow: UnitOfWork) -> list[Coin]:
     return list(uow.session.scalars(select(Coin).order_by(Coin.chain_id, Coin.symbol)))
+
+
+def ensure_coin(
+    uow: UnitOfWork, symbol: str, chain_id: int, decimals: int, token: str | None = None
+) -> Coin:
+    """The coin `symbol` on `chain_id`, registered if new; a clash with what is known is refused."""
+    known = uow.session.scalars(
+        select(Coin).where(Coin.chain_id == chain_id, Coin.symbol == coin_symbol(symbol))
+    ).one_or_none()
+    if known is None:
+        return add_coin(uow, symbol, chain_id, decimals, token)
+    wanted = address(token, "token") if token else None
+    if (known.address, known.decimals) != (wanted, decimals):
+        raise StoreError(
+            f"coin {symbol} on chain {chain_id} is registered as {known.address or 'native'} "
+            f"with {known.decimals} decimals, not {wanted or 'native'} with {decimals}"
+        )
+    return known

@@ -210,7 +210,7 @@ def test_settle_and_export__end_to_end(
 def test_status__reports_the_schema(run: Any) -> None:
     status = json.loads(_ok(run("status", "--json")).output)
     heads = sorted(ScriptDirectory(str(MIGRATIONS_DIR)).get_heads())
-    assert status["schema"] == ", ".join(heads) and "0400_chainops" in heads
+    assert status["schema"] == ", ".join(heads) and "0500_fiat_deposits" in heads
     assert status["pending_payouts"] == 0
 
 
