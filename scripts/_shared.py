@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import click
 from ape import accounts, chain, project
-from ape.cli import account_option
+from ape.cli import ConnectedProviderCommand, account_option
 from rich.console import Console
 from rich.table import Table
 
@@ -36,6 +36,22 @@ class ChainFailure(click.ClickException):
 
     def show(self, file: Any = None) -> None:
         click.echo(f"error: {self.format_message()}", err=True)
+
+
+class FlowCommand(ConnectedProviderCommand):
+    """A script command whose usage errors (a malformed option) are one line with exit code 2."""
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.UsageError as exc:
+            raise CommandError(exc.format_message()) from None
 
 
 def clean_errors(command: F) -> F:
@@ -207,6 +223,30 @@ def payment_state(deployment: Deployment, invoice_hash: str) -> dict[str, Any]:
         "payment status": names[int(found.status)],
         "payment amount": int(found.amount),
         "payer": found.payer,
+    }
+
+
+def store_state(uow: Any, deployment: Deployment, invoice_ref: str) -> dict[str, Any]:
+    """The invoice's store balance in its coin: on chain, and confirmed in the database."""
+    from sqlalchemy import select
+
+    from coinpos.db.models import Coin, StoreBalance
+    from coinpos.invoices.service import get_invoice, token_of
+
+    invoice = get_invoice(uow, invoice_ref)
+    coin = uow.session.get(Coin, invoice.coin_id)
+    balance = uow.session.scalars(
+        select(StoreBalance).where(
+            StoreBalance.store_id == invoice.store_id, StoreBalance.coin_id == coin.id
+        )
+    ).one_or_none()
+    escrow = contract(deployment, "PaymentEscrow")
+    return {
+        "invoice": invoice.invoice_hash,
+        "store": invoice.store_id,
+        "escrow store balance": f"{escrow.storeBalance(invoice.store_id, token_of(coin))} "
+        f"base units of {coin.symbol}",
+        "confirmed in the database": f"{balance.available if balance else 0} base units",
     }
 
 

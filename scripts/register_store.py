@@ -14,10 +14,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from ape.cli import ConnectedProviderCommand
 
 from coinpos.cli_support import FIAT
 from scripts._shared import (
+    FlowCommand,
     clean_errors,
     console,
     db_option,
@@ -33,7 +33,7 @@ def _terminal(value: str) -> tuple[str, str]:
     return code, label or code
 
 
-@click.command(cls=ConnectedProviderCommand)
+@click.command(cls=FlowCommand)
 @click.option("--name", help="The store's name (or `name` in the catalogue file).")
 @click.option("--fiat", type=FIAT, help="Currency it is paid out in (or `fiat` in the file).")
 @click.option("--terminal", "terminals", multiple=True, metavar="CODE[=LABEL]")
@@ -45,6 +45,7 @@ def _terminal(value: str) -> tuple[str, str]:
 @db_option
 @clean_errors
 def cli(ecosystem, network, name, fiat, terminals, catalogue, db_url):  # type: ignore[no-untyped-def]
+    from coinpos.catalogue.service import list_items
     from coinpos.stores.registration import (
         StoreSpec,
         items_of,
@@ -53,7 +54,6 @@ def cli(ecosystem, network, name, fiat, terminals, catalogue, db_url):  # type: 
         terminals_of,
     )
     from coinpos.stores.service import list_terminals
-    from coinpos.catalogue.service import list_items
     from coinpos.validation import InvalidInputError
 
     raw = read_store_file(catalogue) if catalogue else {}

@@ -49,8 +49,12 @@ class Devnet:
 
     def ape(self, *args: str, timeout: int = 300) -> subprocess.CompletedProcess[str]:
         """Runs an `ape` command against the devnet, as a user would from the shell."""
+        return self.run("ape", *args, timeout=timeout)
+
+    def run(self, program: str, *args: str, timeout: int = 300) -> subprocess.CompletedProcess[str]:
+        """Runs a program of the environment (`ape`, `coinpos`) with the devnet's settings."""
         return subprocess.run(
-            [str(ROOT / ".venv" / "bin" / "ape"), *args],
+            [str(ROOT / ".venv" / "bin" / program), *args],
             cwd=ROOT,
             env=self.env,
             capture_output=True,
