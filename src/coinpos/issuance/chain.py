@@ -38,5 +38,5 @@ class ApeMinter:
         try:
             receipt = self.emoney.mint(to, amount, reference, sender=self.account)
         except ApeException as exc:
-            raise MintError(f"the mint failed: {exc}") from None
+            raise MintError(f"the mint failed: {type(exc).__name__}({exc})") from None
         return str(receipt.txn_hash)
