@@ -39,11 +39,14 @@ from scripts._shared import (
 @clean_errors
 def cli(ecosystem, network, invoice_ref, via, wallet, account, yes, db_url):  # type: ignore[no-untyped-def]
     from coinpos.invoices.paying import Route, pay, payable
+    from coinpos.validation import InvalidInputError
 
     deployment = deployment_of(ecosystem, network)
     with unit_of_work(db_url) as uow:
         sender = pick_sender(account, network, yes, f"pay invoice {invoice_ref}", role="customer")
         bill = payable(uow, invoice_ref, wallet or str(sender.address))
+    if bill.escrow != deployment.address("PaymentEscrow"):
+        raise InvalidInputError(f"invoice {bill.invoice_hash} is payable at another escrow")
     for receipt in pay(project, sender, bill, Route(via), wallet):
         print_tx(str(receipt.txn_hash), "pay")
     state = payment_state(deployment, bill.invoice_hash)
