@@ -24,7 +24,8 @@ from coinpos.cli_support import CommandError
 from coinpos.deployments import Deployment
 from coinpos.errors import CoinposError, DeploymentError
 
-console = Console()
+# Long lines (hashes, URIs) stay whole, so they can be copied and parsed.
+console = Console(soft_wrap=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
 # On the local network, the test account that plays each role (deployments/params.yaml).

@@ -121,5 +121,5 @@ def cli(
     show("invoice issued", shown)
     console.print(f"invoice: {shown['invoice']}")
     console.print(f"deposit address: {shown['deposit address']}")
-    console.print(f"payment URI: {uri}", soft_wrap=True)
+    console.print(f"payment URI: {uri}")
     console.print(f"written: {uri_file}")

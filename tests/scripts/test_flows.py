@@ -217,6 +217,10 @@ def test_story__every_flow_script_on_a_remote_node(story: Story) -> None:
     assert uri == f"ethereum:{deposit_address}@424242?value=10000000000000000"
     assert (out / f"{first}.png").stat().st_size > 0 and (out / f"{first}.svg").exists()
 
+    with Session(story.engine) as session:
+        row = session.scalars(select(Invoice).where(Invoice.invoice_hash == first)).one()
+        assert (row.amount, row.deposit_address, row.payment_uri) == (10**16, deposit_address, uri)
+
     story.ok("pay", "--invoice", first, "--via", "deposit", account=CUSTOMER_ALIAS)
     assert web3.eth.get_balance(deposit_address) == 10**16
 
@@ -228,6 +232,10 @@ def test_story__every_flow_script_on_a_remote_node(story: Story) -> None:
     credit = 10**16 - 10**14
     assert escrow.functions.storeBalance(store_id, ETH).call() == credit
     assert escrow.functions.payment(first).call()[2] == 2
+    nonce = web3.eth.get_transaction_count(deployer)  # type: ignore[arg-type]
+    repeated = story.ok("capture", "--invoice", first, "--fee-bps", "100")
+    assert "nothing sent again" in repeated
+    assert web3.eth.get_transaction_count(deployer) == nonce  # type: ignore[arg-type]
     confirm_as_tracker(story, f"capture:{first}", "PaymentCaptured")
     with Session(story.engine) as session:
         (balance,) = session.scalars(select(StoreBalance))
