@@ -1,7 +1,8 @@
 """Capture a held payment into the store's escrow balance, less the exchange's fee.
 
     ape run capture --network ethereum:sepolia:node --account operator --invoice 0xHASH
-    ape run capture --network ethereum:local:foundry --invoice 7 --amount 10.00 --fee-bps 150
+    ape run capture --network ethereum:local:http://127.0.0.1:8545 \\
+        --invoice 7 --amount 10.00 --fee-bps 150
 
 Logged before it is sent, at most once per invoice (the key defaults to the invoice hash);
 see `coinpos ops capture`. Local default account: test account 1 (the operator).

@@ -2,8 +2,8 @@
 
     ape run create_invoice --network ethereum:sepolia:node --account operator \\
         --store 0xSTORE --coin CPE --amount 12.50
-    ape run create_invoice --network ethereum:local:foundry --store 0xSTORE --coin CPE \\
-        --item LATTE=2 --item CAKE=1 --terminal POS-1
+    ape run create_invoice --network ethereum:local:http://127.0.0.1:8545 \\
+        --store 0xSTORE --coin CPE --item LATTE=2 --item CAKE=1 --terminal POS-1
 
 The terms are signed with EIP-712 (the operator's signature is stored on the invoice, for
 a direct escrow payment). The URI asks for a plain transfer to the invoice's deposit

@@ -2,7 +2,8 @@
 address, from the account itself or from a MultiCoinWallet it owns.
 
     ape run pay --network ethereum:sepolia:node --account customer --invoice 0xHASH --via deposit
-    ape run pay --network ethereum:local:foundry --invoice 7 --via escrow --from-wallet 0xWALLET
+    ape run pay --network ethereum:local:http://127.0.0.1:8545 \\
+        --invoice 7 --via escrow --from-wallet 0xWALLET
 
 `--via escrow` calls the escrow's `pay` with the operator's signature stored on the
 invoice (from a wallet: `payInvoice`, which approves exactly the amount for that one

@@ -1,7 +1,8 @@
 """Register a store with its POS terminals and catalogue, in the exchange's database.
 
-    ape run register_store --network ethereum:local:foundry --name "Corner Cafe" --fiat USD \\
-        --terminal POS-1=Counter --terminal POS-2=Terrace --catalogue catalogue.yaml
+    ape run register_store --network ethereum:local:http://127.0.0.1:8545 \\
+        --name "Corner Cafe" --fiat USD --terminal POS-1=Counter --terminal POS-2=Terrace \\
+        --catalogue catalogue.yaml
 
 Nothing goes on chain: a store is never an address there, only the random bytes32 id this
 prints, which invoices carry. The network is needed for the coins catalogue prices are in

@@ -2,7 +2,8 @@
 
     ape run settle --network ethereum:sepolia:node --account operator \\
         --store 0xSTORE --coin ETH --amount 0.01 --key settle-2024-001
-    ape run settle --network ethereum:local:foundry --store 0xSTORE --coin CPE --all --key s-2
+    ape run settle --network ethereum:local:http://127.0.0.1:8545 \\
+        --store 0xSTORE --coin CPE --all --key s-2
 
 The escrow's balance for the store is checked first; the rate is locked, the settlement
 and its payout recorded, then the escrow's `settle` sent with a reference derived from the
