@@ -31,7 +31,7 @@ from scripts._shared import (
 )
 
 
-@click.command(cls=FlowCommand)
+@click.command(cls=FlowCommand, help=__doc__)
 @click.option("--customer", required=True, help="The customer's login id.")
 @click.option("--to", "wallet", type=ADDRESS, required=True, help="Wallet to credit.")
 @click.option("--amount", type=AMOUNT, required=True, help="Fiat received, e.g. 100.00.")

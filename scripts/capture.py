@@ -30,7 +30,7 @@ from scripts._shared import (
 )
 
 
-@click.command(cls=FlowCommand)
+@click.command(cls=FlowCommand, help=__doc__)
 @click.option("--invoice", "invoice_ref", required=True, help="Invoice hash (0x…) or number.")
 @click.option("--amount", type=AMOUNT, help="Whole coins to capture (default: the invoice's).")
 @click.option("--fee-bps", type=click.IntRange(0, 10_000), help="Fee within the invoice bounds.")

@@ -41,7 +41,7 @@ def _cart_line(value: str) -> tuple[str, int]:
     return sku, int(quantity)
 
 
-@click.command(cls=FlowCommand)
+@click.command(cls=FlowCommand, help=__doc__)
 @click.option("--store", "store_id", type=STORE_ID, required=True, help="The store's bytes32 id.")
 @click.option("--coin", type=SYMBOL, required=True, help="The coin to pay in, e.g. CPE or ETH.")
 @click.option("--amount", type=AMOUNT, help="Whole coins, e.g. 12.50 (or give --item).")

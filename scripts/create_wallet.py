@@ -33,7 +33,7 @@ from scripts._shared import (
 )
 
 
-@click.command(cls=FlowCommand)
+@click.command(cls=FlowCommand, help=__doc__)
 @click.option("--coin", "coins", multiple=True, metavar="SYMBOL|ADDRESS", help="Coin to allocate.")
 @click.option("--owner", type=ADDRESS, help="The wallet's owner (default: the sending account).")
 @click.option("--salt", default="", help="Text or 0x bytes32 that picks the address (default: 0).")

@@ -31,7 +31,7 @@ from scripts._shared import (
 )
 
 
-@click.command(cls=FlowCommand)
+@click.command(cls=FlowCommand, help=__doc__)
 @click.option("--invoice", "invoice_ref", required=True, help="Invoice hash (0x…) or number.")
 @click.option("--via", type=click.Choice(["deposit", "escrow"]), required=True)
 @click.option("--from-wallet", "wallet", type=ADDRESS, help="Pay from this MultiCoinWallet.")

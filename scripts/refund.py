@@ -29,7 +29,7 @@ from scripts._shared import (
 )
 
 
-@click.command(cls=FlowCommand)
+@click.command(cls=FlowCommand, help=__doc__)
 @click.option("--invoice", "invoice_ref", required=True, help="Invoice hash (0x…) or number.")
 @click.option("--amount", type=AMOUNT, required=True, help="Whole coins to refund.")
 @click.option("--key", required=True, help="Idempotency key of this refund.")

@@ -34,7 +34,7 @@ def _terminal(value: str) -> tuple[str, str]:
     return code, label or code
 
 
-@click.command(cls=FlowCommand)
+@click.command(cls=FlowCommand, help=__doc__)
 @click.option("--name", help="The store's name (or `name` in the catalogue file).")
 @click.option("--fiat", type=FIAT, help="Currency it is paid out in (or `fiat` in the file).")
 @click.option("--terminal", "terminals", multiple=True, metavar="CODE[=LABEL]")

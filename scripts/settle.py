@@ -34,7 +34,7 @@ from scripts._shared import (
 )
 
 
-@click.command(cls=FlowCommand)
+@click.command(cls=FlowCommand, help=__doc__)
 @click.option("--store", "store_id", type=STORE_ID, required=True, help="The store's bytes32 id.")
 @click.option("--coin", type=SYMBOL, required=True, help="The coin to settle, e.g. ETH or CPE.")
 @click.option("--amount", type=AMOUNT, help="Whole coins to settle, e.g. 12.50.")

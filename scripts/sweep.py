@@ -28,7 +28,7 @@ from scripts._shared import (
 )
 
 
-@click.command(cls=FlowCommand)
+@click.command(cls=FlowCommand, help=__doc__)
 @click.argument("deposits", nargs=-1, required=True, metavar="INVOICE=PAYER...")
 @click.option("--key", required=True, help="Idempotency key of this sweep.")
 @click.option("--capture-fee-bps", type=click.IntRange(0, 10_000),

@@ -26,7 +26,7 @@ from scripts._shared import (
 )
 
 
-@click.command(cls=FlowCommand)
+@click.command(cls=FlowCommand, help=__doc__)
 @click.option("--invoice", "invoice_ref", required=True, help="Invoice hash (0x…) or number.")
 @click.option("--key", help="Idempotency key (default: one void per invoice).")
 @sender_options
