@@ -1,4 +1,5 @@
-"""What every coinpos script shares: the sender choice, confirmation and printing.
+"""What every coinpos script shares: the sender choice, confirmation, the deployment, the
+database, and printing what was done.
 
 Not a script itself: `ape run` lists only modules that define `cli` or `main`.
 """
@@ -6,41 +7,94 @@ Not a script itself: `ape run` lists only modules that define `cli` or `main`.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
-from ape import accounts
+from ape import accounts, chain, project
+from ape.cli import ConnectedProviderCommand, account_option
 from rich.console import Console
 from rich.table import Table
 
+from coinpos import deployments
+from coinpos.cli_support import CommandError
 from coinpos.deployments import Deployment
-from coinpos.errors import CoinposError
+from coinpos.errors import CoinposError, DeploymentError
 
-console = Console()
+# Long lines (hashes, URIs) stay whole, so they can be copied and parsed.
+console = Console(soft_wrap=True)
 F = TypeVar("F", bound=Callable[..., Any])
+
+# On the local network, the test account that plays each role (deployments/params.yaml).
+ROLE_TEST_ACCOUNTS = {"admin": 0, "operator": 1, "minter": 2, "customer": 5}
+
+
+class ChainFailure(click.ClickException):
+    """A transaction the chain refused: one line, exit code 1 (bad input exits with 2)."""
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"error: {self.format_message()}", err=True)
+
+
+class FlowCommand(ConnectedProviderCommand):
+    """A script command whose usage errors (a malformed option) are one line with exit code 2."""
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.UsageError as exc:
+            raise CommandError(exc.format_message()) from None
 
 
 def clean_errors(command: F) -> F:
-    """Turns a CoinposError into click's one-line error and exit code, not a traceback."""
+    """A CoinposError becomes one line and exit code 2; a reverted transaction, exit code 1."""
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from ape.exceptions import ContractLogicError
+
         try:
             return command(*args, **kwargs)
         except CoinposError as exc:
-            raise click.ClickException(str(exc)) from None
+            raise CommandError(str(exc)) from None
+        except ContractLogicError as exc:
+            raise ChainFailure(f"the transaction reverted: {exc}") from None
 
     return wrapper  # type: ignore[return-value]
 
 
-def pick_sender(account: Any, network: Any, yes: bool, action: str) -> Any:
+def sender_options(func: F) -> F:
+    """`--account ALIAS` and `--yes`, for a script that sends transactions."""
+    func = click.option(
+        "--yes", is_flag=True, help="Do not ask for confirmation on a non-local network."
+    )(func)
+    return account_option(prompt=False)(func)  # type: ignore[no-any-return]
+
+
+def db_option(func: F) -> F:
+    return click.option(
+        "--db",
+        "db_url",
+        help="Database URL (default: $COINPOS_DATABASE_URL, else SQLite .coinpos/coinpos.db).",
+    )(func)
+
+
+def pick_sender(account: Any, network: Any, yes: bool, action: str, role: str = "admin") -> Any:
     """The account to send from; on a non-local network, only after confirmation.
 
-    On the local network the first test account is the default. Elsewhere an account
-    must be named (`--account ALIAS`, imported with `ape accounts import ALIAS`), so no
-    key ever comes from a file in the repository. `--yes` answers the confirmation and
+    On the local network the test account of `role` is the default (the deployer for
+    admin, test account 1 for the operator, 2 for the minter, 5 for a customer). Elsewhere
+    an account must be named (`--account ALIAS`, imported with `ape accounts import ALIAS`),
+    so no key ever comes from a file in the repository. `--yes` answers the confirmation and
     also lets an imported account sign this run's transactions without asking for each:
     its passphrase is read once, from APE_ACCOUNTS_<ALIAS>_PASSPHRASE or a prompt.
     """
@@ -49,7 +103,7 @@ def pick_sender(account: Any, network: Any, yes: bool, action: str) -> Any:
             raise click.UsageError(
                 "pass --account ALIAS (an account imported with `ape accounts import`)"
             )
-        account = accounts.test_accounts[0]
+        account = accounts.test_accounts[ROLE_TEST_ACCOUNTS[role]]
     if not network.is_local and not yes:
         click.confirm(
             f"{action} on {network.ecosystem.name}:{network.name} from {account.address}?",
@@ -58,6 +112,143 @@ def pick_sender(account: Any, network: Any, yes: bool, action: str) -> Any:
     if yes and hasattr(account, "set_autosign"):
         account.set_autosign(True)
     return account
+
+
+def deployment_of(ecosystem: Any, network: Any) -> Deployment:
+    """The network's deployment artifact, checked against the connected chain."""
+    found = deployments.load(deployments.artifact_path(ecosystem.name, network.name))
+    if found.chain_id != int(chain.chain_id):
+        raise DeploymentError(
+            f"the artifact of {ecosystem.name}:{network.name} records chain id "
+            f"{found.chain_id}, the node has {chain.chain_id}"
+        )
+    return found
+
+
+def contract(deployment: Deployment, name: str) -> Any:
+    """The deployed contract `name`, with the ABI ape compiled."""
+    return getattr(project, name).at(deployment.address(name))
+
+
+@contextmanager
+def unit_of_work(db_url: str | None) -> Iterator[Any]:
+    """A unit of work on the database, migrated first (`coinpos db upgrade` is idempotent)."""
+    from coinpos.db.engine import make_engine
+    from coinpos.db.migrate import upgrade
+    from coinpos.unit_of_work import UnitOfWork
+
+    engine = make_engine(db_url)
+    try:
+        upgrade(engine)
+        with UnitOfWork(engine) as uow:
+            yield uow
+    finally:
+        engine.dispose()
+
+
+def register_coins(uow: Any, deployment: Deployment) -> None:
+    """ETH and the deployed e-money, known to the database for this chain."""
+    from coinpos.stores.service import ensure_coin
+
+    emoney = contract(deployment, "EMoney")
+    ensure_coin(uow, "ETH", deployment.chain_id, 18)
+    ensure_coin(
+        uow, str(emoney.symbol()), deployment.chain_id, int(emoney.decimals()), emoney.address
+    )
+
+
+def operator_sender(deployment: Deployment, account: Any) -> Any:
+    """The exchange's logged sender on the deployed escrow, signing with `account`."""
+    from coinpos.chainops.escrow import escrow_from_ape
+    from coinpos.chainops.keys import ApeAccountKey
+    from coinpos.chainops.sender import TransactionSender
+
+    escrow = contract(deployment, "PaymentEscrow")
+    block = deployment.contracts["PaymentEscrow"].block
+    return TransactionSender(escrow_from_ape(escrow, block), ApeAccountKey(account))
+
+
+def invoice_units(uow: Any, invoice_ref: str, amount: Decimal | None) -> int | None:
+    """Whole coins of the invoice's coin as base units (None stays None); refuses zero."""
+    from coinpos.db.models import Coin
+    from coinpos.invoices.service import get_invoice
+    from coinpos.money import to_base_units
+    from coinpos.validation import InvalidInputError
+
+    if amount is None:
+        return None
+    if amount == 0:
+        raise InvalidInputError("amount must be more than zero")
+    invoice = get_invoice(uow, invoice_ref)
+    coin = uow.session.get(Coin, invoice.coin_id)
+    return to_base_units(amount, coin.decimals)
+
+
+def show(title: str, rows: dict[str, Any]) -> None:
+    """One record as a two-column rich table."""
+    table = Table(title=title)
+    table.add_column("field")
+    table.add_column("value")
+    for key, value in rows.items():
+        table.add_row(key, "" if value is None else str(value))
+    console.print(table)
+
+
+def print_tx(tx_hash: str, what: str) -> None:
+    """The transaction's hash, block and gas used."""
+    receipt = chain.provider.web3.eth.get_transaction_receipt(tx_hash)
+    status = "ok" if int(receipt["status"]) == 1 else "failed"
+    console.print(
+        f"{what}: tx {tx_hash} in block {receipt['blockNumber']}, "
+        f"gas used {receipt['gasUsed']:,} ({status})"
+    )
+
+
+def print_send(result: Any, what: str) -> None:
+    """A logged request's outcome; a failed one exits with 1 and its reason."""
+    if result.tx_hash and not result.broadcast:
+        console.print(f"{what}: already sent as {result.tx_hash}; nothing sent again")
+    for tx_hash in result.broadcast:
+        print_tx(tx_hash, what)
+    console.print(f"log entry {result.key}: {result.status.value}")
+    if result.status.value == "failed":
+        raise ChainFailure(f"{what} failed: {result.failure_reason}")
+
+
+def payment_state(deployment: Deployment, invoice_hash: str) -> dict[str, Any]:
+    """The escrow's payment state of an invoice."""
+    escrow = contract(deployment, "PaymentEscrow")
+    found = escrow.payment(invoice_hash)
+    names = ["none", "authorized", "captured", "closed"]
+    return {
+        "payment status": names[int(found.status)],
+        "payment amount": int(found.amount),
+        "payer": found.payer,
+    }
+
+
+def store_state(uow: Any, deployment: Deployment, invoice_ref: str) -> dict[str, Any]:
+    """The invoice's store balance in its coin: on chain, and confirmed in the database."""
+    from sqlalchemy import select
+
+    from coinpos.db.models import Coin, StoreBalance
+    from coinpos.invoices.service import get_invoice, token_of
+
+    invoice = get_invoice(uow, invoice_ref)
+    coin = uow.session.get(Coin, invoice.coin_id)
+    balance = uow.session.scalars(
+        select(StoreBalance).where(
+            StoreBalance.store_id == invoice.store_id, StoreBalance.coin_id == coin.id
+        )
+    ).one_or_none()
+    escrow = contract(deployment, "PaymentEscrow")
+    return {
+        "invoice": invoice.invoice_hash,
+        "store": invoice.store_id,
+        "escrow store balance": f"{escrow.storeBalance(invoice.store_id, token_of(coin))} "
+        f"base units of {coin.symbol}",
+        "confirmed in the database": f"{balance.available if balance else 0} base units",
+    }
 
 
 def print_deployment(deployment: Deployment, artifact: Path) -> None:

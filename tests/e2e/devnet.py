@@ -39,13 +39,22 @@ def free_port() -> int:
 class Devnet:
     url: str
     web3: Web3
-    deployer: str
+    # alias -> address of every imported, funded ape account
+    accounts: dict[str, str]
     env: dict[str, str]
+
+    @property
+    def deployer(self) -> str:
+        return self.accounts[DEPLOYER_ALIAS]
 
     def ape(self, *args: str, timeout: int = 300) -> subprocess.CompletedProcess[str]:
         """Runs an `ape` command against the devnet, as a user would from the shell."""
+        return self.run("ape", *args, timeout=timeout)
+
+    def run(self, program: str, *args: str, timeout: int = 300) -> subprocess.CompletedProcess[str]:
+        """Runs a program of the environment (`ape`, `coinpos`) with the devnet's settings."""
         return subprocess.run(
-            [str(ROOT / ".venv" / "bin" / "ape"), *args],
+            [str(ROOT / ".venv" / "bin" / program), *args],
             cwd=ROOT,
             env=self.env,
             capture_output=True,
@@ -67,11 +76,25 @@ def _import_account(data_folder: Path, alias: str) -> str:
 
 
 @contextmanager
-def running_devnet(tmp: Path) -> Iterator[Devnet]:
+def running_devnet(
+    tmp: Path, aliases: tuple[str, ...] = (DEPLOYER_ALIAS,), block_time: str = "1"
+) -> Iterator[Devnet]:
+    """anvil with its own chain id, and an imported ape account per alias, each funded.
+
+    `block_time` is anvil's interval between blocks in seconds (fractions allowed).
+    """
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     node = subprocess.Popen(
-        [str(ANVIL), "--chain-id", str(DEVNET_CHAIN_ID), "--port", str(port), "--block-time", "1"],
+        [
+            str(ANVIL),
+            "--chain-id",
+            str(DEVNET_CHAIN_ID),
+            "--port",
+            str(port),
+            "--block-time",
+            block_time,
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -82,12 +105,15 @@ def running_devnet(tmp: Path) -> Iterator[Devnet]:
                 break
             time.sleep(0.1)
         data_folder = tmp / "ape-data"
-        deployer = _import_account(data_folder, DEPLOYER_ALIAS)
-        web3.provider.make_request("anvil_setBalance", [deployer, hex(10**21)])  # type: ignore[arg-type]
+        imported = {alias: _import_account(data_folder, alias) for alias in aliases}
+        for address in imported.values():
+            web3.provider.make_request("anvil_setBalance", [address, hex(10**21)])  # type: ignore[arg-type]
         env = {
             **os.environ,
+            **{f"APE_ACCOUNTS_{alias}_PASSPHRASE": PASSPHRASE for alias in aliases},
             "APE_DATA_FOLDER": str(data_folder),
-            f"APE_ACCOUNTS_{DEPLOYER_ALIAS}_PASSPHRASE": PASSPHRASE,
+            # The worktree's package and scripts (in CI these are the installed ones).
+            "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]),
             "COINPOS_DEVNET_RPC_URL": url,
             "COINPOS_DEPLOYMENTS_DIR": str(tmp / "deployments"),
             "COINPOS_DATABASE_URL": f"sqlite:///{tmp / 'coinpos.db'}",
@@ -95,7 +121,7 @@ def running_devnet(tmp: Path) -> Iterator[Devnet]:
                 [str(ROOT / ".venv" / "bin"), str(ANVIL.parent), os.environ["PATH"]]
             ),
         }
-        yield Devnet(url=url, web3=web3, deployer=deployer, env=env)
+        yield Devnet(url=url, web3=web3, accounts=imported, env=env)
     finally:
         node.terminate()
         node.wait(timeout=10)

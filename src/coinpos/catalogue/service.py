@@ -36,6 +36,22 @@ def add_item(
     chain_id: int | None = None,
 ) -> CatalogueItem:
     """Adds an item priced at `price` base units of `coin`."""
+    item = new_item(uow, store_id, sku, name, coin, price, stock, chain_id)
+    uow.commit()
+    return item
+
+
+def new_item(
+    uow: UnitOfWork,
+    store_id: str,
+    sku: str,
+    name: str,
+    coin: str,
+    price: int,
+    stock: int,
+    chain_id: int | None = None,
+) -> CatalogueItem:
+    """As add_item, inside the caller's unit of work (which commits or rolls back)."""
     store = get_store(uow, store_id)
     if not _SKU.match(sku):
         raise InvalidInputError(f"sku {sku!r} must be 1-64 of A-Z, a-z, 0-9, '.', '_', '-'")
@@ -59,7 +75,7 @@ def add_item(
         stock=stock,
     )
     uow.session.add(item)
-    uow.commit()
+    uow.session.flush()
     return item
 
 

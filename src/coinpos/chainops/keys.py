@@ -10,6 +10,7 @@ import os
 from typing import Any, Protocol
 
 from eth_account import Account
+from eth_account.messages import SignableMessage
 from eth_account.signers.local import LocalAccount
 from eth_typing import Hash32
 
@@ -28,6 +29,10 @@ class OperatorKey(Protocol):
 
     def sign_digest(self, digest: bytes) -> bytes:
         """A 65-byte r‖s‖v signature of a 32-byte digest (no prefix added)."""
+        ...
+
+    def sign_typed(self, domain_separator: bytes, struct_hash: bytes) -> bytes:
+        """A 65-byte r‖s‖v EIP-712 signature of the struct hash under the domain separator."""
         ...
 
     def sign_transaction(self, tx: dict[str, Any]) -> bytes:
@@ -51,6 +56,9 @@ class LocalKey:
     def sign_digest(self, digest: bytes) -> bytes:
         return bytes(self._account.unsafe_sign_hash(Hash32(digest)).signature)
 
+    def sign_typed(self, domain_separator: bytes, struct_hash: bytes) -> bytes:
+        return bytes(self._account.sign_message(_typed(domain_separator, struct_hash)).signature)
+
     def sign_transaction(self, tx: dict[str, Any]) -> bytes:
         return bytes(self._account.sign_transaction(tx).raw_transaction)
 
@@ -71,6 +79,13 @@ class ApeAccountKey:
             raise OperatorKeyError(f"account {self.address} refused to sign the invoice")
         return bytes(signature.encode_rsv())
 
+    def sign_typed(self, domain_separator: bytes, struct_hash: bytes) -> bytes:
+        """Signed as an EIP-712 message, so an unlocked keyfile account signs without asking."""
+        signature = self._account.sign_message(_typed(domain_separator, struct_hash))
+        if signature is None:
+            raise OperatorKeyError(f"account {self.address} refused to sign the invoice")
+        return bytes(signature.encode_rsv())
+
     def sign_transaction(self, tx: dict[str, Any]) -> bytes:
         from ape import networks
 
@@ -79,6 +94,11 @@ class ApeAccountKey:
         if signed is None:
             raise OperatorKeyError(f"account {self.address} refused to sign the transaction")
         return bytes(signed.serialize_transaction())
+
+
+def _typed(domain_separator: bytes, struct_hash: bytes) -> SignableMessage:
+    """EIP-712's `0x19 0x01 ‖ domainSeparator ‖ hashStruct(message)`, as eth-account signs it."""
+    return SignableMessage(b"\x01", domain_separator, struct_hash)
 
 
 def load_operator_key(alias: str | None = None) -> OperatorKey:

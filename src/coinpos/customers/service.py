@@ -9,7 +9,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 
 from coinpos.customers.passwords import MIN_LENGTH, hash_password, needs_rehash, verify_password
-from coinpos.db.models import Account, Customer, CustomerType
+from coinpos.db.models import Account, Customer, CustomerType, Wallet, WalletCoin
 from coinpos.db.types import utcnow
 from coinpos.errors import CoinposError
 from coinpos.unit_of_work import UnitOfWork
@@ -152,3 +152,23 @@ def accounts_of(uow: UnitOfWork, login_id: str) -> list[Account]:
             select(Account).where(Account.customer_id == customer.id).order_by(Account.id)
         )
     )
+
+
+def record_wallet(
+    uow: UnitOfWork, login_id: str, chain_id: int, wallet_address: str, coin_ids: list[int]
+) -> Wallet:
+    """Records a customer's MultiCoinWallet and the coins allocated to it."""
+    customer = get(uow, login_id)
+    checked = address(wallet_address, "wallet")
+    taken = uow.session.scalars(
+        select(Wallet).where(Wallet.chain_id == chain_id, Wallet.address == checked)
+    ).one_or_none()
+    if taken is not None:
+        raise CustomerError(f"wallet {checked} on chain {chain_id} is already recorded")
+    wallet = Wallet(customer_id=customer.id, chain_id=chain_id, address=checked)
+    uow.session.add(wallet)
+    uow.session.flush()
+    for coin_id in dict.fromkeys(coin_ids):
+        uow.session.add(WalletCoin(wallet_id=wallet.id, coin_id=coin_id))
+    uow.commit()
+    return wallet

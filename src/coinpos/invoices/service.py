@@ -202,7 +202,8 @@ def issue_invoice(
         payment_uri=uri,
         chain_id=issuer.domain.chain_id,
         escrow_address=to_checksum_address(issuer.domain.escrow),
-        operator_signature="0x" + issuer.key.sign_digest(digest).hex(),
+        operator_signature="0x"
+        + issuer.key.sign_typed(issuer.domain.separator(), terms.struct_hash()).hex(),
         qr_png_path=str(png),
         qr_svg_path=str(svg),
         created_at=_moment(start),

@@ -42,6 +42,20 @@ def create_store(
     bank_account_number: str | None = None,
     store_id: str | None = None,
 ) -> Store:
+    store = new_store(uow, name, fiat, bank_name, bank_account_number, store_id)
+    uow.commit()
+    return store
+
+
+def new_store(
+    uow: UnitOfWork,
+    name: str,
+    fiat: str,
+    bank_name: str | None = None,
+    bank_account_number: str | None = None,
+    store_id: str | None = None,
+) -> Store:
+    """As create_store, inside the caller's unit of work (which commits or rolls back)."""
     fiat_places(fiat)
     store = Store(
         store_id=bytes32(store_id, "store id") if store_id else new_store_id(),
@@ -54,7 +68,7 @@ def create_store(
     if uow.session.get(Store, store.store_id) is not None:
         raise StoreError(f"store {store.store_id} already exists")
     uow.session.add(store)
-    uow.commit()
+    uow.session.flush()
     return store
 
 
@@ -70,6 +84,13 @@ def list_stores(uow: UnitOfWork) -> list[Store]:
 
 
 def add_terminal(uow: UnitOfWork, store_id: str, code: str, label: str) -> Terminal:
+    terminal = new_terminal(uow, store_id, code, label)
+    uow.commit()
+    return terminal
+
+
+def new_terminal(uow: UnitOfWork, store_id: str, code: str, label: str) -> Terminal:
+    """As add_terminal, inside the caller's unit of work (which commits or rolls back)."""
     store = get_store(uow, store_id)
     if not _TERMINAL_CODE.match(code):
         raise InvalidInputError(f"terminal code {code!r} must be 1-32 of A-Z, a-z, 0-9, '_', '-'")
@@ -82,7 +103,7 @@ def add_terminal(uow: UnitOfWork, store_id: str, code: str, label: str) -> Termi
         store_id=store.store_id, code=code, label=non_empty(label, "label", 100), active=True
     )
     uow.session.add(terminal)
-    uow.commit()
+    uow.session.flush()
     return terminal
 
 
@@ -137,3 +158,21 @@ def get_coin(uow: UnitOfWork, symbol: str, chain_id: int | None = None) -> Coin:
 
 def list_coins(uow: UnitOfWork) -> list[Coin]:
     return list(uow.session.scalars(select(Coin).order_by(Coin.chain_id, Coin.symbol)))
+
+
+def ensure_coin(
+    uow: UnitOfWork, symbol: str, chain_id: int, decimals: int, token: str | None = None
+) -> Coin:
+    """The coin `symbol` on `chain_id`, registered if new; a clash with what is known is refused."""
+    known = uow.session.scalars(
+        select(Coin).where(Coin.chain_id == chain_id, Coin.symbol == coin_symbol(symbol))
+    ).one_or_none()
+    if known is None:
+        return add_coin(uow, symbol, chain_id, decimals, token)
+    wanted = address(token, "token") if token else None
+    if (known.address, known.decimals) != (wanted, decimals):
+        raise StoreError(
+            f"coin {symbol} on chain {chain_id} is registered as {known.address or 'native'} "
+            f"with {known.decimals} decimals, not {wanted or 'native'} with {decimals}"
+        )
+    return known

@@ -9,6 +9,7 @@ from coinpos.db.models.invoices import (
     InvoiceLine,
     InvoiceStatus,
 )
+from coinpos.db.models.issuance import FiatDeposit, FiatDepositStatus
 from coinpos.db.models.mining import (
     ClaimStatus,
     MiningCampaign,
@@ -37,6 +38,8 @@ __all__ = [
     "Customer",
     "CustomerType",
     "ExchangeRate",
+    "FiatDeposit",
+    "FiatDepositStatus",
     "Invoice",
     "InvoiceExceptionStatus",
     "InvoiceLine",

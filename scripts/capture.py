@@ -1,0 +1,54 @@
+"""Capture a held payment into the store's escrow balance, less the exchange's fee.
+
+    ape run capture --network ethereum:sepolia:node --account operator --invoice 0xHASH
+    ape run capture --network ethereum:local:http://127.0.0.1:8545 \\
+        --invoice 7 --amount 10.00 --fee-bps 150
+
+Logged before it is sent, at most once per invoice (the key defaults to the invoice hash);
+see `coinpos ops capture`. Local default account: test account 1 (the operator).
+"""
+
+from __future__ import annotations
+
+import click
+
+from coinpos.cli_support import AMOUNT
+from scripts._shared import (
+    FlowCommand,
+    clean_errors,
+    db_option,
+    deployment_of,
+    invoice_units,
+    operator_sender,
+    payment_state,
+    pick_sender,
+    print_send,
+    sender_options,
+    show,
+    store_state,
+    unit_of_work,
+)
+
+
+@click.command(cls=FlowCommand, help=__doc__)
+@click.option("--invoice", "invoice_ref", required=True, help="Invoice hash (0x…) or number.")
+@click.option("--amount", type=AMOUNT, help="Whole coins to capture (default: the invoice's).")
+@click.option("--fee-bps", type=click.IntRange(0, 10_000), help="Fee within the invoice bounds.")
+@click.option("--key", help="Idempotency key (default: one capture per invoice).")
+@sender_options
+@db_option
+@clean_errors
+def cli(ecosystem, network, invoice_ref, amount, fee_bps, key, account, yes, db_url):  # type: ignore[no-untyped-def]
+    from coinpos.chainops import operations
+
+    deployment = deployment_of(ecosystem, network)
+    with unit_of_work(db_url) as uow:
+        units = invoice_units(uow, invoice_ref, amount)
+        sender = pick_sender(account, network, yes, "capture", role="operator")
+        result = operations.capture(
+            uow, operator_sender(deployment, sender), invoice_ref,
+            amount=units, fee_bps=fee_bps, key=key,
+        )  # fmt: skip
+        print_send(result, "capture")
+        shown = store_state(uow, deployment, invoice_ref)
+    show("after capture", shown | payment_state(deployment, str(shown["invoice"])))
