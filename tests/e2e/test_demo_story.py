@@ -91,6 +91,7 @@ def test_payments_story__ends_with_chain_and_database_in_agreement(
         "starved": "Settled",
         "dropped": "Settled",
     }
+    assert outcome.duplicate_deposit_refused
     assert outcome.duplicate_broadcasts == 0
     assert outcome.out_of_gas_attempts == 2
     assert outcome.expired_notifications == 1

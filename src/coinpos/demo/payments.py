@@ -35,11 +35,18 @@ from coinpos.db.types import utcnow
 from coinpos.demo.context import DemoContext, units
 from coinpos.invoices.service import CartLine, Issuer, NewInvoice, issue_invoice, terms_of
 from coinpos.invoices.terms import EscrowDomain
+from coinpos.issuance.chain import ApeMinter
+from coinpos.issuance.service import (
+    DEFAULT_PEG,
+    DuplicateDepositError,
+    FiatPayment,
+    buy_emoney,
+)
 from coinpos.rates.service import set_rate
 from coinpos.reports.service import SalesReport, sales_report
 from coinpos.settlement.payouts import export_payouts
 from coinpos.settlement.service import SettlementRequest
-from coinpos.stores.service import add_coin, add_terminal, create_store, get_coin
+from coinpos.stores.service import add_terminal, create_store, ensure_coin, get_coin
 from coinpos.tracker.config import TrackerConfig
 from coinpos.tracker.factory import open_tracker
 from coinpos.tracker.service import Tracker
@@ -62,6 +69,7 @@ class PaymentsOutcome:
     wallet: str = ""
     invoices: dict[str, str] = field(default_factory=dict)
     statuses: dict[str, str] = field(default_factory=dict)
+    duplicate_deposit_refused: bool = False
     duplicate_broadcasts: int = -1
     out_of_gas_attempts: int = 0
     expired_notifications: int = 0
@@ -190,9 +198,25 @@ def run(ctx: DemoContext, out_dir: Path = Path("out")) -> PaymentsOutcome:
         customers.add_account(uow, CUSTOMER_LOGIN, outcome.wallet, "WALLET-1")
     cast.customer.transfer(wallet, 2 * 10**18)
     stable.mint(wallet, 500 * 10**18, sender=cast.admin)
-    bought = 120 * 10**decimals
-    emoney.mint(wallet, bought, keccak(text="bank transfer 2026-0001"), sender=cast.minter)
-    ctx.say(f"wallet {wallet_address} created at its predicted address; bought {show(bought)}")
+    ctx.say(f"wallet {wallet_address} created at its predicted address")
+    bank_payment = FiatPayment(
+        CUSTOMER_LOGIN, outcome.wallet, DEFAULT_PEG, Decimal("120.00"), "BANK-2026-11-0001"
+    )
+    minter = ApeMinter(emoney, cast.minter)
+    with exchange.uow() as uow:
+        coin = ensure_coin(uow, symbol, chain.chain_id, decimals, str(emoney.address))
+        deposit = buy_emoney(uow, bank_payment, coin, DEFAULT_PEG, minter)
+        bought, minted_in = deposit.amount, deposit.tx_hash
+    ctx.say(
+        f"the customer paid {bank_payment.amount} {bank_payment.fiat} by bank transfer "
+        f"{bank_payment.bank_reference}: {show(bought)} minted to the wallet (tx {minted_in})"
+    )
+    try:
+        with exchange.uow() as uow:
+            buy_emoney(uow, bank_payment, coin, DEFAULT_PEG, minter)
+    except DuplicateDepositError as exc:
+        outcome.duplicate_deposit_refused = True
+        ctx.say(f"  the same bank transfer reported again is refused: {exc}")
     for coin, balance in wallet.holdings():
         name = "ETH" if coin == ETH else ctx.project.TestToken.at(coin).symbol()
         places = 18 if coin == ETH or coin == stable.address else decimals
@@ -202,8 +226,6 @@ def run(ctx: DemoContext, out_dir: Path = Path("out")) -> PaymentsOutcome:
     with exchange.uow() as uow:
         store = create_store(uow, "Seoul Coffee", "KRW", "Example Bank", "333-22-1111")
     outcome.store_id = store.store_id
-    with exchange.uow() as uow:
-        add_coin(uow, symbol, chain.chain_id, decimals, str(emoney.address))
     for code, label in (("POS-1", "front counter"), ("POS-2", "terrace")):
         with exchange.uow() as uow:
             add_terminal(uow, store.store_id, code, label)
