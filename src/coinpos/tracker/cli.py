@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from coinpos.cli_support import ADDRESS, AppContext, CommandError, emit, json_option, pass_app
+from coinpos.errors import CoinposError
 
 if TYPE_CHECKING:
     from coinpos.tracker.config import ConfirmationRule
@@ -41,6 +42,12 @@ def _rule(value: str | None) -> ConfirmationRule | None:
     help="PaymentEscrow address whose events are read (default: $COINPOS_ESCROW_ADDRESS).",
 )
 @click.option(
+    "--network",
+    "network_choice",
+    metavar="ECOSYSTEM:NETWORK",
+    help="Read the escrow's address and deployment block from deployments/ for this network.",
+)
+@click.option(
     "--confirmations",
     metavar="N|safe|finalized",
     help="Depth, or block tag, for validity (default: per network, see docs/TRACKER.md).",
@@ -71,12 +78,15 @@ def _rule(value: str | None) -> ConfirmationRule | None:
 @json_option
 @pass_app
 def track(
-    app: AppContext, rpc_url: str, escrow: str | None, confirmations: str | None,
-    batch_blocks: int, start_block: int, deadline_hours: float, follow: bool, interval: float,
-    as_json: bool,
+    app: AppContext, rpc_url: str, escrow: str | None, network_choice: str | None,
+    confirmations: str | None, batch_blocks: int, start_block: int, deadline_hours: float,
+    follow: bool, interval: float, as_json: bool,
 ) -> None:  # fmt: skip
     """Read new blocks, record payments, confirm them at depth, cancel overdue entries."""
     from datetime import timedelta
+
+    if network_choice and escrow is None:
+        escrow, start_block = _escrow_of(network_choice, start_block)
 
     from coinpos.tracker.config import TrackerConfig
     from coinpos.tracker.factory import open_tracker
@@ -95,6 +105,24 @@ def track(
         if not follow:
             return
         time.sleep(interval)
+
+
+def _escrow_of(network_choice: str, start_block: int) -> tuple[str, int]:
+    """The escrow's address and, for a new cursor, its deployment block, from the artifact."""
+    from coinpos import deployments
+
+    ecosystem, _, network = network_choice.partition(":")
+    network = network.partition(":")[0]
+    if not ecosystem or not network:
+        raise CommandError(f"--network {network_choice!r} must be ECOSYSTEM:NETWORK")
+    try:
+        record = deployments.load(deployments.artifact_path(ecosystem, network))
+        escrow = record.contracts["PaymentEscrow"]
+    except KeyError:
+        raise CommandError(f"no PaymentEscrow in the {network_choice} deployment") from None
+    except CoinposError as exc:
+        raise CommandError(str(exc)) from None
+    return escrow.address, start_block or escrow.block
 
 
 def _run(tracker: Any, as_json: bool) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -8,6 +9,7 @@ from click.testing import CliRunner, Result
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from coinpos import deployments
 from coinpos.cli import cli
 from coinpos.db.models import TrackerCursor
 from tests.offchain.tracker.conftest import UNIT, Shop
@@ -70,3 +72,31 @@ def test_track__node_down__one_line_exit_2(run: Any) -> None:
     result = run("track", "--rpc", "http://127.0.0.1:9")
     assert result.exit_code == 2
     assert "unavailable" in result.output and len(result.output.strip().splitlines()) == 1
+
+
+def test_track_network__takes_the_escrow_from_the_deployment_artifact(
+    shop: Shop, run: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    artifact = deployments.Deployment("ethereum", "devnet", 31337)
+    artifact.contracts["PaymentEscrow"] = deployments.DeployedContract(
+        shop.escrow.address, 1, "0x" + "00" * 32
+    )
+    monkeypatch.setenv("COINPOS_DEPLOYMENTS_DIR", str(tmp_path))
+    deployments.save(artifact, deployments.artifact_path("ethereum", "devnet"))
+    invoice = shop.invoice(UNIT)
+    shop.pay(invoice, UNIT)
+    shop.anvil.mine(2)
+
+    result = run("track", "--rpc", shop.anvil.url, "--network", "ethereum:devnet:node", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["confirmed"] == 1
+
+
+def test_track_network__without_an_artifact__one_line_exit_2(
+    run: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COINPOS_DEPLOYMENTS_DIR", str(tmp_path))
+    result = run("track", "--rpc", "http://127.0.0.1:9", "--network", "ethereum:nowhere")
+    assert result.exit_code == 2
+    assert "no deployment artifact" in result.output
+    assert len(result.output.strip().splitlines()) == 1
