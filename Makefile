@@ -12,7 +12,7 @@ export PATH := $(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 
 test: setup
 	$(BIN)/pip check
-	$(BIN)/ape test tests $(PYTEST_ARGS)
+	bash toolchain/run-tests.sh $(PYTEST_ARGS)
 
 demo: setup
 	$(BIN)/ape run demo --network ethereum:local:foundry

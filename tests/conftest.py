@@ -6,12 +6,31 @@ deploy freely and tests never see each other's state.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
 EMONEY_DECIMALS = 2
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_call_trace_printing() -> Iterator[None]:
+    """Reverts are expected in these tests and asserted by name; ape would also fetch,
+    decode and print each one's full call trace, which costs about a tenth of the suite's
+    time. COINPOS_TEST_TRACES=1 keeps the traces, for debugging."""
+    if os.environ.get("COINPOS_TEST_TRACES") == "1":
+        yield
+        return
+    from ape_ethereum.trace import Trace
+
+    original = Trace.show
+    Trace.show = lambda self, *args, **kwargs: None  # type: ignore[method-assign]
+    yield
+    Trace.show = original  # type: ignore[method-assign]
+
+
 ONE_EMONEY = 10**EMONEY_DECIMALS
 
 

@@ -11,7 +11,7 @@ DEPLOY = ("run", "deploy", "--network", "ethereum:devnet:node", "--account", DEP
 
 
 def test_deploy__to_a_remote_node__writes_artifact_and_reuses_it(tmp_path: Path) -> None:
-    with running_devnet(tmp_path) as devnet:
+    with running_devnet(tmp_path, block_time="0.25") as devnet:
         first = devnet.ape(*DEPLOY, "--yes")
         assert first.returncode == 0, first.stdout + first.stderr
         artifact = tmp_path / "deployments" / "ethereum-devnet.json"
@@ -34,7 +34,7 @@ def test_deploy__to_a_remote_node__writes_artifact_and_reuses_it(tmp_path: Path)
 
 
 def test_deploy__remote_network_without_yes_and_no_answer__sends_nothing(tmp_path: Path) -> None:
-    with running_devnet(tmp_path) as devnet:
+    with running_devnet(tmp_path, block_time="0.25") as devnet:
         done = devnet.ape(*DEPLOY)
         assert done.returncode != 0
         assert "Aborted" in done.stdout + done.stderr
@@ -43,7 +43,7 @@ def test_deploy__remote_network_without_yes_and_no_answer__sends_nothing(tmp_pat
 
 
 def test_deploy__remote_network_without_account__refuses(tmp_path: Path) -> None:
-    with running_devnet(tmp_path) as devnet:
+    with running_devnet(tmp_path, block_time="0.25") as devnet:
         done = devnet.ape("run", "deploy", "--network", "ethereum:devnet:node", "--yes")
         assert done.returncode == 2
         assert "--account ALIAS" in done.stdout + done.stderr
