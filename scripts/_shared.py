@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from coinpos import deployments
-from coinpos.cli_support import CommandError
+from coinpos.cli_support import CommandError, OneLineUsageErrors
 from coinpos.deployments import Deployment
 from coinpos.errors import CoinposError, DeploymentError
 
@@ -39,20 +39,8 @@ class ChainFailure(click.ClickException):
         click.echo(f"error: {self.format_message()}", err=True)
 
 
-class FlowCommand(ConnectedProviderCommand):
+class FlowCommand(OneLineUsageErrors, ConnectedProviderCommand):
     """A script command whose usage errors (a malformed option) are one line with exit code 2."""
-
-    def make_context(
-        self,
-        info_name: str | None,
-        args: list[str],
-        parent: click.Context | None = None,
-        **extra: Any,
-    ) -> click.Context:
-        try:
-            return super().make_context(info_name, args, parent, **extra)
-        except click.UsageError as exc:
-            raise CommandError(exc.format_message()) from None
 
 
 def clean_errors(command: F) -> F:

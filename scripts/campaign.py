@@ -8,15 +8,15 @@ The same commands as `coinpos mining`; see `ape run campaign --help`.
 
 from __future__ import annotations
 
+from coinpos.cli_support import CoinposGroup
 from coinpos.mining.cli import (
-    MiningGroup,
     campaigns,
     create_campaign,
     register_campaign,
     top_up,
 )
 
-cli = MiningGroup(
+cli = CoinposGroup(
     "campaign",
     commands=[create_campaign, top_up, register_campaign, campaigns],
     help=__doc__,

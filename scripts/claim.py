@@ -9,6 +9,7 @@ The same commands as `coinpos mining`; see `ape run claim --help`.
 
 from __future__ import annotations
 
-from coinpos.mining.cli import MiningGroup, check_claim, rewards, submit_claim
+from coinpos.cli_support import CoinposGroup
+from coinpos.mining.cli import check_claim, rewards, submit_claim
 
-cli = MiningGroup("claim", commands=[check_claim, submit_claim, rewards], help=__doc__)
+cli = CoinposGroup("claim", commands=[check_claim, submit_claim, rewards], help=__doc__)

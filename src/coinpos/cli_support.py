@@ -34,8 +34,9 @@ class CommandError(click.ClickException):
         click.echo(f"error: {self.format_message()}", err=True)
 
 
-class CoinposGroup(click.Group):
-    """The root group: every usage error and CoinposError below it becomes one line."""
+class OneLineUsageErrors:
+    """Mixed into a click command or group: a usage error (a malformed option) is one line
+    with exit code 2, not click's usage block."""
 
     def make_context(
         self,
@@ -45,9 +46,13 @@ class CoinposGroup(click.Group):
         **extra: Any,
     ) -> click.Context:
         try:
-            return super().make_context(info_name, args, parent, **extra)
+            return super().make_context(info_name, args, parent, **extra)  # type: ignore[misc,no-any-return]
         except click.UsageError as exc:
             raise CommandError(exc.format_message()) from None
+
+
+class CoinposGroup(OneLineUsageErrors, click.Group):
+    """A group whose usage errors and CoinposErrors below it become one line, exit code 2."""
 
     def invoke(self, ctx: click.Context) -> Any:
         from sqlalchemy.exc import OperationalError, ProgrammingError

@@ -22,24 +22,10 @@ import click
 from eth_utils.address import is_address, to_checksum_address
 from eth_utils.crypto import keccak
 
-from coinpos.errors import CoinposError
+from coinpos.cli_support import CoinposGroup
 from coinpos.mining.errors import MiningError
 
 DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86_400}
-
-
-class _ExitTwo(click.ClickException):
-    exit_code = 2
-
-
-class MiningGroup(click.Group):
-    """Turns every CoinposError into a one-line message and exit code 2."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except CoinposError as exc:
-            raise _ExitTwo(str(exc)) from None
 
 
 @dataclass(frozen=True)
@@ -207,7 +193,7 @@ def _echo_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2))
 
 
-@click.group(cls=MiningGroup)
+@click.group(cls=CoinposGroup)
 def mining() -> None:
     """Location mining: GeoRewards campaigns, oracle claim checks, rewards."""
 
