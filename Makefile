@@ -12,7 +12,7 @@ export PATH := $(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 
 test: setup
 	$(BIN)/pip check
-	bash toolchain/run-tests.sh $(PYTEST_ARGS)
+	$(BIN)/ape test tests $(PYTEST_ARGS)
 
 demo: setup
 	$(BIN)/ape run demo --network ethereum:local:foundry
