@@ -20,7 +20,9 @@ demo: setup
 # --- setup -------------------------------------------------------------------
 # Each step re-runs only when its inputs change; a warm `make setup` costs a few seconds.
 
-setup: $(VENV)/.installed node_modules/.installed
+OZ_SOURCES := .deps/openzeppelin-contracts
+
+setup: $(VENV)/.installed node_modules/.installed $(OZ_SOURCES)/.installed
 	@$(BIN)/python toolchain/provision_solc.py
 	@ln -sf ../../node_modules/.bin/anvil $(BIN)/anvil
 
@@ -33,6 +35,13 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# OpenZeppelin's Solidity sources only, without the npm package's build artifacts.
+$(OZ_SOURCES)/.installed: node_modules/.installed
+	@rm -rf $(OZ_SOURCES) && mkdir -p $(OZ_SOURCES)
+	@cd node_modules/@openzeppelin/contracts && find . -name '*.sol' -not -path './build/*' \
+		-exec cp --parents {} $(CURDIR)/$(OZ_SOURCES)/ \;
 	@touch $@
 
 # --- quality -------------------------------------------------------------------
@@ -50,4 +59,4 @@ bench: setup
 	$(BIN)/ape run bench --network ethereum:local:foundry
 
 clean:
-	rm -rf .build contracts/.cache .pytest_cache .mypy_cache .ruff_cache .hypothesis out .coinpos
+	rm -rf .build contracts/.cache .deps .pytest_cache .mypy_cache .ruff_cache .hypothesis out .coinpos

@@ -75,6 +75,17 @@ def _import_account(data_folder: Path, alias: str) -> str:
     return str(Account.from_key(key).address)
 
 
+def _share_installed_dependencies(data_folder: Path) -> None:
+    """Points the temporary ape data folder at the dependencies ape already installed.
+
+    With a folder of its own, each `ape run` would install OpenZeppelin again and recompile,
+    rewriting the project's build while other ape processes read it.
+    """
+    installed = Path(os.environ.get("APE_DATA_FOLDER", Path.home() / ".ape")) / "packages"
+    if installed.is_dir():
+        (data_folder / "packages").symlink_to(installed, target_is_directory=True)
+
+
 @contextmanager
 def running_devnet(
     tmp: Path, aliases: tuple[str, ...] = (DEPLOYER_ALIAS,), block_time: str = "1"
@@ -106,6 +117,7 @@ def running_devnet(
             time.sleep(0.1)
         data_folder = tmp / "ape-data"
         imported = {alias: _import_account(data_folder, alias) for alias in aliases}
+        _share_installed_dependencies(data_folder)
         for address in imported.values():
             web3.provider.make_request("anvil_setBalance", [address, hex(10**21)])  # type: ignore[arg-type]
         env = {
