@@ -203,6 +203,13 @@ def print_send(result: Any, what: str) -> None:
         raise ChainFailure(f"{what} failed: {result.failure_reason}")
 
 
+def report_invoice_operation(uow: Any, deployment: Any, result: Any, what: str, ref: str) -> None:
+    """Prints a capture, void or refund's outcome, then the invoice's store and escrow state."""
+    print_send(result, what)
+    shown = store_state(uow, deployment, ref)
+    show(f"after {what}", shown | payment_state(deployment, str(shown["invoice"])))
+
+
 def payment_state(deployment: Deployment, invoice_hash: str) -> dict[str, Any]:
     """The escrow's payment state of an invoice."""
     escrow = contract(deployment, "PaymentEscrow")

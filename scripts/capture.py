@@ -20,12 +20,9 @@ from scripts._shared import (
     deployment_of,
     invoice_units,
     operator_sender,
-    payment_state,
     pick_sender,
-    print_send,
+    report_invoice_operation,
     sender_options,
-    show,
-    store_state,
     unit_of_work,
 )
 
@@ -49,6 +46,4 @@ def cli(ecosystem, network, invoice_ref, amount, fee_bps, key, account, yes, db_
             uow, operator_sender(deployment, sender), invoice_ref,
             amount=units, fee_bps=fee_bps, key=key,
         )  # fmt: skip
-        print_send(result, "capture")
-        shown = store_state(uow, deployment, invoice_ref)
-    show("after capture", shown | payment_state(deployment, str(shown["invoice"])))
+        report_invoice_operation(uow, deployment, result, "capture", invoice_ref)

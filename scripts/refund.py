@@ -19,12 +19,9 @@ from scripts._shared import (
     deployment_of,
     invoice_units,
     operator_sender,
-    payment_state,
     pick_sender,
-    print_send,
+    report_invoice_operation,
     sender_options,
-    show,
-    store_state,
     unit_of_work,
 )
 
@@ -46,6 +43,4 @@ def cli(ecosystem, network, invoice_ref, amount, key, account, yes, db_url):  # 
         result = operations.refund(
             uow, operator_sender(deployment, sender), invoice_ref, units, key=key
         )
-        print_send(result, "refund")
-        shown = store_state(uow, deployment, invoice_ref)
-    show("after refund", shown | payment_state(deployment, str(shown["invoice"])))
+        report_invoice_operation(uow, deployment, result, "refund", invoice_ref)

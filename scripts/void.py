@@ -16,12 +16,9 @@ from scripts._shared import (
     db_option,
     deployment_of,
     operator_sender,
-    payment_state,
     pick_sender,
-    print_send,
+    report_invoice_operation,
     sender_options,
-    show,
-    store_state,
     unit_of_work,
 )
 
@@ -41,6 +38,4 @@ def cli(ecosystem, network, invoice_ref, key, account, yes, db_url):  # type: ig
         get_invoice(uow, invoice_ref)
         sender = pick_sender(account, network, yes, "void", role="operator")
         result = operations.void(uow, operator_sender(deployment, sender), invoice_ref, key=key)
-        print_send(result, "void")
-        shown = store_state(uow, deployment, invoice_ref)
-    show("after void", shown | payment_state(deployment, str(shown["invoice"])))
+        report_invoice_operation(uow, deployment, result, "void", invoice_ref)
