@@ -47,9 +47,9 @@ contract WalletFactory is IWalletFactory {
     {
         if (owner == address(0)) revert WalletFactoryInvalidOwner(owner);
         bytes32 boundSalt = _salt(owner, salt, initialCoins);
-        wallet = Clones.predictDeterministicAddress(implementation, boundSalt);
-        if (wallet.code.length != 0) revert WalletFactoryWalletExists(owner, salt, wallet);
-        Clones.cloneDeterministic(implementation, boundSalt);
+        address predicted = Clones.predictDeterministicAddress(implementation, boundSalt);
+        if (predicted.code.length != 0) revert WalletFactoryWalletExists(owner, salt, predicted);
+        wallet = Clones.cloneDeterministic(implementation, boundSalt);
         IMultiCoinWallet(wallet).initialize(owner, initialCoins);
         emit WalletCreated(owner, wallet, salt);
     }
