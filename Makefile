@@ -5,6 +5,7 @@
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
+SLITHER_VENV := .venv-slither
 BIN := $(CURDIR)/$(VENV)/bin
 export PATH := $(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 
@@ -46,10 +47,18 @@ $(OZ_SOURCES)/.installed: node_modules/.installed
 
 # --- quality -------------------------------------------------------------------
 
-lint: setup
+lint: setup $(SLITHER_VENV)/.installed
 	$(BIN)/ruff check src tests scripts bench toolchain
 	$(BIN)/ruff format --check src tests scripts bench toolchain
 	$(BIN)/mypy
+	$(BIN)/python toolchain/slither_check.py --slither $(SLITHER_VENV)/bin/slither
+
+# Slither in a venv of its own (its pins differ from ape's); see toolchain/slither_check.py.
+$(SLITHER_VENV)/.installed: toolchain/slither-requirements.txt
+	@test -x $(SLITHER_VENV)/bin/python || $(PYTHON) -m venv $(SLITHER_VENV)
+	$(SLITHER_VENV)/bin/pip install -q -r toolchain/slither-requirements.txt
+	$(SLITHER_VENV)/bin/pip check
+	@touch $@
 
 format: setup
 	$(BIN)/ruff format src tests scripts bench toolchain
@@ -59,4 +68,4 @@ bench: setup
 	$(BIN)/ape run bench --network ethereum:local:foundry
 
 clean:
-	rm -rf .build contracts/.cache .deps .pytest_cache .mypy_cache .ruff_cache .hypothesis out .coinpos
+	rm -rf .build .slither contracts/.cache .deps .pytest_cache .mypy_cache .ruff_cache .hypothesis out .coinpos

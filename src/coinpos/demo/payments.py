@@ -188,10 +188,9 @@ def run(ctx: DemoContext, out_dir: Path = Path("out")) -> PaymentsOutcome:
     stable = cast.admin.deploy(ctx.project.TestToken, "Test USD", "TUSD")
     factory = ctx.contract("WalletFactory")
     salt = keccak(text=f"{CUSTOMER_LOGIN}'s wallet")
-    wallet_address = factory.predictAddress(cast.customer, salt)
-    factory.createWallet(
-        cast.customer, salt, [ETH, emoney.address, stable.address], sender=cast.customer
-    )
+    wallet_coins = [ETH, emoney.address, stable.address]
+    wallet_address = factory.predictAddress(cast.customer, salt, wallet_coins)
+    factory.createWallet(cast.customer, salt, wallet_coins, sender=cast.customer)
     wallet = ctx.project.MultiCoinWallet.at(wallet_address)
     outcome.wallet = str(wallet_address)
     with exchange.uow() as uow:
