@@ -66,14 +66,7 @@ def sales(
         click.echo(f"wrote {count} sales", err=True)
         return
     rows = [{**asdict(sale), "fiat": report.fiat} for sale in report.sales]
-    summary = {
-        "store_id": report.store_id,
-        "fiat": report.fiat,
-        "sales": len(report.sales),
-        "total_at_sale": report.total("fiat_at_sale"),
-        "total_now": report.total("fiat_now"),
-        **report.counts,
-    }
+    summary = report.summary()
     if as_json:
         import json
 
