@@ -83,6 +83,10 @@ def test_payments_story__ends_with_chain_and_database_in_agreement(
     emoney = demo.contract("EMoney")
     escrow = demo.contract("PaymentEscrow")
 
+    stale = tmp_path / "out" / "invoices" / f"0x{'ab' * 32}.png"
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"from an earlier run")
+
     outcome = payments.run(demo, out_dir=tmp_path / "out")
 
     assert outcome.statuses == {
@@ -120,7 +124,11 @@ def test_payments_story__ends_with_chain_and_database_in_agreement(
     fee = (gross * DEFAULT_FEE_BPS / 10_000).quantize(1, rounding=ROUND_HALF_EVEN)
     assert Decimal(row["amount"]) == gross - fee
     assert (tmp_path / "out" / "payouts.csv").exists()
-    assert any((tmp_path / "out" / "invoices").glob("*.png"))
+    # Only the images of this run's invoices are left: a PNG and an SVG each.
+    assert not stale.exists()
+    assert sorted(p.name for p in (tmp_path / "out" / "invoices").iterdir()) == sorted(
+        f"{ref}.{kind}" for ref in outcome.invoices.values() for kind in ("png", "svg")
+    )
 
     checks = agreements(demo, outcome.store_id)
     assert [c.what for c in checks if not c.agrees] == []

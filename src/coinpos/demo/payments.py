@@ -33,6 +33,7 @@ from coinpos.db.models import (
 )
 from coinpos.db.types import utcnow
 from coinpos.demo.context import DemoContext, units
+from coinpos.demo.outputs import prune_invoice_files
 from coinpos.invoices.service import CartLine, Issuer, NewInvoice, issue_invoice, terms_of
 from coinpos.invoices.terms import EscrowDomain
 from coinpos.issuance.chain import ApeMinter
@@ -397,6 +398,9 @@ def run(ctx: DemoContext, out_dir: Path = Path("out")) -> PaymentsOutcome:
         export_payouts(uow, handle)
     outcome.payout_rows = list(csv.DictReader(io.StringIO(csv_path.read_text())))
     ctx.say(f"payout CSV for the bank transfer: {csv_path} ({len(outcome.payout_rows)} row)")
+    stale = prune_invoice_files(ctx.engine, out_dir / "invoices")
+    if stale:
+        ctx.say(f"removed {len(stale)} QR files of invoices not in this run's database")
     return outcome
 
 
