@@ -74,7 +74,13 @@ def _rule(value: str | None) -> ConfirmationRule | None:
     help="Pending entries older than this are cancelled.",
 )
 @click.option("--follow", is_flag=True, help="Keep running, one pass every --interval seconds.")
-@click.option("--interval", type=click.FloatRange(min=0.1), default=2.0, show_default=True)
+@click.option(
+    "--interval",
+    type=click.FloatRange(min=0.1),
+    default=2.0,
+    show_default=True,
+    help="Seconds between passes with --follow.",
+)
 @json_option
 @pass_app
 def track(
@@ -153,7 +159,13 @@ def _run(tracker: Any, as_json: bool) -> dict[str, Any]:
     required=True,
     help="HMAC-SHA256 key (default: $COINPOS_WEBHOOK_SECRET).",
 )
-@click.option("--max-attempts", type=click.IntRange(1), default=8, show_default=True)
+@click.option(
+    "--max-attempts",
+    type=click.IntRange(1),
+    default=8,
+    show_default=True,
+    help="Deliveries tried before a notification is marked failed.",
+)
 @json_option
 @pass_app
 def notify(
