@@ -68,6 +68,42 @@ def sender_options(func: F) -> F:
     return account_option(prompt=False)(func)  # type: ignore[no-any-return]
 
 
+BASE_UNITS_KEY = "coinpos.base_units"
+
+
+def amounts_option(func: F) -> F:
+    """`--base-units`: print coin amounts in base units instead of whole coins."""
+
+    def remember(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+        ctx.meta[BASE_UNITS_KEY] = value
+        return value
+
+    return click.option(
+        "--base-units",
+        is_flag=True,
+        expose_value=False,
+        callback=remember,
+        help="Print coin amounts in base units instead of whole coins.",
+    )(func)
+
+
+def amount_text(units: int, coin: Any) -> str:
+    """A coin amount as every script and the CLI print it (see coinpos.money.format_amount)."""
+    from coinpos.money import format_amount
+
+    ctx = click.get_current_context(silent=True)
+    base_units = bool(ctx is not None and ctx.meta.get(BASE_UNITS_KEY))
+    return format_amount(int(units), int(coin.decimals), str(coin.symbol), base_units=base_units)
+
+
+def invoice_coin(uow: Any, invoice_ref: str) -> Any:
+    """The coin an invoice is priced in."""
+    from coinpos.db.models import Coin
+    from coinpos.invoices.service import get_invoice
+
+    return uow.session.get(Coin, get_invoice(uow, invoice_ref).coin_id)
+
+
 def db_option(func: F) -> F:
     return click.option(
         "--db",
@@ -207,17 +243,18 @@ def report_invoice_operation(uow: Any, deployment: Any, result: Any, what: str, 
     """Prints a capture, void or refund's outcome, then the invoice's store and escrow state."""
     print_send(result, what)
     shown = store_state(uow, deployment, ref)
-    show(f"after {what}", shown | payment_state(deployment, str(shown["invoice"])))
+    coin = invoice_coin(uow, ref)
+    show(f"after {what}", shown | payment_state(deployment, str(shown["invoice"]), coin))
 
 
-def payment_state(deployment: Deployment, invoice_hash: str) -> dict[str, Any]:
-    """The escrow's payment state of an invoice."""
+def payment_state(deployment: Deployment, invoice_hash: str, coin: Any) -> dict[str, Any]:
+    """The escrow's payment state of an invoice priced in `coin`."""
     escrow = contract(deployment, "PaymentEscrow")
     found = escrow.payment(invoice_hash)
     names = ["none", "authorized", "captured", "closed"]
     return {
         "payment status": names[int(found.status)],
-        "payment amount": int(found.amount),
+        "payment amount": amount_text(int(found.amount), coin),
         "payer": found.payer,
     }
 
@@ -240,9 +277,10 @@ def store_state(uow: Any, deployment: Deployment, invoice_ref: str) -> dict[str,
     return {
         "invoice": invoice.invoice_hash,
         "store": invoice.store_id,
-        "escrow store balance": f"{escrow.storeBalance(invoice.store_id, token_of(coin))} "
-        f"base units of {coin.symbol}",
-        "confirmed in the database": f"{balance.available if balance else 0} base units",
+        "escrow store balance": amount_text(
+            escrow.storeBalance(invoice.store_id, token_of(coin)), coin
+        ),
+        "confirmed in the database": amount_text(balance.available if balance else 0, coin),
     }
 
 

@@ -65,6 +65,8 @@ class Sale:
     created_at: datetime
     coin: str
     amount: Decimal
+    amount_base_units: int
+    decimals: int
     status: InvoiceStatus
     exception_status: str | None
     rate_at_sale: Decimal | None
@@ -156,6 +158,8 @@ def sales_report(
                 created_at=invoice.created_at,
                 coin=coin.symbol,
                 amount=from_base_units(invoice.amount, coin.decimals),
+                amount_base_units=invoice.amount,
+                decimals=coin.decimals,
                 status=invoice.status,
                 exception_status=invoice.exception_status,
                 rate_at_sale=then,

@@ -26,13 +26,13 @@ PAYOUT_STATUSES = ("pending", "exported", "paid")
 
 
 def _settlement_row(settlement: Settlement, symbol: str, decimals: int) -> dict[str, Any]:
-    from coinpos.money import from_base_units
+    from coinpos.money import CoinAmount
 
     return {
         "reference": settlement.reference,
         "store_id": settlement.store_id,
         "coin": symbol,
-        "amount": from_base_units(settlement.amount, decimals),
+        "amount": CoinAmount(settlement.amount, decimals, symbol),
         "amount_base_units": settlement.amount,
         "rate": settlement.rate,
         "fiat": settlement.fiat,
