@@ -15,7 +15,7 @@ test: setup
 	$(BIN)/ape test tests $(PYTEST_ARGS)
 
 demo: setup
-	$(BIN)/ape run demo --network ethereum:local:foundry
+	@$(BIN)/ape run demo --network ethereum:local:foundry -v WARNING
 
 # --- setup -------------------------------------------------------------------
 # Each step re-runs only when its inputs change; a warm `make setup` costs a few seconds.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 from typing import Any
@@ -40,7 +41,10 @@ def test_mining_story__pays_walkers_and_refuses_second_comer_and_teleporter(
     unit = 10 ** emoney.decimals()
     alice, bob = demo.cast.walkers
 
-    outcome = mining.run(demo)
+    told: list[int] = []
+    outcome = mining.run(replace(demo, chapter=told.append))
+
+    assert told == [8]
 
     everyone, first_come = outcome.everyone_campaign, outcome.first_come_campaign
     assert outcome.paid == {
@@ -87,7 +91,10 @@ def test_payments_story__ends_with_chain_and_database_in_agreement(
     stale.parent.mkdir(parents=True)
     stale.write_bytes(b"from an earlier run")
 
-    outcome = payments.run(demo, out_dir=tmp_path / "out")
+    told: list[int] = []
+    outcome = payments.run(replace(demo, chapter=told.append), out_dir=tmp_path / "out")
+
+    assert told == [2, 3, 4, 5, 6, 7]  # the README's steps; 1 and 9 are the script's
 
     assert outcome.statuses == {
         "counter": "Settled",

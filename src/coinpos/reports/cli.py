@@ -17,7 +17,6 @@ from coinpos.cli_support import (
     unit_of_work,
 )
 
-
 if TYPE_CHECKING:
     from coinpos.reports.service import Sale
 
