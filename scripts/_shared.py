@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
@@ -87,8 +88,22 @@ def amounts_option(func: F) -> F:
     )(func)
 
 
+@dataclass(frozen=True)
+class Denomination:
+    """What printing amounts of a coin needs, read while the coin's session is open (a
+    unit of work's objects expire when it ends)."""
+
+    decimals: int
+    symbol: str
+
+    @classmethod
+    def of(cls, coin: Any) -> Denomination:
+        return cls(int(coin.decimals), str(coin.symbol))
+
+
 def amount_text(units: int, coin: Any) -> str:
-    """A coin amount as every script and the CLI print it (see coinpos.money.format_amount)."""
+    """A coin amount as every script and the CLI print it (see coinpos.money.format_amount);
+    `coin` is a Coin row in an open session, or its Denomination."""
     from coinpos.money import format_amount
 
     ctx = click.get_current_context(silent=True)
@@ -96,12 +111,12 @@ def amount_text(units: int, coin: Any) -> str:
     return format_amount(int(units), int(coin.decimals), str(coin.symbol), base_units=base_units)
 
 
-def invoice_coin(uow: Any, invoice_ref: str) -> Any:
-    """The coin an invoice is priced in."""
+def invoice_coin(uow: Any, invoice_ref: str) -> Denomination:
+    """The denomination of the coin an invoice is priced in."""
     from coinpos.db.models import Coin
     from coinpos.invoices.service import get_invoice
 
-    return uow.session.get(Coin, get_invoice(uow, invoice_ref).coin_id)
+    return Denomination.of(uow.session.get(Coin, get_invoice(uow, invoice_ref).coin_id))
 
 
 def db_option(func: F) -> F:

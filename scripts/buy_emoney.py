@@ -17,6 +17,7 @@ import click
 
 from coinpos.cli_support import ADDRESS, AMOUNT, FIAT
 from scripts._shared import (
+    Denomination,
     FlowCommand,
     amount_text,
     amounts_option,
@@ -61,6 +62,7 @@ def cli(ecosystem, network, customer, wallet, amount, fiat, bank_reference, acco
         sender = pick_sender(account, network, yes, "mint e-money", role="minter")
         minter = ApeMinter(emoney, sender, deployment.contracts["EMoney"].block)
         deposit = buy_emoney(uow, payment, coin, peg, minter)
+        denomination = Denomination.of(coin)
         rows = {
             "bank reference": deposit.bank_reference,
             "mint reference": deposit.mint_reference,
@@ -71,5 +73,5 @@ def cli(ecosystem, network, customer, wallet, amount, fiat, bank_reference, acco
             "tx": deposit.tx_hash,
         }
     print_tx(str(rows["tx"]), "mint")
-    rows["balance now"] = amount_text(emoney.balanceOf(wallet), coin)
+    rows["balance now"] = amount_text(emoney.balanceOf(wallet), denomination)
     show("e-money bought", rows)

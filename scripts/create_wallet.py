@@ -18,6 +18,7 @@ from ape import chain, project
 
 from coinpos.cli_support import ADDRESS
 from scripts._shared import (
+    Denomination,
     FlowCommand,
     amount_text,
     amounts_option,
@@ -69,7 +70,11 @@ def cli(ecosystem, network, coins, owner, salt, customer, account, yes, db_url):
         if customer:
             ids = [coin_id for _, coin_id in allocated if coin_id is not None]
             record_wallet(uow, customer, deployment.chain_id, predicted, ids)
-        known = {a.lower(): uow.session.get(Coin, i) for a, i in allocated if i is not None}
+        known = {
+            a.lower(): Denomination.of(uow.session.get(Coin, i))
+            for a, i in allocated
+            if i is not None
+        }
     wallet = project.MultiCoinWallet.at(predicted)
     show(
         f"wallet {predicted} (owner {owner})",

@@ -19,6 +19,7 @@ import click
 
 from coinpos.cli_support import AMOUNT, STORE_ID, SYMBOL
 from scripts._shared import (
+    Denomination,
     FlowCommand,
     amount_text,
     amounts_option,
@@ -100,10 +101,11 @@ def cli(
             "send error": settlement.log_entry.failure_reason,
         }
         token = token_of(found)
+        denomination = Denomination.of(found)
     if shown["tx"]:
         print_tx(str(shown["tx"]), "settle")
     escrow = contract(deployment, "PaymentEscrow")
-    shown["escrow store balance"] = amount_text(escrow.storeBalance(store_id, token), found)
+    shown["escrow store balance"] = amount_text(escrow.storeBalance(store_id, token), denomination)
     show("settlement", shown)
     if shown["send error"]:
         console.print(f"not sent: {shown['send error']}; `coinpos settle send` retries it")
