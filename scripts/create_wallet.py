@@ -19,7 +19,10 @@ from ape import chain, project
 
 from coinpos.cli_support import ADDRESS
 from scripts._shared import (
+    Denomination,
     FlowCommand,
+    amount_text,
+    amounts_option,
     clean_errors,
     console,
     contract,
@@ -41,9 +44,11 @@ from scripts._shared import (
 @click.option("--customer", help="Record the wallet for this customer (login id).")
 @sender_options
 @db_option
+@amounts_option
 @clean_errors
 def cli(ecosystem, network, coins, owner, salt, customer, account, yes, db_url):  # type: ignore[no-untyped-def]
     from coinpos.customers.service import get, record_wallet
+    from coinpos.db.models import Coin
     from coinpos.validation import InvalidInputError
     from coinpos.wallets import coin_address, wallet_salt
 
@@ -67,8 +72,19 @@ def cli(ecosystem, network, coins, owner, salt, customer, account, yes, db_url):
         if customer:
             ids = [coin_id for _, coin_id in allocated if coin_id is not None]
             record_wallet(uow, customer, deployment.chain_id, predicted, ids)
+        known = {
+            a.lower(): Denomination.of(uow.session.get(Coin, i))
+            for a, i in allocated
+            if i is not None
+        }
     wallet = project.MultiCoinWallet.at(predicted)
     show(
         f"wallet {predicted} (owner {owner})",
-        {str(h.coin): f"{h.balance} base units" for h in wallet.holdings()},
+        {
+            # A token the exchange does not know has no symbol or decimals to show.
+            str(h.coin): amount_text(h.balance, known[str(h.coin).lower()])
+            if str(h.coin).lower() in known
+            else f"{h.balance} base units"
+            for h in wallet.holdings()
+        },
     )

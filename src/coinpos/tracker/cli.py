@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -74,7 +75,13 @@ def _rule(value: str | None) -> ConfirmationRule | None:
     help="Pending entries older than this are cancelled.",
 )
 @click.option("--follow", is_flag=True, help="Keep running, one pass every --interval seconds.")
-@click.option("--interval", type=click.FloatRange(min=0.1), default=2.0, show_default=True)
+@click.option(
+    "--interval",
+    type=click.FloatRange(min=0.1),
+    default=2.0,
+    show_default=True,
+    help="Seconds between passes with --follow.",
+)
 @json_option
 @pass_app
 def track(
@@ -126,12 +133,22 @@ def _escrow_of(network_choice: str, start_block: int) -> tuple[str, int]:
 
 
 def _run(tracker: Any, as_json: bool) -> dict[str, Any]:
-    if as_json:
+    """One pass; while it catches up, a progress bar on stderr, only for a person watching
+    (stderr a terminal), so --json, pipes and logs get nothing but the summary."""
+    if as_json or not sys.stderr.isatty():
         return dict(tracker.run_once().as_dict())
-    from rich.progress import Progress
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    with Progress(transient=True) as bar:
-        task = bar.add_task("scanning blocks", total=None)
+    with Progress(
+        TextColumn("catching up"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("blocks"),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
+        task = bar.add_task("scan", total=None)
 
         def progress(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
@@ -153,7 +170,13 @@ def _run(tracker: Any, as_json: bool) -> dict[str, Any]:
     required=True,
     help="HMAC-SHA256 key (default: $COINPOS_WEBHOOK_SECRET).",
 )
-@click.option("--max-attempts", type=click.IntRange(1), default=8, show_default=True)
+@click.option(
+    "--max-attempts",
+    type=click.IntRange(1),
+    default=8,
+    show_default=True,
+    help="Deliveries tried before a notification is marked failed.",
+)
 @json_option
 @pass_app
 def notify(
