@@ -13,6 +13,9 @@ from coinpos.errors import CoinposError
 if TYPE_CHECKING:
     from coinpos.tracker.config import ConfirmationRule
 
+# The longest wait between two passes that failed on the node, in --follow mode.
+MAX_BACKOFF_SECONDS = 60.0
+
 
 def _rule(value: str | None) -> ConfirmationRule | None:
     from coinpos.tracker.config import ConfirmationRule
@@ -99,11 +102,24 @@ def track(
         pending_deadline=timedelta(hours=deadline_hours),
     )
     tracker = open_tracker(app.engine, rpc_url, config)
+    if not follow:
+        emit([_run(tracker, as_json)], as_json, "coinpos track", single=True)
+        return
+    from coinpos.tracker.errors import TrackerError
+
+    failures = 0
     while True:
-        summary = _run(tracker, as_json)
+        try:
+            summary = _run(tracker, as_json)
+        except TrackerError as exc:
+            # The stall is on the cursor row for `coinpos status`; keep trying, backing off.
+            failures += 1
+            wait = min(interval * 2 ** (failures - 1), MAX_BACKOFF_SECONDS)
+            click.echo(f"coinpos track: {exc}; retrying in {wait:.0f} s", err=True)
+            time.sleep(wait)
+            continue
+        failures = 0
         emit([summary], as_json, "coinpos track", single=True)
-        if not follow:
-            return
         time.sleep(interval)
 
 

@@ -27,8 +27,11 @@ def test_reorg_deeper_than_depth_before_confirmation__detaches_and_rescans(shop:
     summary = tracker.run_once()
 
     assert summary.reorgs >= 1 and summary.detached == 1 and summary.confirmed == 0
+    # The rescan passed its old block without finding it: dropped with its reason, not left
+    # pending to expire into a false alert.
     [entry] = shop.entries()
-    assert entry.status is TxStatus.PENDING and entry.block_hash is None
+    assert entry.status is TxStatus.DROPPED and entry.block_hash is None
+    assert entry.failure_reason is not None and "reorged out" in entry.failure_reason
     assert shop.reload(invoice).status is InvoiceStatus.NEW
     assert shop.valid_total(invoice) == shop.on_chain(invoice) == 0
     assert "reorg" in _topics(shop)
