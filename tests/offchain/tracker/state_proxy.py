@@ -69,9 +69,7 @@ class StateProxy:
                 replies = {r["id"]: r for r in (client._post(passed) if passed else [])}
             finally:
                 client.close()
-        out = [
-            replies[c["id"]] if refused[c["id"]] is None else refused[c["id"]] for c in calls
-        ]
+        out = [replies[c["id"]] if refused[c["id"]] is None else refused[c["id"]] for c in calls]
         return out if isinstance(body, list) else out[0]
 
     def _refusal(self, call: dict[str, Any], head: int) -> dict[str, Any] | None:
@@ -86,7 +84,8 @@ class StateProxy:
             return None  # a tag: latest, pending, safe, finalized
         if int(block, 16) >= head - RECENT_STATE:
             return None
-        return self._error(call, -32000, f"missing trie node {'0' * 64} (path ) state is not available")
+        message = f"missing trie node {'0' * 64} (path ) state is not available"
+        return self._error(call, -32000, message)
 
     def _error(self, call: dict[str, Any], code: int, message: str) -> dict[str, Any]:
         self.refusals += 1

@@ -150,10 +150,11 @@ def _counts(shop: Shop) -> dict[str, Any]:
 
 def _reinclude(shop: Shop, tx: str) -> dict[str, Any]:
     """The transaction as sent, fees included, so that re-sent it has the same hash."""
-    raw = shop.anvil.w3.eth.get_transaction(tx)  # type: ignore[arg-type]
+    raw = shop.anvil.w3.eth.get_transaction(tx)
     fields = ("nonce", "gas", "value", "maxFeePerGas", "maxPriorityFeePerGas")
-    request = {name: hex(raw[name]) for name in fields}  # type: ignore[literal-required]
-    return {**request, "from": raw["from"], "to": raw["to"], "data": "0x" + bytes(raw["input"]).hex()}
+    request = {name: hex(raw[name]) for name in fields}
+    data = "0x" + bytes(raw["input"]).hex()
+    return {**request, "from": raw["from"], "to": raw["to"], "data": data}
 
 
 @pytest.mark.postgres
@@ -228,6 +229,6 @@ def test_same_deposit_reincluded_in_another_block__one_entry_re_anchored(
 
     [after] = shop.entries()
     assert after.id == before.id and after.status is TxStatus.CONFIRMED
-    assert after.tx_hash == tx and after.block_number == before.block_number + 1  # type: ignore[operator]
+    assert after.tx_hash == tx and after.block_number == before.block_number + 1
     assert _counts(shop) == {"pending": 0, "dropped": 0, "valid": 1, "report_pending": 0}
     assert shop.valid_total(invoice) == shop.on_chain(invoice) == UNIT
