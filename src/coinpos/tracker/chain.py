@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from coinpos.tracker.errors import RpcError, TrackerError
+from coinpos.tracker.errors import ReplayUnavailableError, RpcError, TrackerError
 from coinpos.tracker.rpc import JsonRpcClient
 
 
@@ -99,7 +99,10 @@ class ChainReader:
         return list(self._batch([("eth_getTransactionByHash", [h]) for h in tx_hashes]))
 
     def replay(self, tx: dict[str, Any], block: int) -> bytes | None:
-        """Re-runs a failed transaction on its parent block's state; the revert data, if any."""
+        """Re-runs a failed transaction on its parent block's state; the revert data, if any.
+
+        The one read of old state: it only explains a failure, so a node that no longer
+        has that state (ReplayUnavailableError) costs the reason's detail, nothing else."""
         call = {k: tx[k] for k in ("from", "to", "gas", "value", "input") if tx.get(k) is not None}
         try:
             self.rpc.call("eth_call", [call, hex(block - 1)])
@@ -109,5 +112,7 @@ class ChainReader:
                 data = data.get("data")
             if isinstance(data, str) and data.startswith("0x"):
                 return bytes.fromhex(data[2:])
+            if exc.state_unavailable:
+                raise ReplayUnavailableError(str(exc)) from exc
             return b""
         return None
