@@ -63,6 +63,13 @@ def _rule(value: str | None) -> ConfirmationRule | None:
     help="Blocks per eth_getLogs range.",
 )
 @click.option(
+    "--rpc-batch-size",
+    type=click.IntRange(1),
+    default=100,
+    show_default=True,
+    help="Calls per JSON-RPC batch (blocks, receipts, balances); providers cap it.",
+)
+@click.option(
     "--start-block",
     type=click.IntRange(0),
     default=0,
@@ -82,7 +89,8 @@ def _rule(value: str | None) -> ConfirmationRule | None:
 @pass_app
 def track(
     app: AppContext, rpc_url: str, escrow: str | None, network_choice: str | None,
-    confirmations: str | None, batch_blocks: int, start_block: int, deadline_hours: float,
+    confirmations: str | None, batch_blocks: int, rpc_batch_size: int, start_block: int,
+    deadline_hours: float,
     follow: bool, interval: float, as_json: bool,
 ) -> None:  # fmt: skip
     """Read new blocks, record payments, confirm them at depth, cancel overdue entries."""
@@ -98,6 +106,7 @@ def track(
         escrow=escrow,
         rule=_rule(confirmations),
         batch_blocks=batch_blocks,
+        rpc_batch_size=rpc_batch_size,
         start_block=start_block,
         pending_deadline=timedelta(hours=deadline_hours),
     )
