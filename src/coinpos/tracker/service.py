@@ -89,11 +89,11 @@ class Tracker:
             # A confirmation step that finds a moved block rewinds the cursor; scan again.
             for _ in range(3):
                 self._check_reorg(summary)
-                self._scan(summary, progress)
+                watched = self._scan(summary, progress)
                 self._receipts(summary)
                 if not self._confirm(summary):
                     break
-            self._check_eth_balances(summary)
+            self._check_eth_balances(summary, list(watched.eth.values()))
             self._expire(summary)
         except TrackerError as exc:
             self._record_stall(exc)
@@ -210,7 +210,8 @@ class Tracker:
         summary.reorgs += 1
         summary.detached += detached
 
-    def _scan(self, summary: RunSummary, progress: Progress | None) -> None:
+    def _scan(self, summary: RunSummary, progress: Progress | None) -> watchlist.Watchlist:
+        """Scans from the cursor to the head; returns the deposit addresses it watched."""
         chain_id = summary.chain_id
         head = self.chain.head()
         summary.head = head
@@ -223,7 +224,7 @@ class Tracker:
                 start = cursor.last_block + 1
                 summary.cursor = cursor.last_block
                 if start > head:
-                    return
+                    return watched
                 first = start if first is None else first
                 end = min(start + self.config.batch_blocks - 1, head)
                 try:
@@ -294,23 +295,17 @@ class Tracker:
             rows,
         )
 
-    def _check_eth_balances(self, summary: RunSummary) -> None:
+    def _check_eth_balances(self, summary: RunSummary, eth: list[watchlist.WatchedInvoice]) -> None:
         """Once the scan has reached the head: ETH deposit addresses holding more than the
         log explains are flagged for staff."""
+        if not eth:
+            return
         with self._sessions() as session:
             cursor = self._lock(session)
             if cursor.last_block < summary.head:
                 return
-            watched = watchlist.load(
-                session, summary.chain_id, self.clock(), self.config.monitoring_window
-            )
             summary.unexplained = eth_balances.flag_unexplained(
-                session,
-                self.chain,
-                summary.chain_id,
-                list(watched.eth.values()),
-                cursor.last_block,
-                self.clock(),
+                session, self.chain, summary.chain_id, eth, cursor.last_block, self.clock()
             )
             session.commit()
 
