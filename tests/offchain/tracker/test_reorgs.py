@@ -60,17 +60,15 @@ def test_payment_moved_to_another_block_by_a_reorg__is_anchored_there_once(shop:
     tracker.run_once()
     [before] = shop.entries()
 
-    # Same transaction, re-mined one block later on the new branch.
-    raw = shop.anvil.w3.eth.get_transaction(tx)
-    request = {"from": raw["from"], "to": raw["to"], "data": "0x" + bytes(raw["input"]).hex(),
-               "nonce": hex(raw["nonce"]), "gas": hex(raw["gas"])}  # fmt: skip
-    shop.anvil.rpc("anvil_reorg", 1, [[request, 0]])
+    # Same transaction (same hash), re-mined in the block that replaces its own.
+    shop.anvil.rpc("anvil_reorg", 1, [[_reinclude(shop, tx), 0]])
     shop.anvil.mine(3)
     tracker.run_once()
 
     assert shop.valid_total(invoice) == shop.on_chain(invoice) == 2 * UNIT
-    confirmed = shop.entries(TxStatus.CONFIRMED)
-    assert len(confirmed) == 1 and confirmed[0].block_hash != before.block_hash
+    [entry] = shop.entries()
+    assert entry.id == before.id and entry.status is TxStatus.CONFIRMED
+    assert entry.tx_hash == tx and entry.block_hash != before.block_hash
     assert shop.reload(invoice).status is InvoiceStatus.SETTLED
 
 
