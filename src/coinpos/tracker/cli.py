@@ -14,6 +14,9 @@ from coinpos.errors import CoinposError
 if TYPE_CHECKING:
     from coinpos.tracker.config import ConfirmationRule
 
+# The longest wait between two passes that failed on the node, in --follow mode.
+MAX_BACKOFF_SECONDS = 60.0
+
 
 def _rule(value: str | None) -> ConfirmationRule | None:
     from coinpos.tracker.config import ConfirmationRule
@@ -61,6 +64,13 @@ def _rule(value: str | None) -> ConfirmationRule | None:
     help="Blocks per eth_getLogs range.",
 )
 @click.option(
+    "--rpc-batch-size",
+    type=click.IntRange(1),
+    default=100,
+    show_default=True,
+    help="Calls per JSON-RPC batch (blocks, receipts, balances); providers cap it.",
+)
+@click.option(
     "--start-block",
     type=click.IntRange(0),
     default=0,
@@ -86,7 +96,8 @@ def _rule(value: str | None) -> ConfirmationRule | None:
 @pass_app
 def track(
     app: AppContext, rpc_url: str, escrow: str | None, network_choice: str | None,
-    confirmations: str | None, batch_blocks: int, start_block: int, deadline_hours: float,
+    confirmations: str | None, batch_blocks: int, rpc_batch_size: int, start_block: int,
+    deadline_hours: float,
     follow: bool, interval: float, as_json: bool,
 ) -> None:  # fmt: skip
     """Read new blocks, record payments, confirm them at depth, cancel overdue entries."""
@@ -102,15 +113,29 @@ def track(
         escrow=escrow,
         rule=_rule(confirmations),
         batch_blocks=batch_blocks,
+        rpc_batch_size=rpc_batch_size,
         start_block=start_block,
         pending_deadline=timedelta(hours=deadline_hours),
     )
     tracker = open_tracker(app.engine, rpc_url, config)
+    if not follow:
+        emit([_run(tracker, as_json)], as_json, "coinpos track", single=True)
+        return
+    from coinpos.tracker.errors import TrackerError
+
+    failures = 0
     while True:
-        summary = _run(tracker, as_json)
+        try:
+            summary = _run(tracker, as_json)
+        except TrackerError as exc:
+            # The stall is on the cursor row for `coinpos status`; keep trying, backing off.
+            failures += 1
+            wait = min(interval * 2 ** (failures - 1), MAX_BACKOFF_SECONDS)
+            click.echo(f"coinpos track: {exc}; retrying in {wait:.0f} s", err=True)
+            time.sleep(wait)
+            continue
+        failures = 0
         emit([summary], as_json, "coinpos track", single=True)
-        if not follow:
-            return
         time.sleep(interval)
 
 
