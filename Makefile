@@ -11,9 +11,13 @@ export PATH := $(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 
 .PHONY: test demo setup solc lint format bench clean
 
+# The suite runs in PYTEST_WORKERS processes (pytest-xdist), each with an anvil of its own on
+# a free port; the contracts are compiled once by setup, so no worker writes the build.
+PYTEST_WORKERS ?= 2
+
 test: setup
 	$(BIN)/pip check
-	$(BIN)/ape test tests $(PYTEST_ARGS)
+	$(BIN)/ape test tests -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 demo: setup
 	@$(BIN)/ape run demo --network ethereum:local:foundry -v WARNING
