@@ -73,7 +73,7 @@ def create_app(settings: ServerSettings, extra_routers: tuple[APIRouter, ...] = 
         IdempotencyMiddleware,
         engine=engine,
         retention=settings.idempotency_retention,
-        routes=lambda: app.router.routes,
+        openapi=app.openapi,
     )
     app.add_middleware(AccessLogMiddleware)
     return app
