@@ -26,6 +26,7 @@ API_PREFIX = "/api/v1"
 API_ROUTERS: tuple[str, ...] = (
     "coinpos.catalogue.api:router",
     "coinpos.invoices.api:router",
+    "coinpos.customers.api:router",
 )
 
 
