@@ -184,7 +184,11 @@ def test_wallets_show_every_coin_read_on_chain_with_its_fiat_value(
     cpw, eth = found["holdings"]
     assert (cpw["coin"], cpw["balance"], cpw["amount"]) == ("CPW", "12345", "123.45")
     assert cpw["fiat_value"]["value"] == "123450"
-    assert (eth["coin"], eth["balance"], eth["amount"]) == ("ETH", str(3 * 10**17), "0.300000000000000000")
+    assert (eth["coin"], eth["balance"], eth["amount"]) == (
+        "ETH",
+        str(3 * 10**17),
+        "0.300000000000000000",
+    )
     assert eth["fiat_value"] is None  # no ETH/KRW rate: no value rather than a guess
     assert one.json() == found
     assert other.status_code == 404
