@@ -63,3 +63,24 @@ def test_bad_key_requests_are_one_line_errors_that_write_nothing(
     assert code == 2 and "no API key with prefix 000000000000" in err
     with UnitOfWork(engine) as uow:
         assert uow.session.scalars(select(ApiKey)).all() == []
+
+
+def test_last_use_is_kept_to_the_minute(engine: Engine) -> None:
+    from datetime import timedelta
+
+    from coinpos.apikeys.service import authenticate_key, issue_key
+    from coinpos.db.types import utcnow
+
+    store = make_store(engine)
+    with UnitOfWork(engine) as uow:
+        add_terminal(uow, store.store_id, "T1", "front")
+    with UnitOfWork(engine) as uow:
+        key = issue_key(uow, store.store_id, "T1").key
+    start = utcnow()
+    seen = []
+    for seconds in (0, 30, 61):
+        with UnitOfWork(engine) as uow:
+            authenticate_key(uow, key, now=start + timedelta(seconds=seconds))
+        with UnitOfWork(engine) as uow:
+            seen.append(uow.session.scalars(select(ApiKey.last_used_at)).one())
+    assert seen == [start, start, start + timedelta(seconds=61)]
