@@ -9,7 +9,7 @@ SLITHER_VENV := .venv-slither
 BIN := $(CURDIR)/$(VENV)/bin
 export PATH := $(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: test demo setup solc lint format bench clean
+.PHONY: test demo setup solc lint format bench clean openapi
 
 # The suite runs in PYTEST_WORKERS processes (pytest-xdist), each with an anvil of its own on
 # a free port; the contracts are compiled once by setup, so no worker writes the build.
@@ -81,6 +81,10 @@ $(SLITHER_VENV)/.installed: toolchain/slither-requirements.txt
 format: setup
 	$(BIN)/ruff format src tests scripts bench toolchain
 	$(BIN)/ruff check --fix src tests scripts bench toolchain
+
+# The committed OpenAPI document of the exchange server (a test compares it with the app).
+openapi: setup
+	$(BIN)/coinpos serve --print-openapi > docs/openapi.json
 
 bench: setup
 	$(BIN)/ape run bench --network ethereum:local:foundry

@@ -22,6 +22,7 @@ COMMAND_GROUPS = (
     "coinpos.customers.cli:customers",
     "coinpos.stores.cli:stores",
     "coinpos.stores.cli:terminals",
+    "coinpos.apikeys.cli:terminals",
     "coinpos.stores.cli:coins",
     "coinpos.rates.cli:rates",
     "coinpos.settlement.cli:settle",
@@ -33,6 +34,7 @@ COMMAND_GROUPS = (
     "coinpos.tracker.cli:track",
     "coinpos.tracker.cli:notify",
     "coinpos.settings_cli:config",
+    "coinpos.server.cli:serve",
 )
 
 

@@ -1,8 +1,10 @@
 """Every model, one module per area, re-exported here so Base.metadata knows all tables."""
 
+from coinpos.db.models.access import ApiKey, CustomerSession, KeyRole, LoginFailure
 from coinpos.db.models.catalogue import CatalogueItem
 from coinpos.db.models.coins import Coin
 from coinpos.db.models.customers import Account, Customer, CustomerType, Wallet, WalletCoin
+from coinpos.db.models.idempotency import IdempotencyRecord
 from coinpos.db.models.invoices import (
     Invoice,
     InvoiceExceptionStatus,
@@ -32,19 +34,24 @@ from coinpos.db.models.transactions import TransactionLogEntry, TxKind, TxStatus
 
 __all__ = [
     "Account",
+    "ApiKey",
     "CatalogueItem",
     "ClaimStatus",
     "Coin",
     "Customer",
+    "CustomerSession",
     "CustomerType",
     "EthDepositSweep",
     "ExchangeRate",
     "FiatDeposit",
     "FiatDepositStatus",
+    "IdempotencyRecord",
     "Invoice",
     "InvoiceExceptionStatus",
     "InvoiceLine",
     "InvoiceStatus",
+    "KeyRole",
+    "LoginFailure",
     "MiningCampaign",
     "MiningClaim",
     "MiningFix",

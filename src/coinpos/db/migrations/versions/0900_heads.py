@@ -1,0 +1,24 @@
+"""Joins the areas' heads into one, so `coinpos db upgrade` has a single target.
+
+Revision ID: 0900_heads
+Revises: 0600_tracker_eth, 0700_server
+"""
+
+from __future__ import annotations
+
+revision = "0900_heads"
+# Every head this revision merges; a new head branching off 0500 joins this tuple.
+down_revision = (
+    "0600_tracker_eth",
+    "0700_server",
+)
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
