@@ -371,7 +371,6 @@ def test_bad_input__one_line_exit_2_nothing_written(story: Story) -> None:
         assert error.startswith("error: ") and expected in error, f"{name}: {done.stderr}"
         assert "Traceback" not in done.stderr and "Usage:" not in done.stderr, done.stderr
 
-
     # The devnet's artifact recorded for another chain: a sending script refuses it.
     from coinpos import deployments
 

@@ -100,3 +100,23 @@ def test_track_network__without_an_artifact__one_line_exit_2(
     assert result.exit_code == 2
     assert "no deployment artifact" in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_track_network__artifact_of_another_chain__one_line_exit_2_nothing_recorded(
+    shop: Shop, run: Any, engine: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    artifact = deployments.Deployment("ethereum", "devnet", 1337)
+    artifact.contracts["PaymentEscrow"] = deployments.DeployedContract(
+        shop.escrow.address, 1, "0x" + "00" * 32
+    )
+    monkeypatch.setenv("COINPOS_DEPLOYMENTS_DIR", str(tmp_path))
+    deployments.save(artifact, deployments.artifact_path("ethereum", "devnet"))
+    shop.pay(shop.invoice(UNIT), UNIT)
+    shop.anvil.mine(2)
+
+    result = run("track", "--rpc", shop.anvil.url, "--network", "ethereum:devnet:node")
+    assert result.exit_code == 2
+    [line] = result.output.strip().splitlines()
+    assert "records chain id 1337" in line and "node has chain id 31337" in line
+    with Session(engine) as session:
+        assert session.scalars(select(TrackerCursor)).all() == []
