@@ -57,6 +57,7 @@ SCALE_PAYMENTS, SCALE_BLOCKS = 50_000, 10_000
 # hour to build. The scale chain therefore mines its empty blocks first, while the state is
 # small, and pays every invoice in the range's last SCALE_PAID_BLOCKS blocks.
 SCALE_PAID_BLOCKS = 250
+MINE_STEP = 250
 LATENCIES_MS = (0, 50, 100)
 SCALE_LATENCY_MS = 100
 DEPTH = 2
@@ -221,8 +222,10 @@ def build_chain(
     _call(rpc, sender, token, "mint(address,uint256)", sender, 10**30)
     _call(rpc, sender, token, "approve(address,uint256)", batcher, 2**256 - 1)
     first = as_int(rpc.call("eth_blockNumber")) + 1
-    if blocks > paid_blocks:
-        rpc.call("anvil_mine", [hex(blocks - paid_blocks)])
+    # In steps, each answered well within the client's timeout (a timed-out call is retried,
+    # which would mine twice).
+    for step in range(0, blocks - paid_blocks, MINE_STEP):
+        rpc.call("anvil_mine", [hex(min(MINE_STEP, blocks - paid_blocks - step))])
     addresses = deposit_addresses(payments, seed=f"bench-{payments}")
     make_payments(rpc, sender, token, batcher, addresses, paid_blocks)
     rpc.call("anvil_mine", [hex(DEPTH)])
@@ -364,7 +367,7 @@ Row = Callable[..., None]
 
 
 def _latencies(ctx: BenchContext, bench: Bench, row: Row) -> None:
-    small = build_chain(ctx, JsonRpcClient(bench.upstream), PAYMENTS, BLOCKS, BLOCKS)
+    small = build_chain(ctx, JsonRpcClient(bench.upstream, timeout=300), PAYMENTS, BLOCKS, BLOCKS)
     row(
         f"build the chain: {PAYMENTS:,} payments over {BLOCKS:,} blocks "
         "(BatchTransfer, one transaction per block)",
@@ -396,7 +399,11 @@ def _latencies(ctx: BenchContext, bench: Bench, row: Row) -> None:
 
 def _scale(ctx: BenchContext, bench: Bench, row: Row) -> None:
     scale = build_chain(
-        ctx, JsonRpcClient(bench.upstream), SCALE_PAYMENTS, SCALE_BLOCKS, SCALE_PAID_BLOCKS
+        ctx,
+        JsonRpcClient(bench.upstream, timeout=300),
+        SCALE_PAYMENTS,
+        SCALE_BLOCKS,
+        SCALE_PAID_BLOCKS,
     )
     row(
         f"build the chain: {SCALE_BLOCKS - SCALE_PAID_BLOCKS:,} empty blocks, then "
