@@ -44,10 +44,13 @@ class Traffic:
     bytes_received: int = 0
     refused: int = 0
     largest_batch: int = 0
+    # Time spent waiting for the node's answers (anvil's own work), summed over requests.
+    node_seconds: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def add(self, calls: int, received: int, refused: int) -> None:
+    def add(self, calls: int, received: int, refused: int, node_seconds: float) -> None:
         with self.lock:
+            self.node_seconds += node_seconds
             self.http_requests += 1
             self.rpc_calls += calls
             self.bytes_received += received
@@ -96,8 +99,11 @@ class DelayProxy:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             conn = self._local.conn = http.client.HTTPConnection(*self._upstream[:2], timeout=120)
+        started = time.perf_counter()
         conn.request("POST", self._upstream[2], body, {"Content-Type": "application/json"})
-        return conn.getresponse().read()
+        reply = conn.getresponse().read()
+        self._local.node_seconds = time.perf_counter() - started
+        return reply
 
     def _answer(self, body: bytes) -> tuple[bytes, int, int]:
         """The reply, the number of calls, and how many of them were refused."""
@@ -140,8 +146,9 @@ class DelayProxy:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 if proxy.delay_ms:
                     time.sleep(proxy.delay_ms / 1000)
+                proxy._local.node_seconds = 0.0
                 reply, calls, refused = proxy._answer(body)
-                proxy.traffic.add(calls, len(reply), refused)
+                proxy.traffic.add(calls, len(reply), refused, proxy._local.node_seconds)
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(reply)))

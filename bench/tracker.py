@@ -236,6 +236,7 @@ def build_chain(
 class Run:
     seconds: float
     cpu_seconds: float
+    node_seconds: float
     http_requests: int
     rpc_calls: int
     mb_received: float
@@ -245,7 +246,8 @@ class Run:
 
     def figure(self) -> str:
         return (
-            f"{self.seconds:.2f} s ({self.cpu_seconds:.2f} s CPU); "
+            f"{self.seconds:.2f} s ({self.cpu_seconds:.2f} s CPU here, "
+            f"{self.node_seconds:.2f} s in anvil); "
             f"{self.http_requests:,} HTTP requests "
             f"({self.rpc_calls:,} calls, at most {self.largest_batch} in one), "
             f"{self.mb_received:.1f} MB received"
@@ -281,8 +283,8 @@ def timed(proxy: DelayProxy, work: Callable[[], int]) -> Run:
     if seen.refused:
         raise RuntimeError(f"the proxy refused {seen.refused} calls over the hosted limits")
     return Run(
-        seconds, cpu, seen.http_requests, seen.rpc_calls, seen.bytes_received / 1e6,
-        seen.largest_batch, confirmed, _peak_rss_mb() if rss else None,
+        seconds, cpu, seen.node_seconds, seen.http_requests, seen.rpc_calls,
+        seen.bytes_received / 1e6, seen.largest_batch, confirmed, _peak_rss_mb() if rss else None,
     )  # fmt: skip
 
 
