@@ -55,6 +55,9 @@ class JsonRpcClient:
             part = calls[start : start + chunk]
             requests = [self._request(m, p) for m, p in part]
             replies = self._post(requests)
+            if isinstance(replies, dict) and "error" in replies:
+                # A node refusing the batch as a whole (over its batch limit, say).
+                raise RpcError(f"batch of {len(part)}", replies["error"])
             if not isinstance(replies, list):
                 raise NodeUnavailableError(f"batch of {len(part)}: malformed reply")
             by_id = {r.get("id"): r for r in replies}
