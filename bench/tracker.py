@@ -77,8 +77,8 @@ def make_payments(
 ) -> tuple[int, int]:
     """Pays every address (amount 1,000 + its index), spread evenly over `blocks` blocks: one
     BatchTransfer call per block, each a real ERC-20 transferFrom per address. Sent one by one
-    with automine on, so each call is mined in a block of its own (a JSON-RPC batch of sends
-    would race for the nonce). Returns the first and the last block."""
+    with automine on, each mined before the next is sent, so each is in a block of its own (a
+    JSON-RPC batch of sends would race for the nonce). Returns the first and the last block."""
     per_block = -(-len(addresses) // blocks)
     calls = []
     for start in range(0, len(addresses), per_block):
@@ -90,10 +90,12 @@ def make_payments(
                                      "gas": hex(60_000 + 40_000 * len(chunk))}])
         )  # fmt: skip
     first = as_int(rpc.call("eth_blockNumber")) + 1
-    hashes = [rpc.call(method, params) for method, params in calls]
-    # anvil answers a send before it has mined it: wait for the last one.
-    while rpc.call("eth_getTransactionReceipt", [hashes[-1]]) is None:
-        time.sleep(0.01)
+    for method, params in calls:
+        tx_hash = rpc.call(method, params)
+        # anvil may answer a send before it has mined it; waiting keeps one call per block
+        # (on a loaded machine two sends could otherwise share one).
+        while rpc.call("eth_getTransactionReceipt", [tx_hash]) is None:
+            time.sleep(0.001)
     return first, as_int(rpc.call("eth_blockNumber"))
 
 
