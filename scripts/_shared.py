@@ -21,16 +21,23 @@ from rich.console import Console
 from rich.table import Table
 
 from coinpos import deployments
+from coinpos.chainops.keys import LOCAL_OPERATOR_TEST_ACCOUNT
 from coinpos.cli_support import CommandError, OneLineUsageErrors
 from coinpos.deployments import Deployment
-from coinpos.errors import CoinposError, DeploymentError
+from coinpos.errors import CoinposError
 
 # Long lines (hashes, URIs) stay whole, so they can be copied and parsed.
 console = Console(soft_wrap=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
 # On the local network, the test account that plays each role (deployments/params.yaml).
-ROLE_TEST_ACCOUNTS = {"admin": 0, "operator": 1, "minter": 2, "customer": 5}
+# The operator's is the CLI's default on the local network too (coinpos.chainops.keys).
+ROLE_TEST_ACCOUNTS = {
+    "admin": 0,
+    "operator": LOCAL_OPERATOR_TEST_ACCOUNT,
+    "minter": 2,
+    "customer": 5,
+}
 
 
 class ChainFailure(click.ClickException):
@@ -156,12 +163,7 @@ def pick_sender(account: Any, network: Any, yes: bool, action: str, role: str = 
 def deployment_of(ecosystem: Any, network: Any) -> Deployment:
     """The network's deployment artifact, checked against the connected chain."""
     found = deployments.load(deployments.artifact_path(ecosystem.name, network.name))
-    if found.chain_id != int(chain.chain_id):
-        raise DeploymentError(
-            f"the artifact of {ecosystem.name}:{network.name} records chain id "
-            f"{found.chain_id}, the node has {chain.chain_id}"
-        )
-    return found
+    return deployments.check_chain(found, int(chain.chain_id))
 
 
 def contract(deployment: Deployment, name: str) -> Any:

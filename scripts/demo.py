@@ -5,6 +5,8 @@
 Runs on the embedded defaults: the local anvil chain that ape-foundry starts, and a SQLite
 database of its own, `.coinpos/demo.db`. Each run starts from a fresh chain and a fresh
 demo database, so running it twice in a row works and never touches `.coinpos/coinpos.db`.
+Its deployment artifact is its own too (`deployments/<ecosystem>-<network>-demo.json`): the
+artifact of a local chain you run yourself, `deployments/ethereum-local.json`, is left alone.
 """
 
 from __future__ import annotations
@@ -65,7 +67,7 @@ def cli(ecosystem, network):  # type: ignore[no-untyped-def]
     upgrade(engine)
     console.print(f"a fresh demo database at {DEMO_DB}, schema up to date")
     console.print(f"contracts on {choice} (chain id {chain.chain_id}):")
-    artifact = deployments.artifact_path(ecosystem.name, network.name)
+    artifact = deployments.demo_artifact_path(ecosystem.name, network.name)
     deployment = deploy_all(
         project, chain, cast.admin, load_params(choice), artifact,
         test_accounts=accounts.test_accounts, log=console.print,

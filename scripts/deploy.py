@@ -4,8 +4,10 @@
     ape run deploy --network ethereum:sepolia:node --account deployer
 
 Writes deployments/<ecosystem>-<network>.json. A second run re-uses what is deployed
-(after checking that code is present at each recorded address). Anywhere but the local
-network it asks for confirmation first, unless --yes is given.
+(after checking that code is present at each recorded address). An artifact recorded for
+another chain id is refused; on the local network --replace keeps it aside
+(`<name>.chain-<id>.json`) and deploys afresh. Anywhere but the local network it asks for
+confirmation first, unless --yes is given.
 """
 
 from __future__ import annotations
@@ -22,8 +24,13 @@ from scripts._shared import clean_errors, console, pick_sender, print_deployment
 @click.command(cls=ConnectedProviderCommand)
 @account_option(prompt=False)
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation on a non-local network.")
+@click.option(
+    "--replace",
+    is_flag=True,
+    help="Local network: replace an artifact of another chain id (kept as <name>.chain-<id>.json).",
+)
 @clean_errors
-def cli(ecosystem, network, account, yes):  # type: ignore[no-untyped-def]
+def cli(ecosystem, network, account, yes, replace):  # type: ignore[no-untyped-def]
     sender = pick_sender(account, network, yes, action="deploy coinpos")
     choice = f"{ecosystem.name}:{network.name}"
     artifact = deployments.artifact_path(ecosystem.name, network.name)
@@ -36,5 +43,6 @@ def cli(ecosystem, network, account, yes):  # type: ignore[no-untyped-def]
         artifact,
         test_accounts=accounts.test_accounts,
         log=console.print,
+        replace=replace,
     )
     print_deployment(deployment, artifact)

@@ -4,6 +4,11 @@ Used by `scripts/deploy.py` and the end-to-end tests. Every step is idempotent: 
 contract already recorded in the network's artifact, with code at its address, is
 re-used; role grants are skipped when the role is already held. The artifact is written
 after every deployment, so an interrupted run resumes where it stopped.
+
+An artifact recorded for another chain is never overwritten silently: its escrow may still
+hold payments and store balances there. On a remote network that is refused outright; on
+the local network it is refused unless `replace` is given (`ape run deploy --replace`),
+which keeps the old artifact as `<name>.chain-<id>.json` and says so.
 """
 
 from __future__ import annotations
@@ -85,12 +90,14 @@ class Deployer:
         sender: Any,
         artifact: Path,
         log: Callable[[str], None] = print,
+        replace: bool = False,
     ) -> None:
         self.project = project
         self.chain = chain
         self.sender = sender
         self.artifact = artifact
         self.log = log
+        self.replace = replace
         network = chain.provider.network
         self.deployment = self._existing(network.ecosystem.name, network.name, network.is_local)
 
@@ -102,9 +109,25 @@ class Deployer:
         recorded = deployments.load(self.artifact)
         if recorded.chain_id == chain_id:
             return recorded
-        if is_local:
-            self.log(f"{self.artifact} is from chain {recorded.chain_id}: starting a new one")
+        if is_local and not recorded.contracts:
             return fresh
+        if is_local and self.replace:
+            kept = self.artifact.with_name(f"{self.artifact.stem}.chain-{recorded.chain_id}.json")
+            self.artifact.replace(kept)
+            self.log(
+                f"REPLACING {self.artifact}: it recorded chain {recorded.chain_id}, whose "
+                f"contracts (and any balances they hold) stay on that chain; the old artifact "
+                f"is kept as {kept}"
+            )
+            return fresh
+        if is_local:
+            escrow = recorded.contracts.get("PaymentEscrow")
+            where = f" (PaymentEscrow at {escrow.address})" if escrow else ""
+            raise DeploymentError(
+                f"{self.artifact} records chain id {recorded.chain_id}{where}, the node has "
+                f"chain id {chain_id}: its contracts may still hold balances there; connect to "
+                "that chain, or pass --replace to keep the old artifact aside and deploy afresh"
+            )
         raise DeploymentError(
             f"{self.artifact} records chain id {recorded.chain_id}, "
             f"but the connected network has chain id {chain_id}"
@@ -175,9 +198,10 @@ def deploy_all(
     artifact: Path,
     test_accounts: Any = (),
     log: Callable[[str], None] = print,
+    replace: bool = False,
 ) -> Deployment:
     """Deploys (or re-uses) every coinpos contract and grants the exchange's roles."""
-    deployer = Deployer(project, chain, sender, artifact, log)
+    deployer = Deployer(project, chain, sender, artifact, log, replace)
     roles = resolve_roles(params, str(sender.address), test_accounts)
 
     coin = params["emoney"]

@@ -2,7 +2,12 @@
 
 One file per network records the chain id and, per contract, its address, the block it
 was deployed in and the deployment transaction hash. The deploy script writes it; the
-off-chain module reads contract addresses from it.
+off-chain module reads contract addresses from it. `make demo` writes an artifact of its own
+(`<ecosystem>-<network>-demo.json`), so it never replaces the one of a local chain you run
+yourself.
+
+Every command that signs or sends meets the node through `check_chain`: an artifact
+written for another chain id is refused before anything is signed, written or sent.
 """
 
 from __future__ import annotations
@@ -16,6 +21,11 @@ from typing import Any
 from coinpos.errors import DeploymentError
 
 DEFAULT_DIR = Path("deployments")
+DEMO_SUFFIX = "-demo"
+
+
+class ChainMismatchError(DeploymentError):
+    """An artifact recorded for another chain than the connected node's."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +68,27 @@ class Deployment:
 def artifact_path(ecosystem: str, network: str, directory: Path | None = None) -> Path:
     base = directory or Path(os.environ.get("COINPOS_DEPLOYMENTS_DIR", DEFAULT_DIR))
     return base / f"{ecosystem}-{network}.json"
+
+
+def demo_artifact_path(ecosystem: str, network: str, directory: Path | None = None) -> Path:
+    """The demo's own artifact, beside (never instead of) the network's."""
+    return artifact_path(ecosystem, network + DEMO_SUFFIX, directory)
+
+
+def check_chain(deployment: Deployment, chain_id: int) -> Deployment:
+    """The deployment, if it was recorded for the chain the node serves; else refused.
+
+    The one check between an artifact and a connected node: signing an invoice or sending a
+    transaction with the addresses of another chain would act on contracts that are not
+    there, or are someone else's.
+    """
+    if deployment.chain_id != chain_id:
+        raise ChainMismatchError(
+            f"the {deployment.ecosystem}:{deployment.network} artifact records chain id "
+            f"{deployment.chain_id}, but the node has chain id {chain_id}: connect to the "
+            "chain it was deployed on, or deploy to this one"
+        )
+    return deployment
 
 
 def load(path: Path) -> Deployment:

@@ -25,6 +25,7 @@ from coinpos.deployments import DeployedContract, Deployment
 from coinpos.invoices.service import terms_of
 from coinpos.ledger import confirm, find_entry
 from coinpos.rates.service import set_rate
+from coinpos.stores.service import add_coin
 from coinpos.unit_of_work import UnitOfWork
 from tests.chainops.conftest import CHAIN_ID, Shop
 
@@ -158,24 +159,17 @@ def test_ops_capture__twice__one_effect__then_settle_and_report(
         )
         set_rate(uow, "CPW", "KRW", Decimal("1000"))
 
+    with UnitOfWork(shop.engine) as uow:
+        # The same symbol on another chain: the network, not a prompt, picks the coin.
+        add_coin(uow, "CPW", 1337, 2, str(funded.address))
+    settle_100 = ("settle", "request", shop.store.store_id, "CPW", "--amount", "100")
+    wrong_chain = run(*settle_100, "--key", "s-0", "--chain-id", "1337", "--network", NETWORK)
+    assert wrong_chain.exit_code == 2 and len(wrong_chain.output.strip().splitlines()) == 1
+    assert "1337 is not the chain id" in wrong_chain.output
+    assert _count(shop, Settlement) == 0
+
     before = funded.balanceOf(treasury)
-    settled = _ok(
-        run(
-            "settle",
-            "request",
-            shop.store.store_id,
-            "CPW",
-            "--amount",
-            "100",
-            "--key",
-            "s-1",
-            "--chain-id",
-            "31337",
-            "--network",
-            NETWORK,
-            "--json",
-        )
-    )
+    settled = _ok(run(*settle_100, "--key", "s-1", "--network", NETWORK, "--json"))
     assert settled["status"] == "submitted" and settled["tx_hash"]
     assert funded.balanceOf(treasury) == before + 10_000
     assert escrow.storeBalance(shop.store.store_id, funded) == 2_345

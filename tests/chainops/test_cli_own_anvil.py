@@ -1,6 +1,7 @@
 """The CLI as separate processes against an anvil started apart from ape's test chain,
 reached as `ethereum:local:<uri>`: issue an ETH invoice, pay its deposit address with a
-plain transfer, sweep and capture it twice, once on chain."""
+plain transfer, sweep and capture it twice, once on chain; and an artifact of another chain
+id refused before anything is signed, written or sent."""
 
 from __future__ import annotations
 
@@ -16,11 +17,12 @@ from typing import Any
 
 import pytest
 from eth_account import Account
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
 from web3 import HTTPProvider, Web3
 
 from coinpos import deployments
 from coinpos.chainops.escrow import abi_of
+from coinpos.db.models import Invoice, TransactionLogEntry
 from coinpos.deployments import DeployedContract, Deployment
 from coinpos.stores.service import add_coin
 from coinpos.unit_of_work import UnitOfWork
@@ -117,7 +119,7 @@ def test_cli__own_anvil__invoice_paid_by_transfer__swept_and_captured_once(
         "--amount",
         "0.01",
         "--network",
-        "ethereum:local",
+        f"ethereum:local:{url}",
         "--out",
         str(tmp_path / "qr"),
         "--json",
@@ -152,3 +154,76 @@ def test_cli__own_anvil__invoice_paid_by_transfer__swept_and_captured_once(
     )
     assert escrow.functions.storeBalance(bytes.fromhex(store.store_id[2:]), ZERO).call() == 10**16
     assert w3.eth.get_transaction_count(w3.eth.accounts[1]) == 1
+
+
+def _count(engine: Engine, model: Any) -> int:
+    with UnitOfWork(engine) as uow:
+        return int(uow.session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def test_cli__artifact_of_another_chain__signing_and_sending_refused__nothing_written_or_sent(
+    node: tuple[str, Web3], project: Any, engine: Engine, db_url: str, tmp_path: Path
+) -> None:
+    url, w3 = node
+    escrow_address = _deploy_escrow(w3, project)
+    directory = tmp_path / "deployments"
+    artifact = deployments.artifact_path("ethereum", "local", directory)
+    deployment = Deployment("ethereum", "local", 31337)
+    deployment.contracts["PaymentEscrow"] = DeployedContract(escrow_address, 0, "0x")
+    deployments.save(deployment, artifact)
+    store = make_store(engine)
+    with UnitOfWork(engine) as uow:
+        add_coin(uow, "ETH", 31337, 18, None)
+    # No COINPOS_OPERATOR_KEY: on the local network the CLI signs with the local operator
+    # test account, as the scripts do.
+    env = {k: v for k, v in os.environ.items() if k != "COINPOS_OPERATOR_KEY"}
+    env |= {"PYTHONPATH": SRC, "COINPOS_DEPLOYMENTS_DIR": str(directory)}
+    network = f"ethereum:local:{url}"
+
+    def coinpos(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-c", "from coinpos.cli import main; main()", "--db", db_url, *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    qr = tmp_path / "qr"
+    create = ("invoices", "create", store.store_id, "ETH", "--amount", "0.01")
+    made = coinpos(*create, "--network", network, "--out", str(qr), "--json")
+    assert made.returncode == 0, made.stderr
+    invoice = json.loads(made.stdout)
+    customer = w3.eth.accounts[5]
+    w3.eth.wait_for_transaction_receipt(
+        w3.eth.send_transaction(
+            {"from": customer, "to": invoice["deposit_address"], "value": 10**16}
+        )
+    )
+    qr_files = sorted(qr.iterdir())
+    operator = w3.eth.accounts[1]
+    sweep = ("ops", "sweep", f"{invoice['invoice_hash']}={customer}", "--key", "sweep-1")
+
+    # The same escrow recorded for chain 1337 (a self-run `anvil --chain-id 1337`).
+    deployments.save(Deployment("ethereum", "local", 1337, deployment.contracts), artifact)
+    for args in (
+        (*create, "--network", network, "--out", str(tmp_path / "qr-2")),  # signs
+        (*sweep, "--network", network),  # sends
+    ):
+        refused = coinpos(*args)
+        assert refused.returncode == 2, refused.stderr
+        assert refused.stdout == ""
+        [line] = refused.stderr.strip().splitlines()
+        assert "records chain id 1337" in line and "node has chain id 31337" in line
+    assert _count(engine, Invoice) == 1 and _count(engine, TransactionLogEntry) == 0
+    assert sorted(qr.iterdir()) == qr_files and not (tmp_path / "qr-2").exists()
+    assert w3.eth.get_transaction_count(operator) == 0
+    assert w3.eth.get_balance(invoice["deposit_address"]) == 10**16
+
+    # Control: the artifact of this chain, and the same sweep goes out (signed by the
+    # default local operator).
+    deployments.save(deployment, artifact)
+    swept = coinpos(*sweep, "--capture-fee-bps", "0", "--network", network, "--json")
+    assert swept.returncode == 0, swept.stderr
+    assert w3.eth.get_transaction_count(operator) == 1
+    assert w3.eth.get_balance(invoice["deposit_address"]) == 0

@@ -126,7 +126,7 @@ def test_deployer__artifact_of_another_chain_on_a_remote_network__refuses(
         deployer._existing("ethereum", "sepolia", is_local=False)
 
 
-def test_deployer__artifact_of_another_chain_on_local__starts_fresh(
+def test_deployer__empty_artifact_of_another_chain_on_local__starts_fresh(
     project: Any, chain: Any, admin: Any, accounts: Any, params: dict[str, Any], tmp_path: Path
 ) -> None:
     artifact = tmp_path / "ethereum-local.json"
@@ -134,6 +134,50 @@ def test_deployer__artifact_of_another_chain_on_local__starts_fresh(
     deployment = _deploy(project, chain, admin, accounts, params, artifact)
     assert deployment.chain_id == chain.chain_id
     assert deployments.load(artifact).chain_id == chain.chain_id
+
+
+def _self_run_artifact(path: Path) -> bytes:
+    """What `ape run deploy` on a self-run `anvil --chain-id 1337` leaves behind."""
+    recorded = deployments.Deployment("ethereum", "local", 1337)
+    recorded.contracts["PaymentEscrow"] = deployments.DeployedContract(
+        "0x" + "ab" * 20, 7, "0x" + "cd" * 32
+    )
+    deployments.save(recorded, path)
+    return path.read_bytes()
+
+
+def test_deployer__artifact_of_another_chain_on_local__refused_unless_replace(
+    project: Any, chain: Any, admin: Any, accounts: Any, params: dict[str, Any], tmp_path: Path
+) -> None:
+    artifact = tmp_path / "ethereum-local.json"
+    before = _self_run_artifact(artifact)
+    with pytest.raises(DeploymentError, match=r"records chain id 1337 .*--replace"):
+        _deploy(project, chain, admin, accounts, params, artifact)
+    assert artifact.read_bytes() == before
+
+    said: list[str] = []
+    deployment = deploy_all(
+        project, chain, admin, params, artifact, test_accounts=accounts, log=said.append,
+        replace=True,
+    )  # fmt: skip
+    kept = tmp_path / "ethereum-local.chain-1337.json"
+    assert kept.read_bytes() == before
+    assert any(line.startswith("REPLACING") and str(kept) in line for line in said)
+    assert deployments.load(artifact).chain_id == chain.chain_id == deployment.chain_id
+
+
+def test_demo_artifact__beside_the_local_one__self_run_artifact_untouched(
+    project: Any, chain: Any, admin: Any, accounts: Any, params: dict[str, Any], tmp_path: Path
+) -> None:
+    local = deployments.artifact_path("ethereum", "local", tmp_path)
+    before = _self_run_artifact(local)
+    demo = deployments.demo_artifact_path("ethereum", "local", tmp_path)
+    assert demo != local
+
+    deployment = _deploy(project, chain, admin, accounts, params, demo)
+    assert local.read_bytes() == before
+    assert deployments.load(demo).chain_id == chain.chain_id
+    assert deployments.load(demo).address("PaymentEscrow") == deployment.address("PaymentEscrow")
 
 
 def test_ensure_external__address_without_code__refuses(

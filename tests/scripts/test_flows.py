@@ -371,5 +371,22 @@ def test_bad_input__one_line_exit_2_nothing_written(story: Story) -> None:
         assert error.startswith("error: ") and expected in error, f"{name}: {done.stderr}"
         assert "Traceback" not in done.stderr and "Usage:" not in done.stderr, done.stderr
 
+    # The devnet's artifact recorded for another chain: a sending script refuses it.
+    from coinpos import deployments
+
+    path = story.tmp / "deployments" / "ethereum-devnet.json"
+    recorded = deployments.load(path)
+    deployments.save(
+        deployments.Deployment("ethereum", "devnet", 1337, recorded.contracts, recorded.external),
+        path,
+    )
+    try:
+        done = story.script("capture", "--invoice", "1")
+    finally:
+        deployments.save(recorded, path)
+    assert done.returncode == 2, done.stdout + done.stderr
+    (error,) = [line for line in done.stderr.splitlines() if "rror" in line]
+    assert "records chain id 1337" in error and "node has chain id 424242" in error, error
+
     assert {model: story.count(model) for model in tables} == counts
     assert {a: web3.eth.get_transaction_count(a) for a in nonces} == nonces  # type: ignore[arg-type]

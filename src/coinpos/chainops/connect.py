@@ -2,8 +2,9 @@
 
 `--network` takes ape's `ecosystem:network[:provider]` choice. The deployment artifact of
 `ecosystem-network` names the escrow; ape's compiled project gives its ABI and the deposit
-forwarder's code. Issuing an invoice needs no connection: the artifact's chain id and
-escrow address are its EIP-712 domain.
+forwarder's code. Every command that signs or sends goes through `connect`, which refuses
+an artifact recorded for another chain id than the node's (`deployments.check_chain`):
+even an invoice, signed without sending anything, is signed only for the chain it is on.
 """
 
 from __future__ import annotations
@@ -47,17 +48,20 @@ def _project() -> Any:
     return project
 
 
-def issuer_for(
-    choice: str, operator_alias: str | None, qr_dir: Path = Path("out") / "invoices"
-) -> Issuer:
-    deployment = load_deployment(choice)
-    domain = EscrowDomain(deployment.chain_id, deployment.address(ESCROW))
-    key = load_operator_key(operator_alias)
-    return Issuer(domain, forwarder_code(_project()), key, qr_dir)
+def is_local(choice: str) -> bool:
+    """The choice names ape's local network (a throw-away anvil or one run by hand)."""
+    return split_network(choice)[1] == "local"
+
+
+def issuer_for(connection: Connection, qr_dir: Path = Path("out") / "invoices") -> Issuer:
+    """Signs invoices for the connected chain's escrow (already checked against the node)."""
+    domain = EscrowDomain(connection.deployment.chain_id, connection.escrow.address)
+    return Issuer(domain, forwarder_code(_project()), connection.key, qr_dir)
 
 
 @dataclass
 class Connection:
+    deployment: deployments.Deployment
     escrow: Escrow
     key: OperatorKey
 
@@ -82,7 +86,7 @@ def _active_provider(choice: str) -> Any:
 def connect(choice: str, operator_alias: str | None) -> Iterator[Connection]:
     """Connects through ape (re-using its connection to that network if open), finds the escrow."""
     deployment = load_deployment(choice)
-    key = load_operator_key(operator_alias)
+    key = load_operator_key(operator_alias, local=is_local(choice))
     provider = _active_provider(choice)
     if provider is not None:
         yield _connection(provider, choice, deployment, key)
@@ -107,11 +111,7 @@ def connect(choice: str, operator_alias: str | None) -> Iterator[Connection]:
 def _connection(
     provider: Any, choice: str, deployment: deployments.Deployment, key: OperatorKey
 ) -> Connection:
-    chain_id = int(provider.web3.eth.chain_id)
-    if chain_id != deployment.chain_id:
-        raise NetworkError(
-            f"{choice} has chain id {chain_id}, its artifact records {deployment.chain_id}"
-        )
+    deployments.check_chain(deployment, int(provider.web3.eth.chain_id))
     address = deployment.address(ESCROW)
     if not provider.get_code(address):
         raise NetworkError(f"no escrow code at {address} on {choice}: deploy, or fix the artifact")
@@ -122,4 +122,4 @@ def _connection(
         abi_of(_project().PaymentEscrow.contract_type),
         from_block=record.block if record else 0,
     )
-    return Connection(escrow, key)
+    return Connection(deployment, escrow, key)

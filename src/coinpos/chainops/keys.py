@@ -1,7 +1,10 @@
 """The operator key: signs invoice digests (EIP-712) and the exchange's transactions.
 
-It comes from the environment (`COINPOS_OPERATOR_KEY`, a hex private key) or from an ape
-account alias (`ape accounts import <alias>`), never from the repository.
+It comes from an ape account alias (`ape accounts import <alias>`) or from the environment
+(`COINPOS_OPERATOR_KEY`, a hex private key), never from the repository. On ape's local
+network only, it defaults to the operator the scripts and the deploy script use there: test
+account 1 of the public test mnemonic in ape-config.yaml (what anvil funds by default). No
+public network ever gets a default key.
 """
 
 from __future__ import annotations
@@ -17,6 +20,9 @@ from eth_typing import Hash32
 from coinpos.errors import CoinposError
 
 OPERATOR_KEY_ENV = "COINPOS_OPERATOR_KEY"
+# The test account that holds the operator role on the local network (deployments/params.yaml,
+# scripts/_shared.py ROLE_TEST_ACCOUNTS).
+LOCAL_OPERATOR_TEST_ACCOUNT = 1
 
 
 class OperatorKeyError(CoinposError):
@@ -101,8 +107,9 @@ def _typed(domain_separator: bytes, struct_hash: bytes) -> SignableMessage:
     return SignableMessage(b"\x01", domain_separator, struct_hash)
 
 
-def load_operator_key(alias: str | None = None) -> OperatorKey:
-    """The ape account `alias` if given, else the key in $COINPOS_OPERATOR_KEY."""
+def load_operator_key(alias: str | None = None, local: bool = False) -> OperatorKey:
+    """The ape account `alias` if given, else the key in $COINPOS_OPERATOR_KEY, else (on the
+    local network only) the local operator test account."""
     if alias:
         from ape import accounts
         from ape.exceptions import AccountsError
@@ -112,6 +119,10 @@ def load_operator_key(alias: str | None = None) -> OperatorKey:
         except (AccountsError, IndexError) as exc:
             raise OperatorKeyError(f"no ape account {alias!r}: {exc}") from None
     key = os.environ.get(OPERATOR_KEY_ENV)
+    if not key and local:
+        from ape import accounts
+
+        return LocalKey(accounts.test_accounts[LOCAL_OPERATOR_TEST_ACCOUNT].private_key)
     if not key:
         raise OperatorKeyError(
             f"no operator key: pass --operator <ape account alias> or set ${OPERATOR_KEY_ENV}"

@@ -87,7 +87,8 @@ def invoices() -> None:
     "--network",
     default=DEFAULT_NETWORK,
     show_default=True,
-    help="ecosystem:network whose deployment artifact names the escrow.",
+    help="ape network choice (ecosystem:network[:provider]); its artifact names the escrow, "
+    "and the node must have the artifact's chain id.",
 )
 @click.option(
     "--operator", "operator_alias", help="ape account alias (else $COINPOS_OPERATOR_KEY)."
@@ -119,7 +120,7 @@ def create(
     """Create a signed invoice for a store: an amount, or catalogue items (stock is taken)."""
     from datetime import timedelta
 
-    from coinpos.chainops.connect import issuer_for
+    from coinpos.chainops.connect import connect, issuer_for
     from coinpos.invoices.service import CartLine, NewInvoice, invoice_items, issue_invoice
     from coinpos.money import to_base_units
     from coinpos.stores.service import get_coin
@@ -129,8 +130,8 @@ def create(
     if amount is not None and amount == 0:
         raise click.BadParameter("must be more than zero", param_hint="--amount")
     cart = tuple(CartLine(*_cart_line(item)) for item in items)
-    issuer = issuer_for(network, operator_alias, out_dir)
-    with unit_of_work(app) as uow:
+    with connect(network, operator_alias) as connection, unit_of_work(app) as uow:
+        issuer = issuer_for(connection, out_dir)
         found = get_coin(uow, coin, issuer.domain.chain_id)
         invoice = issue_invoice(
             uow,

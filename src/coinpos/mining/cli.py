@@ -49,6 +49,7 @@ class Target:
         """Connects to the network; yields the GeoRewards contract, checked against the chain."""
         from ape import chain, networks
 
+        from coinpos import deployments
         from coinpos.mining.chain import CONTRACT_NAME, geo_at
 
         deployment = self.deployment()
@@ -56,11 +57,7 @@ class Target:
         # Inside `ape run --network ...` or `ape test`, reuse the live connection to that network.
         reuse = active is not None and active.is_connected and active.network_choice == self.choice
         with nullcontext() if reuse else networks.parse_network_choice(self.choice):
-            if chain.chain_id != deployment.chain_id:
-                raise MiningError(
-                    f"{self.choice} has chain id {chain.chain_id}, the deployment artifact "
-                    f"{deployment.chain_id}"
-                )
+            deployments.check_chain(deployment, int(chain.chain_id))
             yield geo_at(deployment.address(CONTRACT_NAME))
 
 

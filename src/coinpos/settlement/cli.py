@@ -85,7 +85,7 @@ def settle() -> None:
 @click.option(
     "--chain-id",
     type=click.IntRange(min=1),
-    help="Chain of the coin, when the symbol exists on several.",
+    help="The coin's chain, when its symbol exists on several (default: --network's chain).",
 )
 @click.option("--network", help="Also send it: ape network choice, e.g. ethereum:local:node.")
 @click.option(
@@ -115,11 +115,27 @@ def request(
         raise click.UsageError("give exactly one of --amount and --all")
     if amount is not None and amount == 0:
         raise click.BadParameter("must be more than zero", param_hint="--amount")
+    from contextlib import nullcontext
+
     from coinpos.money import to_base_units
     from coinpos.settlement.service import SettlementRequest, request_settlement
     from coinpos.stores.service import get_coin
 
-    with unit_of_work(app) as uow:
+    connection_context: Any = nullcontext()
+    if network is not None:
+        from coinpos.chainops.connect import connect
+
+        connection_context = connect(network, operator_alias)
+    with connection_context as connection, unit_of_work(app) as uow:
+        if connection is not None:
+            # The network's chain picks the coin when its symbol exists on several chains.
+            network_chain = connection.deployment.chain_id
+            if chain_id is not None and chain_id != network_chain:
+                raise click.BadParameter(
+                    f"{chain_id} is not the chain id of {network} ({network_chain})",
+                    param_hint="--chain-id",
+                )
+            chain_id = network_chain
         found = get_coin(uow, coin, chain_id)
         units = None if amount is None else to_base_units(amount, found.decimals)
         wanted = SettlementRequest(
@@ -131,15 +147,13 @@ def request(
             max_rate_age=timedelta(seconds=max_rate_age),
             chain_id=chain_id,
         )
-        if network is None:
+        if connection is None:
             settlement = request_settlement(uow, wanted)
         else:
-            from coinpos.chainops.connect import connect
             from coinpos.chainops.settlement import EscrowSettlementExecutor, settle_store
 
-            with connect(network, operator_alias) as connection:
-                executor = EscrowSettlementExecutor(connection.sender)
-                settlement = settle_store(uow, wanted, executor)
+            executor = EscrowSettlementExecutor(connection.sender)
+            settlement = settle_store(uow, wanted, executor)
         row = _settlement_row(settlement, found.symbol, found.decimals)
         row["tx_hash"] = settlement.log_entry.tx_hash
         row["send_error"] = settlement.log_entry.failure_reason

@@ -104,7 +104,7 @@ def track(
     from datetime import timedelta
 
     if network_choice and escrow is None:
-        escrow, start_block = _escrow_of(network_choice, start_block)
+        escrow, start_block = _escrow_of(network_choice, start_block, rpc_url)
 
     from coinpos.tracker.config import TrackerConfig
     from coinpos.tracker.factory import open_tracker
@@ -139,9 +139,12 @@ def track(
         time.sleep(interval)
 
 
-def _escrow_of(network_choice: str, start_block: int) -> tuple[str, int]:
-    """The escrow's address and, for a new cursor, its deployment block, from the artifact."""
+def _escrow_of(network_choice: str, start_block: int, rpc_url: str) -> tuple[str, int]:
+    """The escrow's address and, for a new cursor, its deployment block, from the artifact,
+    refused when the node at `rpc_url` serves another chain than the artifact's."""
     from coinpos import deployments
+    from coinpos.tracker.chain import ChainReader
+    from coinpos.tracker.rpc import JsonRpcClient
 
     ecosystem, _, network = network_choice.partition(":")
     network = network.partition(":")[0]
@@ -150,6 +153,7 @@ def _escrow_of(network_choice: str, start_block: int) -> tuple[str, int]:
     try:
         record = deployments.load(deployments.artifact_path(ecosystem, network))
         escrow = record.contracts["PaymentEscrow"]
+        deployments.check_chain(record, ChainReader(JsonRpcClient(rpc_url)).chain_id())
     except KeyError:
         raise CommandError(f"no PaymentEscrow in the {network_choice} deployment") from None
     except CoinposError as exc:

@@ -1,11 +1,14 @@
 """How deep an entry must be before it is valid, per network, and the tracker's knobs.
 
 Defaults (chain id → rule):
-- 31337 local anvil: 2 blocks. Blocks are instant and reorgs only happen when a test asks.
+- 31337 and 1337, local chains (anvil's default, and the chain id ape's local network and
+  the README's self-run anvil use): 2 blocks. Blocks are instant and reorgs only happen when
+  a test asks.
 - 11155111 sepolia: 3 blocks. A testnet; short reorgs happen, money is not real.
 - 1 mainnet: 12 blocks, about 2.5 minutes, as exchanges have long used. Operators wanting
   no reorg risk at all choose the `finalized` tag (about 13 minutes).
-Any other chain gets 12 blocks. A rule is either a depth or a block tag (`safe`,
+Any other chain gets 12 blocks. `coinpos track --confirmations N|safe|finalized` overrides
+the rule for every chain. A rule is either a depth or a block tag (`safe`,
 `finalized`): an entry in block n is confirmable when head - n + 1 >= depth, or when n is at
 or below the tag's block.
 """
@@ -45,8 +48,9 @@ class ConfirmationRule:
         return f"{self.depth} blocks" if self.depth is not None else f"the {self.tag} block"
 
 
+LOCAL_CHAIN_IDS = (31337, 1337)
 DEFAULT_RULES: dict[int, ConfirmationRule] = {
-    31337: ConfirmationRule(depth=2),
+    **{chain_id: ConfirmationRule(depth=2) for chain_id in LOCAL_CHAIN_IDS},
     11155111: ConfirmationRule(depth=3),
     1: ConfirmationRule(depth=12),
 }

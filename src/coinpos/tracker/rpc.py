@@ -1,7 +1,8 @@
 """A small JSON-RPC client over one kept-alive HTTP connection, with batch requests.
 
 The tracker sends hundreds of balance, hash and receipt queries per range; a JSON-RPC batch
-carries them in one round trip, which is most of the batched design's speed.
+carries them in one round trip, which is most of the batched design's speed. Hosted nodes
+cap a batch (100 calls at Alchemy and Infura), so `max_batch` splits larger ones.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ Call = tuple[str, Sequence[Any]]
 
 
 class JsonRpcClient:
-    def __init__(self, url: str, timeout: float = 30.0) -> None:
+    def __init__(self, url: str, timeout: float = 30.0, max_batch: int = 500) -> None:
         parts = urlsplit(url)
         if parts.scheme not in {"http", "https"} or not parts.hostname:
             raise NodeUnavailableError(f"not an HTTP node URL: {url!r}")
@@ -28,6 +29,7 @@ class JsonRpcClient:
         self._port = parts.port or (443 if self._https else 80)
         self._path = parts.path or "/"
         self._timeout = timeout
+        self.max_batch = max_batch
         self._conn: http.client.HTTPConnection | None = None
         self._next_id = 0
 
@@ -44,13 +46,18 @@ class JsonRpcClient:
             raise RpcError(method, reply["error"])
         return reply.get("result")
 
-    def batch(self, calls: Sequence[Call], chunk: int = 500) -> list[Any]:
-        """Results in the order of `calls`; the first error raises."""
+    def batch(self, calls: Sequence[Call], chunk: int | None = None) -> list[Any]:
+        """Results in the order of `calls`, sent `chunk` (default `max_batch`) calls per HTTP
+        request; the first error raises."""
+        chunk = chunk or self.max_batch
         results: list[Any] = []
         for start in range(0, len(calls), chunk):
             part = calls[start : start + chunk]
             requests = [self._request(m, p) for m, p in part]
             replies = self._post(requests)
+            if isinstance(replies, dict) and "error" in replies:
+                # A node refusing the batch as a whole (over its batch limit, say).
+                raise RpcError(f"batch of {len(part)}", replies["error"])
             if not isinstance(replies, list):
                 raise NodeUnavailableError(f"batch of {len(part)}: malformed reply")
             by_id = {r.get("id"): r for r in replies}

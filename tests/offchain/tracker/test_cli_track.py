@@ -164,3 +164,23 @@ def test_track__stderr_a_terminal__shows_blocks_scanned_of_blocks_to_go(
     assert "catching up" in text and "blocks" in text
     assert f"/{head + 1}" in text  # done of the blocks to go, from block 0 to the head
     assert b"catching up" not in done.stdout and b"recorded" in done.stdout
+
+
+def test_track_network__artifact_of_another_chain__one_line_exit_2_nothing_recorded(
+    shop: Shop, run: Any, engine: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    artifact = deployments.Deployment("ethereum", "devnet", 1337)
+    artifact.contracts["PaymentEscrow"] = deployments.DeployedContract(
+        shop.escrow.address, 1, "0x" + "00" * 32
+    )
+    monkeypatch.setenv("COINPOS_DEPLOYMENTS_DIR", str(tmp_path))
+    deployments.save(artifact, deployments.artifact_path("ethereum", "devnet"))
+    shop.pay(shop.invoice(UNIT), UNIT)
+    shop.anvil.mine(2)
+
+    result = run("track", "--rpc", shop.anvil.url, "--network", "ethereum:devnet:node")
+    assert result.exit_code == 2
+    [line] = result.output.strip().splitlines()
+    assert "records chain id 1337" in line and "node has chain id 31337" in line
+    with Session(engine) as session:
+        assert session.scalars(select(TrackerCursor)).all() == []

@@ -87,7 +87,7 @@ def test_confirmation_rule__parses_a_depth_or_a_tag(text: str, rule: Confirmatio
     assert ConfirmationRule.parse(text) == rule
 
 
-def test_default_rules__per_network() -> None:
-    assert [str(default_rule(c)) for c in (31337, 11155111, 1, 10)] == [
-        "2 blocks", "3 blocks", "12 blocks", "12 blocks",
+def test_default_rules__per_network__both_local_chain_ids_alike() -> None:
+    assert [str(default_rule(c)) for c in (31337, 1337, 11155111, 1, 10)] == [
+        "2 blocks", "2 blocks", "3 blocks", "12 blocks", "12 blocks",
     ]  # fmt: skip
