@@ -5,8 +5,12 @@ from __future__ import annotations
 import httpx
 import pytest
 from alembic.script import ScriptDirectory
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from coinpos.db.migrate import MIGRATIONS_DIR
+from coinpos.db.models import TrackerCursor
+from coinpos.db.types import utcnow
 from tests.server.live import serving
 
 pytestmark = pytest.mark.usefixtures("engine")
@@ -58,3 +62,27 @@ def test_every_answer_carries_a_request_id(client: httpx.Client) -> None:
     assert len(client.get("/healthz").headers["x-request-id"]) == 16
     given = client.get("/healthz", headers={"X-Request-ID": "abc-123"})
     assert given.headers["x-request-id"] == "abc-123"
+
+
+def test_readyz__a_stalled_tracker__is_not_ready_and_names_the_cause(
+    client: httpx.Client, engine: Engine
+) -> None:
+    with Session(engine) as session:
+        session.add(TrackerCursor(name="main", chain_id=31337, last_block=7))
+        session.commit()
+    assert client.get("/readyz").status_code == 200
+
+    with Session(engine) as session:
+        cursor = session.get(TrackerCursor, "main")
+        assert cursor is not None
+        cursor.stalled_since = utcnow()
+        cursor.stall_call = "eth_getLogs"
+        cursor.stall_error = "eth_getLogs: missing trie node"
+        cursor.stall_attempts = 3
+        session.commit()
+
+    ready = client.get("/readyz")
+    assert ready.status_code == 503
+    [stall] = [c for c in ready.json()["checks"] if c["name"] == "tracker_stall"]
+    assert stall["ok"] is False
+    assert "missing trie node" in stall["detail"] and "3 failed attempts" in stall["detail"]

@@ -1,6 +1,10 @@
 """`/healthz` (the process answers) and `/readyz` (it can serve: database reachable, schema
-at head, chain reachable and the tracker close behind it). Neither needs credentials nor
-shows anything secret.
+at head, the tracker not stalled, chain reachable and the tracker close behind it). Neither
+needs credentials nor shows anything secret.
+
+A stalled tracker (a node refusing a call) is read from the database, as `coinpos status`
+reads it (`coinpos.tracker.status.tracker_health`), so it shows even when this server has
+no node of its own to ask.
 """
 
 from __future__ import annotations
@@ -12,12 +16,13 @@ from alembic.script import ScriptDirectory
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy import select, text
+from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from coinpos.db.migrate import MIGRATIONS_DIR
-from coinpos.db.models import TrackerCursor
 from coinpos.server.database import engine_of
 from coinpos.server.settings import ServerSettings
+from coinpos.tracker.status import TrackerHealth, tracker_health
 
 router = APIRouter(tags=["health"])
 
@@ -50,7 +55,10 @@ def _database_checks(request: Request) -> tuple[list[Check], int | None]:
             conn.execute(text("select 1"))
             applied = set(MigrationContext.configure(conn).get_current_heads())
             missing = sorted(set(ScriptDirectory(str(MIGRATIONS_DIR)).get_heads()) - applied)
-            cursor = [] if missing else conn.scalars(select(TrackerCursor.last_block)).all()
+            health: list[TrackerHealth] = []
+            if not missing:
+                with Session(bind=conn) as session:
+                    health = tracker_health(session)
     except Exception as exc:
         first = str(exc).splitlines()[0][:200]
         return [Check(name="database", ok=False, detail=f"unreachable: {first}")], None
@@ -59,8 +67,17 @@ def _database_checks(request: Request) -> tuple[list[Check], int | None]:
         ok=not missing,
         detail="at head" if not missing else f"missing {', '.join(missing)}",
     )
-    last = max(cursor) if cursor else None
-    return [Check(name="database", ok=True, detail="reachable"), schema], last
+    last = max(h.last_block for h in health) if health else None
+    checks = [Check(name="database", ok=True, detail="reachable"), schema]
+    return checks + _stall_checks(health), last
+
+
+def _stall_checks(health: list[TrackerHealth]) -> list[Check]:
+    if not health:
+        return []
+    stalled = [h for h in health if h.stalled]
+    detail = "; ".join(f"{h.cursor}: {h.describe()}" for h in stalled) or "running"
+    return [Check(name="tracker_stall", ok=not stalled, detail=detail)]
 
 
 def _chain_checks(settings: ServerSettings, tracked: int | None) -> list[Check]:
