@@ -21,6 +21,7 @@ from coinpos.chainops.keys import OperatorKey
 from coinpos.db.models import CatalogueItem, Coin, Invoice, InvoiceLine, Terminal
 from coinpos.db.types import utcnow
 from coinpos.errors import CoinposError
+from coinpos.invoices import events as invoice_events
 from coinpos.invoices.deposit import deposit_address
 from coinpos.invoices.terms import ZERO_ADDRESS, EscrowDomain, InvoiceTerms
 from coinpos.payment_uri import ether_payment_uri, token_payment_uri
@@ -213,6 +214,7 @@ def issue_invoice(
     for line in lines:
         line.invoice_id = invoice.id
         uow.session.add(line)
+    invoice_events.record(uow.session, [invoice_events.created(invoice)], invoice.created_at)
     uow.commit()
     return invoice
 

@@ -3,6 +3,7 @@
 from coinpos.db.models.catalogue import CatalogueItem
 from coinpos.db.models.coins import Coin
 from coinpos.db.models.customers import Account, Customer, CustomerType, Wallet, WalletCoin
+from coinpos.db.models.invoice_events import InvoiceEvent
 from coinpos.db.models.invoices import (
     Invoice,
     InvoiceExceptionStatus,
@@ -29,6 +30,13 @@ from coinpos.db.models.settlements import (
 from coinpos.db.models.stores import Store, Terminal
 from coinpos.db.models.tracker import TrackedBlock, TrackerCursor
 from coinpos.db.models.transactions import TransactionLogEntry, TxKind, TxStatus, ValidTransaction
+from coinpos.db.models.webhooks import (
+    DeliveryStatus,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+    WebhookSubscription,
+)
 
 __all__ = [
     "Account",
@@ -37,10 +45,12 @@ __all__ = [
     "Coin",
     "Customer",
     "CustomerType",
+    "DeliveryStatus",
     "ExchangeRate",
     "FiatDeposit",
     "FiatDepositStatus",
     "Invoice",
+    "InvoiceEvent",
     "InvoiceExceptionStatus",
     "InvoiceLine",
     "InvoiceStatus",
@@ -66,4 +76,8 @@ __all__ = [
     "ValidTransaction",
     "Wallet",
     "WalletCoin",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
+    "WebhookSubscription",
 ]
