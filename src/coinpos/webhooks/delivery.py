@@ -115,7 +115,10 @@ def deliver_due(
     """One pass: claim what is due, send it, record the outcomes. A given `now` stands for
     the whole pass (tests move time with it); signatures always carry the real time."""
     result = PassResult()
-    moment = (lambda: now) if now is not None else clock
+
+    def moment() -> datetime:
+        return now if now is not None else clock()
+
     token, claimed = _claim(engine, policy, moment())
     result.claimed = len(claimed)
     if not claimed:
