@@ -21,6 +21,7 @@ COMMAND_GROUPS = (
     "coinpos.customers.cli:customers",
     "coinpos.stores.cli:stores",
     "coinpos.stores.cli:terminals",
+    "coinpos.apikeys.cli:terminals",
     "coinpos.stores.cli:coins",
     "coinpos.rates.cli:rates",
     "coinpos.settlement.cli:settle",
@@ -31,6 +32,7 @@ COMMAND_GROUPS = (
     "coinpos.reports.cli:reports",
     "coinpos.tracker.cli:track",
     "coinpos.tracker.cli:notify",
+    "coinpos.server.cli:serve",
 )
 
 

@@ -1,8 +1,10 @@
 """Every model, one module per area, re-exported here so Base.metadata knows all tables."""
 
+from coinpos.db.models.access import ApiKey, CustomerSession, KeyRole, LoginFailure
 from coinpos.db.models.catalogue import CatalogueItem
 from coinpos.db.models.coins import Coin
 from coinpos.db.models.customers import Account, Customer, CustomerType, Wallet, WalletCoin
+from coinpos.db.models.idempotency import IdempotencyRecord
 from coinpos.db.models.invoice_events import InvoiceEvent
 from coinpos.db.models.invoices import (
     Invoice,
@@ -40,20 +42,25 @@ from coinpos.db.models.webhooks import (
 
 __all__ = [
     "Account",
+    "ApiKey",
     "CatalogueItem",
     "ClaimStatus",
     "Coin",
     "Customer",
+    "CustomerSession",
     "CustomerType",
     "DeliveryStatus",
     "ExchangeRate",
     "FiatDeposit",
     "FiatDepositStatus",
+    "IdempotencyRecord",
     "Invoice",
     "InvoiceEvent",
     "InvoiceExceptionStatus",
     "InvoiceLine",
     "InvoiceStatus",
+    "KeyRole",
+    "LoginFailure",
     "MiningCampaign",
     "MiningClaim",
     "MiningFix",

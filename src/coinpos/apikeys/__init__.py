@@ -1,0 +1,1 @@
+"""API keys of POS terminals: issued by staff, shown once, stored hashed, revocable."""

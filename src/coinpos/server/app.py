@@ -1,0 +1,73 @@
+"""The app factory: `create_app(settings)` builds the FastAPI app every worker serves.
+
+Each area's routes come from `<area>/api.py` (its `router`), listed in API_ROUTERS and
+mounted under /api/v1 with the problem responses documented. Nothing here holds state
+between requests but the engine and the invoice signer, so any number of workers and
+servers can share one database.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+
+from coinpos import __version__
+from coinpos.db.engine import make_engine
+from coinpos.server import health, problems
+from coinpos.server.access_log import AccessLogMiddleware
+from coinpos.server.idempotency import IdempotencyMiddleware
+from coinpos.server.settings import ServerSettings
+
+API_PREFIX = "/api/v1"
+
+# "module:attribute" of each area's APIRouter, mounted under API_PREFIX.
+API_ROUTERS: tuple[str, ...] = ()
+
+
+def _load_issuer(settings: ServerSettings) -> Any:
+    if settings.issuer is not None:
+        return settings.issuer
+    if settings.network is None:
+        return None
+    from coinpos.chainops.connect import issuer_for
+
+    return issuer_for(settings.network, settings.operator_alias)
+
+
+def create_app(settings: ServerSettings, extra_routers: tuple[APIRouter, ...] = ()) -> FastAPI:
+    """The app; `extra_routers` are mounted under /api/v1 beside the areas' routers."""
+    app = FastAPI(
+        title="coinpos exchange API",
+        version=__version__,
+        description=(
+            "The outside API of the coinpos exchange: POS terminals (API keys of a store, "
+            "roles terminal and manager) and customer devices (session tokens). Errors are "
+            "RFC 9457 problem details."
+        ),
+        docs_url="/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    engine = make_engine(settings.database_url, pool_pre_ping=True)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.issuer = _load_issuer(settings)
+    problems.install(app)
+    app.include_router(health.router)
+    api = APIRouter(prefix=API_PREFIX, responses=problems.PROBLEM_RESPONSES)
+    for spec in API_ROUTERS:
+        module_name, attribute = spec.split(":")
+        api.include_router(getattr(importlib.import_module(module_name), attribute))
+    for router in extra_routers:
+        api.include_router(router)
+    app.include_router(api)
+    app.add_middleware(
+        IdempotencyMiddleware,
+        engine=engine,
+        retention=settings.idempotency_retention,
+        routes=lambda: app.router.routes,
+    )
+    app.add_middleware(AccessLogMiddleware)
+    return app

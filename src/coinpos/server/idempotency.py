@@ -1,0 +1,221 @@
+"""`Idempotency-Key` on creating POSTs, by Stripe's rules, stored in the database.
+
+A route opts in by depending on `idempotency_key` (which also documents the header). For
+such a request the middleware, before the route runs, inserts a row keyed by (principal,
+key) with a digest of the method, path and body: the unique constraint lets only one of
+two concurrent requests through; the other gets 409. When the route answers, its status and
+body are stored, and a later request with the same key and principal gets them replayed
+(with `Idempotent-Replayed: true`); the same key with another request gets 409.
+
+The principal is the SHA-256 of the Authorization header, so one caller cannot replay
+another's response. Answers that did not run the route's work (401, 403, 404 of scoping,
+422 of validation, 429, 5xx) are not stored: the row is deleted, and a retry runs anew.
+Rows are kept `retention` (24 h by default), then purged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Awaitable, Callable, MutableMapping
+from datetime import timedelta
+from typing import Annotated, Any
+
+from fastapi import Header
+from sqlalchemy import Engine, delete, select
+from sqlalchemy.exc import IntegrityError
+from starlette.concurrency import run_in_threadpool
+from starlette.routing import Match
+
+from coinpos.db.models import IdempotencyRecord
+from coinpos.db.types import utcnow
+from coinpos.server.problems import problem_response
+from coinpos.unit_of_work import UnitOfWork
+
+HEADER = "idempotency-key"
+MAX_KEY_LENGTH = 255
+# Answers that mean the route did not do its work; a retry with the same key runs again.
+NOT_STORED = frozenset({401, 403, 404, 422, 429})
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+def idempotency_key(
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            max_length=MAX_KEY_LENGTH,
+            description="Replays the first response for a retry with the same key (24 h).",
+        ),
+    ] = None,
+) -> str | None:
+    """Declares the header on a creating route; the middleware does the work."""
+    return idempotency_key
+
+
+def _uses_idempotency(route: Any) -> bool:
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return False
+    stack = list(dependant.dependencies)
+    while stack:
+        dep = stack.pop()
+        if dep.call is idempotency_key:
+            return True
+        stack.extend(dep.dependencies)
+    return False
+
+
+class IdempotencyMiddleware:
+    def __init__(
+        self, app: ASGIApp, engine: Engine, retention: timedelta, routes: Callable[[], list[Any]]
+    ) -> None:
+        self.app = app
+        self.engine = engine
+        self.retention = retention
+        self._routes = routes
+        self._opted: list[Any] | None = None
+
+    def _opted_in(self, scope: Scope) -> bool:
+        if self._opted is None:
+            self._opted = [route for route in self._routes() if _uses_idempotency(route)]
+        return any(route.matches(scope)[0] is Match.FULL for route in self._opted)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v for k, v in scope["headers"]}
+        key_bytes = headers.get(HEADER)
+        if key_bytes is None or not self._opted_in(scope):
+            await self.app(scope, receive, send)
+            return
+        key = key_bytes.decode("latin-1")
+        if not key or len(key) > MAX_KEY_LENGTH:
+            # The route's header validation answers it (422).
+            await self.app(scope, receive, send)
+            return
+        body = await _read_body(receive)
+        principal = hashlib.sha256(headers.get("authorization", b"")).hexdigest()
+        fingerprint = hashlib.sha256(
+            scope["method"].encode() + b" " + scope["path"].encode() + b"\n" + body
+        ).hexdigest()
+        outcome = await run_in_threadpool(self._reserve, principal, key, fingerprint)
+        if isinstance(outcome, IdempotencyRecord):
+            await _replay(outcome, send)
+            return
+        if outcome is not None:
+            await problem_response(409, outcome, "idempotency-conflict")(scope, receive, send)
+            return
+        captured: dict[str, Any] = {"body": b""}
+
+        async def capture(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                captured["status"] = message["status"]
+                captured["headers"] = message.get("headers", [])
+            elif message["type"] == "http.response.body":
+                captured["body"] += message.get("body", b"")
+            await send(message)
+
+        try:
+            await self.app(scope, _replaying(body), capture)
+        finally:
+            status = captured.get("status", 500)
+            if status in NOT_STORED or status >= 500:
+                await run_in_threadpool(self._release, principal, key)
+            else:
+                content_type = dict(captured.get("headers", [])).get(b"content-type", b"")
+                await run_in_threadpool(
+                    self._store, principal, key, status, captured["body"], content_type.decode()
+                )
+
+    def _reserve(
+        self, principal: str, key: str, fingerprint: str
+    ) -> IdempotencyRecord | str | None:
+        """None: this request runs. A record: replay it. A string: why it is refused."""
+        now = utcnow()
+        with UnitOfWork(self.engine) as uow:
+            uow.session.execute(
+                delete(IdempotencyRecord).where(IdempotencyRecord.created_at < now - self.retention)
+            )
+            uow.session.add(
+                IdempotencyRecord(
+                    principal=principal, key=key, request_hash=fingerprint, created_at=now
+                )
+            )
+            try:
+                uow.commit()
+                return None
+            except IntegrityError:
+                uow.rollback()
+            found = uow.session.scalars(
+                select(IdempotencyRecord).where(
+                    IdempotencyRecord.principal == principal, IdempotencyRecord.key == key
+                )
+            ).one_or_none()
+        if found is None:
+            return "a request with this Idempotency-Key has just finished; retry it"
+        if found.request_hash != fingerprint:
+            return "this Idempotency-Key was used with another request"
+        if found.status_code is None:
+            return "a request with this Idempotency-Key is still in progress"
+        return found
+
+    def _store(self, principal: str, key: str, status: int, body: bytes, content_type: str) -> None:
+        with UnitOfWork(self.engine) as uow:
+            record = uow.session.scalars(
+                select(IdempotencyRecord).where(
+                    IdempotencyRecord.principal == principal, IdempotencyRecord.key == key
+                )
+            ).one()
+            record.status_code = status
+            record.response_body = body
+            record.content_type = content_type or None
+            uow.commit()
+
+    def _release(self, principal: str, key: str) -> None:
+        with UnitOfWork(self.engine) as uow:
+            uow.session.execute(
+                delete(IdempotencyRecord).where(
+                    IdempotencyRecord.principal == principal, IdempotencyRecord.key == key
+                )
+            )
+            uow.commit()
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _replaying(body: bytes) -> Receive:
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return {"type": "http.disconnect"}
+
+    return receive
+
+
+async def _replay(record: IdempotencyRecord, send: Send) -> None:
+    body = record.response_body or b""
+    headers = [
+        (b"content-type", (record.content_type or "application/json").encode()),
+        (b"content-length", str(len(body)).encode()),
+        (b"idempotent-replayed", b"true"),
+    ]
+    assert record.status_code is not None
+    await send({"type": "http.response.start", "status": record.status_code, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
