@@ -23,7 +23,10 @@ from coinpos.server.settings import ServerSettings
 API_PREFIX = "/api/v1"
 
 # "module:attribute" of each area's APIRouter, mounted under API_PREFIX.
-API_ROUTERS: tuple[str, ...] = ()
+API_ROUTERS: tuple[str, ...] = (
+    "coinpos.invoices.events_api:router",
+    "coinpos.webhooks.api:router",
+)
 
 
 def _load_issuer(settings: ServerSettings) -> Any:
