@@ -3,7 +3,8 @@ deposit address, an EIP-681 transfer URI and its QR code, stored on one `Invoice
 
 One request, one unit of work: the stock of every cart line is taken with a conditional
 UPDATE (so the last item cannot be sold twice), the row and its lines are written, the QR
-files are drawn, then everything commits together. A refused request changes nothing.
+files are drawn (unless the issuer has no QR folder: the server draws them on request), then
+everything commits together. A refused request changes nothing.
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from eth_utils.address import to_checksum_address
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from coinpos.catalogue.service import reserve_stock
 from coinpos.chainops.keys import OperatorKey
-from coinpos.db.models import CatalogueItem, Coin, Invoice, InvoiceLine, Terminal
+from coinpos.db.models import CatalogueItem, Coin, Invoice, InvoiceLine, InvoiceStatus, Terminal
 from coinpos.db.types import utcnow
 from coinpos.errors import CoinposError
 from coinpos.invoices import events as invoice_events
@@ -27,6 +28,7 @@ from coinpos.invoices.terms import ZERO_ADDRESS, EscrowDomain, InvoiceTerms
 from coinpos.payment_uri import ether_payment_uri, token_payment_uri
 from coinpos.qr import write_png, write_svg
 from coinpos.stores.service import get_coin, get_store
+from coinpos.tracker.outbox import notify
 from coinpos.unit_of_work import UnitOfWork
 from coinpos.validation import InvalidInputError, address
 
@@ -72,12 +74,13 @@ class NewInvoice:
 
 @dataclass(frozen=True)
 class Issuer:
-    """What signing an invoice needs: the escrow's domain, its forwarder code and the key."""
+    """What signing an invoice needs: the escrow's domain, its forwarder code and the key.
+    `qr_dir` None draws no QR files."""
 
     domain: EscrowDomain
     forwarder_code: bytes
     key: OperatorKey
-    qr_dir: Path = field(default=Path("out") / "invoices")
+    qr_dir: Path | None = field(default=Path("out") / "invoices")
 
 
 def _timestamp(moment: datetime) -> int:
@@ -184,8 +187,10 @@ def issue_invoice(
     else:
         uri = token_payment_uri(terms.token, deposit, amount, chain_id=issuer.domain.chain_id)
     invoice_hash = "0x" + digest.hex()
-    png = write_png(uri, issuer.qr_dir / f"{invoice_hash}.png")
-    svg = write_svg(uri, issuer.qr_dir / f"{invoice_hash}.svg")
+    png = svg = None
+    if issuer.qr_dir is not None:
+        png = write_png(uri, issuer.qr_dir / f"{invoice_hash}.png")
+        svg = write_svg(uri, issuer.qr_dir / f"{invoice_hash}.svg")
     invoice = Invoice(
         invoice_hash=invoice_hash,
         store_id=store.store_id,
@@ -205,8 +210,8 @@ def issue_invoice(
         escrow_address=to_checksum_address(issuer.domain.escrow),
         operator_signature="0x"
         + issuer.key.sign_typed(issuer.domain.separator(), terms.struct_hash()).hex(),
-        qr_png_path=str(png),
-        qr_svg_path=str(svg),
+        qr_png_path=None if png is None else str(png),
+        qr_svg_path=None if svg is None else str(svg),
         created_at=_moment(start),
     )
     uow.session.add(invoice)
@@ -242,3 +247,101 @@ def invoice_items(uow: UnitOfWork, invoice: Invoice) -> list[tuple[str, int, int
         .order_by(InvoiceLine.id)
     )
     return [(sku, quantity, price) for sku, quantity, price in rows.tuples()]
+
+
+@dataclass(frozen=True)
+class InvoiceFilter:
+    """Which of a store's invoices to list, newest first."""
+
+    store_id: str
+    status: InvoiceStatus | None = None
+    terminal: str | None = None
+    since: datetime | None = None
+    limit: int = 50
+    offset: int = 0
+
+
+MAX_PAGE = 200
+
+
+def list_invoices(uow: UnitOfWork, wanted: InvoiceFilter) -> list[Invoice]:
+    store = get_store(uow, wanted.store_id)
+    if not 1 <= wanted.limit <= MAX_PAGE:
+        raise InvalidInputError(f"limit {wanted.limit} outside 1..{MAX_PAGE}")
+    if wanted.offset < 0:
+        raise InvalidInputError(f"offset {wanted.offset} must not be negative")
+    query = select(Invoice).where(Invoice.store_id == store.store_id)
+    if wanted.status is not None:
+        query = query.where(Invoice.status == wanted.status)
+    if wanted.terminal is not None:
+        query = query.join(Terminal, Terminal.id == Invoice.terminal_id).where(
+            Terminal.code == wanted.terminal
+        )
+    if wanted.since is not None:
+        query = query.where(Invoice.created_at >= wanted.since)
+    query = query.order_by(Invoice.created_at.desc(), Invoice.id.desc())
+    return list(uow.session.scalars(query.limit(wanted.limit).offset(wanted.offset)))
+
+
+def terminal_code(uow: UnitOfWork, invoice: Invoice) -> str | None:
+    if invoice.terminal_id is None:
+        return None
+    terminal = uow.session.get(Terminal, invoice.terminal_id)
+    return None if terminal is None else terminal.code
+
+
+def cancel_invoice(uow: UnitOfWork, invoice: Invoice, now: datetime | None = None) -> Invoice:
+    """Marks an unpaid New invoice Invalid and puts its cart's items back in stock.
+
+    One conditional UPDATE decides, so a payment the tracker records at the same moment
+    either lands first (and the cancel is refused) or finds the invoice Invalid, where a
+    late payment is still recorded and flagged, never lost. The change goes to the outbox
+    in the same transaction, as the tracker's status changes do.
+    """
+    cancelled = uow.session.execute(
+        update(Invoice)
+        .where(
+            Invoice.id == invoice.id,
+            Invoice.status == InvoiceStatus.NEW,
+            Invoice.amount_paid == 0,
+        )
+        .values(status=InvoiceStatus.INVALID)
+    )
+    if cancelled.rowcount != 1:  # type: ignore[attr-defined]
+        uow.rollback()
+        current = uow.session.get(Invoice, invoice.id)
+        assert current is not None
+        uow.session.refresh(current)
+        raise InvoiceError(
+            f"invoice {current.invoice_hash} is {current.status}"
+            + (" with a payment" if current.amount_paid else "")
+            + ": only an unpaid New invoice can be cancelled"
+        )
+    for item_id, quantity in uow.session.execute(
+        select(InvoiceLine.item_id, InvoiceLine.quantity).where(
+            InvoiceLine.invoice_id == invoice.id
+        )
+    ).tuples():
+        uow.session.execute(
+            update(CatalogueItem)
+            .where(CatalogueItem.id == item_id)
+            .values(stock=CatalogueItem.stock + quantity)
+        )
+    notify(
+        uow.session,
+        f"invoice:{invoice.id}:{InvoiceStatus.INVALID.value}:0",
+        "invoice_status",
+        {
+            "invoice_hash": invoice.invoice_hash,
+            "store_id": invoice.store_id,
+            "status": InvoiceStatus.INVALID.value,
+            "previous": InvoiceStatus.NEW.value,
+            "exception_status": None,
+            "amount": str(invoice.amount),
+            "amount_paid": "0",
+        },
+        now or utcnow(),
+    )
+    uow.commit()
+    uow.session.refresh(invoice)
+    return invoice

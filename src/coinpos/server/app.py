@@ -24,19 +24,24 @@ API_PREFIX = "/api/v1"
 
 # "module:attribute" of each area's APIRouter, mounted under API_PREFIX.
 API_ROUTERS: tuple[str, ...] = (
+    "coinpos.catalogue.api:router",
+    "coinpos.invoices.api:router",
     "coinpos.invoices.events_api:router",
     "coinpos.webhooks.api:router",
 )
 
 
 def _load_issuer(settings: ServerSettings) -> Any:
+    """The invoice signer, drawing no QR files: the server draws them when asked."""
+    from dataclasses import replace
+
     if settings.issuer is not None:
-        return settings.issuer
+        return replace(settings.issuer, qr_dir=None)
     if settings.network is None:
         return None
     from coinpos.chainops.connect import issuer_for
 
-    return issuer_for(settings.network, settings.operator_alias)
+    return replace(issuer_for(settings.network, settings.operator_alias), qr_dir=None)
 
 
 def create_app(settings: ServerSettings, extra_routers: tuple[APIRouter, ...] = ()) -> FastAPI:
@@ -70,7 +75,7 @@ def create_app(settings: ServerSettings, extra_routers: tuple[APIRouter, ...] = 
         IdempotencyMiddleware,
         engine=engine,
         retention=settings.idempotency_retention,
-        routes=lambda: app.router.routes,
+        openapi=app.openapi,
     )
     app.add_middleware(AccessLogMiddleware)
     return app

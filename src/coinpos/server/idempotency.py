@@ -1,8 +1,9 @@
 """`Idempotency-Key` on creating POSTs, by Stripe's rules, stored in the database.
 
-A route opts in by depending on `idempotency_key` (which also documents the header). For
-such a request the middleware, before the route runs, inserts a row keyed by (principal,
-key) with a digest of the method, path and body: the unique constraint lets only one of
+A route opts in by depending on `idempotency_key`, which declares the header in the OpenAPI
+document; the middleware finds the routes that do from that document. For such a request
+the middleware, before the route runs, inserts a row keyed by (principal, key) with a
+digest of the method, path and body: the unique constraint lets only one of
 two concurrent requests through; the other gets 409. When the route answers, its status and
 body are stored, and a later request with the same key and principal gets them replayed
 (with `Idempotent-Replayed: true`); the same key with another request gets 409.
@@ -16,7 +17,9 @@ Rows are kept `retention` (24 h by default), then purged.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated, Any
 
@@ -24,7 +27,7 @@ from fastapi import Header
 from sqlalchemy import Engine, delete, select
 from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
-from starlette.routing import Match
+from starlette.routing import compile_path
 
 from coinpos.db.models import IdempotencyRecord
 from coinpos.db.types import utcnow
@@ -57,33 +60,41 @@ def idempotency_key(
     return idempotency_key
 
 
-def _uses_idempotency(route: Any) -> bool:
-    dependant = getattr(route, "dependant", None)
-    if dependant is None:
-        return False
-    stack = list(dependant.dependencies)
-    while stack:
-        dep = stack.pop()
-        if dep.call is idempotency_key:
-            return True
-        stack.extend(dep.dependencies)
-    return False
+def opted_in_paths(openapi: dict[str, Any]) -> list[re.Pattern[str]]:
+    """Patterns of the paths whose POST declares the header (the document is the truth)."""
+    patterns = []
+    for path, operations in openapi.get("paths", {}).items():
+        parameters = operations.get("post", {}).get("parameters", [])
+        if any(p.get("in") == "header" and p.get("name") == "Idempotency-Key" for p in parameters):
+            patterns.append(compile_path(path)[0])
+    return patterns
+
+
+@dataclass(frozen=True)
+class StoredAnswer:
+    status: int
+    body: bytes
+    content_type: str | None
 
 
 class IdempotencyMiddleware:
     def __init__(
-        self, app: ASGIApp, engine: Engine, retention: timedelta, routes: Callable[[], list[Any]]
+        self,
+        app: ASGIApp,
+        engine: Engine,
+        retention: timedelta,
+        openapi: Callable[[], dict[str, Any]],
     ) -> None:
         self.app = app
         self.engine = engine
         self.retention = retention
-        self._routes = routes
-        self._opted: list[Any] | None = None
+        self._openapi = openapi
+        self._opted: list[re.Pattern[str]] | None = None
 
     def _opted_in(self, scope: Scope) -> bool:
         if self._opted is None:
-            self._opted = [route for route in self._routes() if _uses_idempotency(route)]
-        return any(route.matches(scope)[0] is Match.FULL for route in self._opted)
+            self._opted = opted_in_paths(self._openapi())
+        return any(pattern.match(scope["path"]) for pattern in self._opted)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "POST":
@@ -105,7 +116,7 @@ class IdempotencyMiddleware:
             scope["method"].encode() + b" " + scope["path"].encode() + b"\n" + body
         ).hexdigest()
         outcome = await run_in_threadpool(self._reserve, principal, key, fingerprint)
-        if isinstance(outcome, IdempotencyRecord):
+        if isinstance(outcome, StoredAnswer):
             await _replay(outcome, send)
             return
         if outcome is not None:
@@ -133,10 +144,8 @@ class IdempotencyMiddleware:
                     self._store, principal, key, status, captured["body"], content_type.decode()
                 )
 
-    def _reserve(
-        self, principal: str, key: str, fingerprint: str
-    ) -> IdempotencyRecord | str | None:
-        """None: this request runs. A record: replay it. A string: why it is refused."""
+    def _reserve(self, principal: str, key: str, fingerprint: str) -> StoredAnswer | str | None:
+        """None: this request runs. A stored answer: replay it. A string: why it is refused."""
         now = utcnow()
         with UnitOfWork(self.engine) as uow:
             uow.session.execute(
@@ -157,13 +166,13 @@ class IdempotencyMiddleware:
                     IdempotencyRecord.principal == principal, IdempotencyRecord.key == key
                 )
             ).one_or_none()
-        if found is None:
-            return "a request with this Idempotency-Key has just finished; retry it"
-        if found.request_hash != fingerprint:
-            return "this Idempotency-Key was used with another request"
-        if found.status_code is None:
-            return "a request with this Idempotency-Key is still in progress"
-        return found
+            if found is None:
+                return "a request with this Idempotency-Key has just finished; retry it"
+            if found.request_hash != fingerprint:
+                return "this Idempotency-Key was used with another request"
+            if found.status_code is None:
+                return "a request with this Idempotency-Key is still in progress"
+            return StoredAnswer(found.status_code, found.response_body or b"", found.content_type)
 
     def _store(self, principal: str, key: str, status: int, body: bytes, content_type: str) -> None:
         with UnitOfWork(self.engine) as uow:
@@ -209,13 +218,11 @@ def _replaying(body: bytes) -> Receive:
     return receive
 
 
-async def _replay(record: IdempotencyRecord, send: Send) -> None:
-    body = record.response_body or b""
+async def _replay(answer: StoredAnswer, send: Send) -> None:
     headers = [
-        (b"content-type", (record.content_type or "application/json").encode()),
-        (b"content-length", str(len(body)).encode()),
+        (b"content-type", (answer.content_type or "application/json").encode()),
+        (b"content-length", str(len(answer.body)).encode()),
         (b"idempotent-replayed", b"true"),
     ]
-    assert record.status_code is not None
-    await send({"type": "http.response.start", "status": record.status_code, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    await send({"type": "http.response.start", "status": answer.status, "headers": headers})
+    await send({"type": "http.response.body", "body": answer.body})
