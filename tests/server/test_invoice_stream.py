@@ -116,3 +116,27 @@ def test_stream__sends_keep_alive_comments_while_nothing_happens(
     time.sleep(1.2)
     assert reader.comments.count("ping") >= 2 and not reader.ended.is_set()
     reader.close()
+
+
+@pytest.mark.postgres
+def test_cancel_through_the_api__streams_invalid_under_the_store_path__and_ends(
+    server_url: str, engine: Engine
+) -> None:
+    keys = store_with_keys(engine)
+    other = store_with_keys(engine, "Busan Books")
+    invoice = make_invoice(engine, keys.store.store_id)
+    nested = f"{server_url}/api/v1/stores/{keys.store.store_id}/invoices/{invoice.id}/events"
+    foreign = nested.replace(keys.store.store_id, other.store.store_id)
+    with httpx.Client(timeout=10) as client:
+        assert client.get(nested, headers=bearer(other.terminal)).status_code == 404
+        assert client.get(foreign, headers=bearer(other.terminal)).status_code == 404
+    reader = StreamReader(nested, bearer(keys.terminal)).start()
+    assert reader.next().data["status"] == "New"
+    with httpx.Client(base_url=server_url, timeout=10) as client:
+        cancelled = client.post(
+            f"/api/v1/stores/{keys.store.store_id}/invoices/{invoice.invoice_hash}/cancel",
+            headers=bearer(keys.terminal),
+        )
+    assert cancelled.status_code == 200, cancelled.text
+    assert reader.next().data["status"] == "Invalid"
+    assert reader.ended.wait(5)

@@ -1,4 +1,6 @@
-"""`GET /api/v1/invoices/{invoice}/events`: an invoice's status changes as server-sent events.
+"""`GET /api/v1/invoices/{invoice}/events` (and the same under
+`/stores/{store_id}/invoices/{invoice_id}/events`): an invoice's status changes as
+server-sent events.
 
 Each event is `event: status`, `id: <invoice event id>` and JSON data with the status and
 the exception status. A new stream replays the invoice's events from the table (after
@@ -23,7 +25,7 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 from coinpos.db.models import InvoiceExceptionStatus, InvoiceStatus
 from coinpos.invoices.events import FINAL_STATUSES
 from coinpos.invoices.service import UnknownInvoiceError, get_invoice
-from coinpos.server.auth import TerminalPrincipal, current_terminal
+from coinpos.server.auth import StoreId, Terminal, TerminalPrincipal, current_terminal
 from coinpos.server.database import engine_of
 from coinpos.server.events import EventRecord, StreamHub
 from coinpos.server.problems import ProblemError, not_found
@@ -53,16 +55,35 @@ class StreamedInvoice:
     after: int
 
 
+InvoiceRef = Annotated[str, Path(description="The invoice's number or its 0x hash.")]
+LastEventId = Annotated[
+    str | None,
+    Header(description="Resume after this event id (sent by EventSource on reconnect)."),
+]
+
+
 def streamed_invoice(
     request: Request,
-    invoice: Annotated[str, Path(description="The invoice's number or its 0x hash.")],
+    invoice: InvoiceRef,
     principal: Annotated[TerminalPrincipal, Depends(current_terminal)],
-    last_event_id: Annotated[
-        str | None,
-        Header(description="Resume after this event id (sent by EventSource on reconnect)."),
-    ] = None,
+    last_event_id: LastEventId = None,
 ) -> StreamedInvoice:
     """Checked before the stream starts, so refusals are plain problem responses."""
+    return _checked(request, invoice, principal, last_event_id)
+
+
+def store_streamed_invoice(
+    request: Request,
+    invoice_id: InvoiceRef,
+    principal: Terminal,
+    last_event_id: LastEventId = None,
+) -> StreamedInvoice:
+    return _checked(request, invoice_id, principal, last_event_id)
+
+
+def _checked(
+    request: Request, invoice: str, principal: TerminalPrincipal, last_event_id: str | None
+) -> StreamedInvoice:
     after = 0
     if last_event_id is not None and last_event_id.strip():
         if not last_event_id.strip().isdigit() or len(last_event_id.strip()) > 18:
@@ -116,6 +137,26 @@ def _event(invoice: StreamedInvoice, record: EventRecord | None) -> ServerSentEv
 async def invoice_events(
     request: Request, invoice: Annotated[StreamedInvoice, Depends(streamed_invoice)]
 ) -> AsyncIterator[ServerSentEvent]:
+    async for event in _stream(request, invoice):
+        yield event
+
+
+@router.get(
+    "/stores/{store_id}/invoices/{invoice_id}/events",
+    response_class=EventSourceResponse,
+    summary="Stream an invoice's status changes (server-sent events), under its store",
+    responses={200: {"description": "`text/event-stream` of `status` events."}},
+)
+async def store_invoice_events(
+    request: Request,
+    store_id: StoreId,
+    invoice: Annotated[StreamedInvoice, Depends(store_streamed_invoice)],
+) -> AsyncIterator[ServerSentEvent]:
+    async for event in _stream(request, invoice):
+        yield event
+
+
+async def _stream(request: Request, invoice: StreamedInvoice) -> AsyncIterator[ServerSentEvent]:
     hub = hub_of(request.app)
     subscription = hub.subscribe(invoice.id)
     try:

@@ -327,6 +327,16 @@ def cancel_invoice(uow: UnitOfWork, invoice: Invoice, now: datetime | None = Non
             .where(CatalogueItem.id == item_id)
             .values(stock=CatalogueItem.stock + quantity)
         )
+    invoice_events.record(
+        uow.session,
+        [
+            invoice_events.StatusChange(
+                invoice.id, invoice.invoice_hash, invoice.store_id, invoice.amount, 0,
+                InvoiceStatus.INVALID, None, InvoiceStatus.NEW, None,
+            )
+        ],
+        now or utcnow(),
+    )  # fmt: skip
     notify(
         uow.session,
         f"invoice:{invoice.id}:{InvoiceStatus.INVALID.value}:0",

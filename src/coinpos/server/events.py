@@ -199,6 +199,8 @@ class StreamHub:
                             self._dispatch_polled(events)
                         if len(events) < _BATCH:
                             break
+            except RuntimeError:
+                return  # the event loop is shutting down: no thread can be started
             except Exception:
                 log.exception("reading invoice events failed; trying again")
             await asyncio.sleep(self.poll_interval)
@@ -227,8 +229,8 @@ class StreamHub:
                         reader.cancel()
                         with contextlib.suppress(asyncio.CancelledError, Exception):
                             await reader
-            except asyncio.CancelledError:
-                raise
+            except RuntimeError:
+                return  # the event loop is shutting down
             except Exception:
                 log.exception("listening for invoice events failed; reconnecting")
                 await asyncio.sleep(1.0)
