@@ -180,3 +180,32 @@ def write_csv(report: SalesReport, out: IO[str]) -> int:
             ]
         )
     return len(report.sales)
+
+
+@dataclass(frozen=True)
+class CoinTotal:
+    """FIG 9: a coin's accumulated sales (Processing or Settled) and their fiat value."""
+
+    coin: str
+    sales: int
+    amount: Decimal
+    fiat_at_sale: Decimal
+    fiat_now: Decimal | None
+
+
+def totals_by_coin(report: SalesReport) -> list[CoinTotal]:
+    """Per coin, in symbol order; `fiat_now` is None when some sale has no current rate."""
+    totals = []
+    for coin in sorted({sale.coin for sale in report.sales}):
+        sold = [s for s in report.sales if s.coin == coin and s.status in SOLD]
+        now = [s.fiat_now for s in sold]
+        totals.append(
+            CoinTotal(
+                coin=coin,
+                sales=len(sold),
+                amount=sum((s.amount for s in sold), Decimal(0)),
+                fiat_at_sale=sum((s.fiat_at_sale or Decimal(0) for s in sold), Decimal(0)),
+                fiat_now=None if None in now else sum((v or Decimal(0) for v in now), Decimal(0)),
+            )
+        )
+    return totals

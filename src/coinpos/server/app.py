@@ -17,6 +17,7 @@ from coinpos import __version__
 from coinpos.db.engine import make_engine
 from coinpos.server import health, problems
 from coinpos.server.access_log import AccessLogMiddleware
+from coinpos.server.chain import load_sender
 from coinpos.server.idempotency import IdempotencyMiddleware
 from coinpos.server.settings import ServerSettings
 
@@ -26,6 +27,10 @@ API_PREFIX = "/api/v1"
 API_ROUTERS: tuple[str, ...] = (
     "coinpos.catalogue.api:router",
     "coinpos.invoices.api:router",
+    "coinpos.customers.api:router",
+    "coinpos.reports.api:router",
+    "coinpos.settlement.api:router",
+    "coinpos.chainops.api:router",
     "coinpos.invoices.events_api:router",
     "coinpos.webhooks.api:router",
 )
@@ -62,6 +67,7 @@ def create_app(settings: ServerSettings, extra_routers: tuple[APIRouter, ...] = 
     app.state.settings = settings
     app.state.engine = engine
     app.state.issuer = _load_issuer(settings)
+    app.state.sender = load_sender(settings)
     problems.install(app)
     app.include_router(health.router)
     api = APIRouter(prefix=API_PREFIX, responses=problems.PROBLEM_RESPONSES)

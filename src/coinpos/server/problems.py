@@ -27,6 +27,7 @@ from coinpos.chainops.keys import OperatorKeyError
 from coinpos.chainops.operations import OperationError
 from coinpos.chainops.sender import OperatorBusyError, SendError
 from coinpos.customers.service import CustomerError, UnknownCustomerError
+from coinpos.customers.sessions import SessionError
 from coinpos.db.status import DatabaseNotReadyError
 from coinpos.errors import CoinposError, DeploymentError
 from coinpos.invoices.service import InvoiceError, UnknownInvoiceError
@@ -74,6 +75,7 @@ ERROR_STATUS: dict[type[CoinposError], tuple[int, str]] = {
     OperationError: (409, "conflict"),
     ApiKeyError: (409, "conflict"),
     InvalidKeyError: (401, "unauthenticated"),
+    SessionError: (401, "unauthenticated"),
     OperatorBusyError: (503, "operator-busy"),
     SendError: (502, "chain-send-failed"),
     NetworkError: (503, "chain-unavailable"),

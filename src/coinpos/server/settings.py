@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from coinpos.chainops.sender import TransactionSender
     from coinpos.invoices.service import Issuer
 
 # Environment variables that carry `coinpos serve`'s options into each uvicorn worker.
@@ -29,6 +30,9 @@ class ServerSettings:
     # The signer of invoices, when already loaded (tests build it from their own deployment);
     # else it is loaded from `network` and the operator key at start.
     issuer: Issuer | None = None
+    # The operator's transaction sender (settlements, refunds), when already built (tests);
+    # else built from `network` and `rpc_url` at start.
+    sender: TransactionSender | None = None
     # RPC endpoint for /readyz and on-chain reads; None takes ape's provider for `network`.
     rpc_url: str | None = None
     session_lifetime: timedelta = timedelta(hours=12)
