@@ -2,21 +2,31 @@
 real port), an account pays its deposit address on anvil, `coinpos track --follow` runs as
 its own process, the invoice's SSE stream (read by a real HTTP client) shows Processing then
 Settled, and `coinpos notify --follow` delivers the signed `invoice.settled` to a receiver on
-127.0.0.1, which verifies the signature."""
+127.0.0.1, which verifies the signature. Then the exchange sweeps and captures the payment,
+and the manager's settlement request through the API settles on chain: the tracker confirms
+it and `settlement.settled` reaches the receiver."""
 
 from __future__ import annotations
 
 import json
 import time
+from decimal import Decimal
 from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+from web3 import Web3
 
+from coinpos.chainops.escrow import Escrow
 from coinpos.chainops.keys import LocalKey
+from coinpos.chainops.operations import capture, sweep
+from coinpos.chainops.sender import TransactionSender
+from coinpos.db.models import StoreBalance
 from coinpos.invoices.service import Issuer
 from coinpos.invoices.terms import EscrowDomain
+from coinpos.rates.service import set_rate
 from coinpos.server.app import create_app
 from coinpos.server.settings import ServerSettings
 from coinpos.stores.service import add_coin
@@ -45,6 +55,11 @@ def _deploy(node: Anvil) -> tuple[object, object]:
     return token, escrow
 
 
+def _captured(engine: Engine) -> int:
+    with Session(engine) as session:
+        return sum(session.scalars(select(StoreBalance.captured)))
+
+
 def _wait_until(condition: object, timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while not condition():  # type: ignore[operator]
@@ -71,13 +86,23 @@ def test_pos_path__invoice_over_http__paid_on_anvil__tracked__streamed__webhook_
             LocalKey(OPERATOR_KEY),
             qr_dir=tmp_path / "qr",
         )
-        settings = ServerSettings(database_url=db_url, issuer=issuer, allow_private_webhooks=True)
+        escrow_abi = contract_type("PaymentEscrow")["abi"]
+        chain = Escrow(Web3(Web3.HTTPProvider(node.url)), escrow.address, escrow_abi)  # type: ignore[attr-defined]
+        sender = TransactionSender(chain, LocalKey(OPERATOR_KEY), receipt_timeout=10)
+        with UnitOfWork(engine) as uow:
+            set_rate(uow, "TST", "KRW", Decimal("4000000"))
+        settings = ServerSettings(
+            database_url=db_url, issuer=issuer, sender=sender, allow_private_webhooks=True
+        )
         app = create_app(settings)
         with serving(app) as url, httpx.Client(base_url=url, timeout=30) as api:
             store = f"/api/v1/stores/{keys.store.store_id}"
             hook = api.post(
                 f"{store}/webhooks",
-                json={"url": receiver.url, "events": ["invoice.processing", "invoice.settled"]},
+                json={
+                    "url": receiver.url,
+                    "events": ["invoice.processing", "invoice.settled", "settlement.settled"],
+                },
                 headers=bearer(keys.manager),
             )
             assert hook.status_code == 201, hook.text
@@ -121,13 +146,51 @@ def test_pos_path__invoice_over_http__paid_on_anvil__tracked__streamed__webhook_
                     return len(rows) == 2 and {d["status"] for d in rows} == {"delivered"}
 
                 _wait_until(delivered, 60, "both webhooks delivered")
-            read = api.get(f"{store}/invoices/{invoice['id']}", headers=bearer(keys.terminal))
-            assert read.json()["status"] == "Settled"
+                read = api.get(f"{store}/invoices/{invoice['id']}", headers=bearer(keys.terminal))
+                assert read.json()["status"] == "Settled"
+
+                # The exchange sweeps the deposit into the escrow and captures it (fee 0).
+                with UnitOfWork(engine) as uow:
+                    sweep(uow, sender, [(invoice["id"], node.accounts[2])], key="e2e")
+                with UnitOfWork(engine) as uow:
+                    capture(uow, sender, invoice["id"], fee_bps=0)
+                node.mine(3)
+                _wait_until(lambda: _captured(engine) == 5 * UNIT // 2, 60, "the capture")
+
+                settlement = api.post(
+                    f"{store}/settlements",
+                    json={"coin": "TST"},
+                    headers={**bearer(keys.manager), "Idempotency-Key": "payout-1"},
+                )
+                assert settlement.status_code == 201, settlement.text
+                reference = settlement.json()["id"]
+                node.mine(3)
+
+                def settled_on_chain() -> bool:
+                    answer = api.get(
+                        f"{store}/settlements/{reference}", headers=bearer(keys.manager)
+                    )
+                    return bool(answer.json()["status"] == "settled")
+
+                _wait_until(settled_on_chain, 60, "the settlement confirmed")
+                _wait_until(
+                    lambda: (
+                        "settlement.settled"
+                        in [r.headers["Coinpos-Event-Type"] for r in receiver.received]
+                    ),
+                    60,
+                    "the settlement.settled webhook",
+                )
         app.state.engine.dispose()
 
         types = [r.headers["Coinpos-Event-Type"] for r in receiver.received]
-        assert types == ["invoice.processing", "invoice.settled"]
-        got = receiver.received[-1]
+        assert types == ["invoice.processing", "invoice.settled", "settlement.settled"]
+        store_id = bytes.fromhex(keys.store.store_id[2:])
+        assert escrow.functions.storeBalance(store_id, token.address).call() == 0  # type: ignore[attr-defined]
+        paid_out = receiver.received[2]
+        verify_signature(secret, paid_out.headers["Coinpos-Signature"], paid_out.body)
+        assert json.loads(paid_out.body)["data"]["settlement"]["reference"] == reference
+        got = receiver.received[1]
         verify_signature(secret, got.headers["Coinpos-Signature"], got.body)
         body = json.loads(got.body)
         assert body["type"] == "invoice.settled"
