@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 export PATH := $(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: test demo setup lint format bench clean
+.PHONY: test demo setup lint format bench clean openapi
 
 test: setup
 	$(BIN)/pip check
@@ -54,6 +54,10 @@ lint: setup
 format: setup
 	$(BIN)/ruff format src tests scripts bench toolchain
 	$(BIN)/ruff check --fix src tests scripts bench toolchain
+
+# The committed OpenAPI document of the exchange server (a test compares it with the app).
+openapi: setup
+	$(BIN)/coinpos serve --print-openapi > docs/openapi.json
 
 bench: setup
 	$(BIN)/ape run bench --network ethereum:local:foundry

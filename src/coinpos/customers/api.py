@@ -135,7 +135,7 @@ def _holdings(
     if only is not None:
         wallets = [w for w in wallets if w.address.lower() == only.lower()]
         if not wallets:
-            raise not_found(f"wallet {only}")
+            raise not_found("wallet with this address among yours")
     rpc = _rpc(request)
     try:
         return wallet_holdings(uow, wallets, rpc, fiat)

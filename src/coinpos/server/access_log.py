@@ -16,20 +16,20 @@ import time
 from typing import Any
 
 from coinpos.server.idempotency import ASGIApp, Message, Receive, Scope, Send
+from coinpos.server.templates import PathTemplates
 
 log = logging.getLogger("coinpos.access")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
-def _template(scope: Scope) -> str:
-    route = scope.get("route")
-    path = getattr(route, "path", None)
-    return str(path) if path else "(unmatched)"
-
-
 class AccessLogMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, templates: PathTemplates) -> None:
         self.app = app
+        self._templates = templates
+
+    def _template(self, scope: Scope) -> str:
+        found = self._templates.match(scope["path"])
+        return found[0] if found else "(unmatched)"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -57,7 +57,7 @@ class AccessLogMiddleware:
         finally:
             record: dict[str, Any] = {
                 "method": scope["method"],
-                "path": _template(scope),
+                "path": self._template(scope),
                 "status": status,
                 "duration_ms": round((time.perf_counter() - started) * 1000, 2),
                 "request_id": request_id,

@@ -20,6 +20,7 @@ from coinpos.server.access_log import AccessLogMiddleware
 from coinpos.server.chain import load_sender
 from coinpos.server.idempotency import IdempotencyMiddleware
 from coinpos.server.settings import ServerSettings
+from coinpos.server.templates import PathTemplates
 
 API_PREFIX = "/api/v1"
 
@@ -77,11 +78,12 @@ def create_app(settings: ServerSettings, extra_routers: tuple[APIRouter, ...] = 
     for router in extra_routers:
         api.include_router(router)
     app.include_router(api)
+    templates = PathTemplates(app.openapi)
     app.add_middleware(
         IdempotencyMiddleware,
         engine=engine,
         retention=settings.idempotency_retention,
-        openapi=app.openapi,
+        templates=templates,
     )
-    app.add_middleware(AccessLogMiddleware)
+    app.add_middleware(AccessLogMiddleware, templates=templates)
     return app

@@ -17,7 +17,6 @@ Rows are kept `retention` (24 h by default), then purged.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -27,11 +26,11 @@ from fastapi import Header
 from sqlalchemy import Engine, delete, select
 from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
-from starlette.routing import compile_path
 
 from coinpos.db.models import IdempotencyRecord
 from coinpos.db.types import utcnow
 from coinpos.server.problems import problem_response
+from coinpos.server.templates import PathTemplates
 from coinpos.unit_of_work import UnitOfWork
 
 HEADER = "idempotency-key"
@@ -60,14 +59,9 @@ def idempotency_key(
     return idempotency_key
 
 
-def opted_in_paths(openapi: dict[str, Any]) -> list[re.Pattern[str]]:
-    """Patterns of the paths whose POST declares the header (the document is the truth)."""
-    patterns = []
-    for path, operations in openapi.get("paths", {}).items():
-        parameters = operations.get("post", {}).get("parameters", [])
-        if any(p.get("in") == "header" and p.get("name") == "Idempotency-Key" for p in parameters):
-            patterns.append(compile_path(path)[0])
-    return patterns
+def _declares_header(operations: dict[str, Any]) -> bool:
+    parameters = operations.get("post", {}).get("parameters", [])
+    return any(p.get("in") == "header" and p.get("name") == "Idempotency-Key" for p in parameters)
 
 
 @dataclass(frozen=True)
@@ -83,18 +77,16 @@ class IdempotencyMiddleware:
         app: ASGIApp,
         engine: Engine,
         retention: timedelta,
-        openapi: Callable[[], dict[str, Any]],
+        templates: PathTemplates,
     ) -> None:
         self.app = app
         self.engine = engine
         self.retention = retention
-        self._openapi = openapi
-        self._opted: list[re.Pattern[str]] | None = None
+        self._templates = templates
 
     def _opted_in(self, scope: Scope) -> bool:
-        if self._opted is None:
-            self._opted = opted_in_paths(self._openapi())
-        return any(pattern.match(scope["path"]) for pattern in self._opted)
+        found = self._templates.match(scope["path"])
+        return found is not None and _declares_header(found[1])
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "POST":
