@@ -1,4 +1,4 @@
-"""`GET /api/v1/invoices/{invoice}/events` (and the same under
+"""`GET /api/v1/invoices/{invoice_id}/events` (and the same under
 `/stores/{store_id}/invoices/{invoice_id}/events`): an invoice's status changes as
 server-sent events.
 
@@ -64,12 +64,12 @@ LastEventId = Annotated[
 
 def streamed_invoice(
     request: Request,
-    invoice: InvoiceRef,
+    invoice_id: InvoiceRef,
     principal: Annotated[TerminalPrincipal, Depends(current_terminal)],
     last_event_id: LastEventId = None,
 ) -> StreamedInvoice:
     """Checked before the stream starts, so refusals are plain problem responses."""
-    return _checked(request, invoice, principal, last_event_id)
+    return _checked(request, invoice_id, principal, last_event_id)
 
 
 def store_streamed_invoice(
@@ -129,7 +129,7 @@ def _event(invoice: StreamedInvoice, record: EventRecord | None) -> ServerSentEv
 
 
 @router.get(
-    "/invoices/{invoice}/events",
+    "/invoices/{invoice_id}/events",
     response_class=EventSourceResponse,
     summary="Stream an invoice's status changes (server-sent events)",
     responses={200: {"description": "`text/event-stream` of `status` events."}},
