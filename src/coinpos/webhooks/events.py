@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, get_args
 
 from sqlalchemy import and_, insert, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -25,7 +25,7 @@ from coinpos.db.models import (
     WebhookSubscription,
 )
 
-EVENT_TYPES = (
+EventType = Literal[
     "invoice.created",
     "invoice.processing",
     "invoice.settled",
@@ -37,7 +37,8 @@ EVENT_TYPES = (
     "payment.refunded",
     "settlement.settled",
     "settlement.failed",
-)
+]
+EVENT_TYPES: tuple[str, ...] = get_args(EventType)
 
 # Ids per statement: far below SQLite's limit on bound parameters.
 _CHUNK = 900

@@ -7,21 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from coinpos.webhooks.events import EventType
 from coinpos.webhooks.service import DeliveryView, EndpointView
-
-EventType = Literal[
-    "invoice.created",
-    "invoice.processing",
-    "invoice.settled",
-    "invoice.expired",
-    "invoice.invalid",
-    "invoice.paid_partial",
-    "invoice.paid_over",
-    "invoice.paid_late",
-    "payment.refunded",
-    "settlement.settled",
-    "settlement.failed",
-]
 
 
 class NewWebhook(BaseModel):
