@@ -76,6 +76,9 @@ def walk(
             if case is None:
                 failures.append(f"{method.upper()} {path}: not in the authorization table")
                 continue
+            marked = operations[method].get("x-coinpos-role") == "manager"
+            if marked != (case.role == "manager"):
+                failures.append(f"{method.upper()} {path}: x-coinpos-role disagrees with the table")
             if case.role == "public":
                 continue
             failures += _check(client, method, path, case, world)

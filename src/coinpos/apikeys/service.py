@@ -11,7 +11,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
@@ -24,6 +24,7 @@ from coinpos.validation import InvalidInputError
 
 KEY_SCHEME = "cpk"
 PREFIX_LENGTH = 12
+LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 class ApiKeyError(CoinposError):
@@ -138,6 +139,9 @@ def authenticate_key(uow: UnitOfWork, presented: str, now: datetime | None = Non
         raise InvalidKeyError()
     if record.revoked_at is not None or not terminal.active:
         raise InvalidKeyError()
-    record.last_used_at = now or utcnow()
-    uow.commit()
+    moment = now or utcnow()
+    # Kept to the minute: a write per request would serialise every terminal on the key table.
+    if record.last_used_at is None or moment - record.last_used_at >= LAST_USED_RESOLUTION:
+        record.last_used_at = moment
+        uow.commit()
     return KeyHolder(record.prefix, record.store_id, terminal.code, record.role)

@@ -16,7 +16,7 @@ from coinpos.db.models import Coin
 from coinpos.invoices.schemas import INVOICE_ID
 from coinpos.invoices.service import UnknownInvoiceError, get_invoice
 from coinpos.money import parse_decimal, to_base_units
-from coinpos.server.auth import Manager, StoreId
+from coinpos.server.auth import MANAGER_ROUTE, Manager, StoreId
 from coinpos.server.chain import sender_of
 from coinpos.server.database import get_uow
 from coinpos.server.idempotency import idempotency_key
@@ -34,7 +34,10 @@ def ledger_key(store_id: str, key: str | None) -> str:
 
 
 @router.post(
-    "/stores/{store_id}/invoices/{invoice_id}/refunds", status_code=201, response_model=RefundOut
+    "/stores/{store_id}/invoices/{invoice_id}/refunds",
+    status_code=201,
+    response_model=RefundOut,
+    openapi_extra=MANAGER_ROUTE,
 )
 def refund_invoice(
     request: Request,

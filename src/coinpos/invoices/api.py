@@ -149,7 +149,6 @@ def create_invoice(
 
 @router.get("/stores/{store_id}/invoices", response_model=InvoicePage)
 def list_invoices(
-    request: Request,
     store_id: StoreId,
     principal: Terminal,
     uow: UoW,
@@ -178,7 +177,7 @@ def list_invoices(
 
 @router.get("/stores/{store_id}/invoices/{invoice_id}", response_model=InvoiceOut)
 def get_invoice(
-    request: Request, store_id: StoreId, invoice_id: InvoiceId, principal: Terminal, uow: UoW
+    store_id: StoreId, invoice_id: InvoiceId, principal: Terminal, uow: UoW
 ) -> InvoiceOut:
     invoice = _store_invoice(uow, principal.store_id, invoice_id)
     return _out(uow, invoice, Valuer(uow.session))
@@ -186,7 +185,7 @@ def get_invoice(
 
 @router.post("/stores/{store_id}/invoices/{invoice_id}/cancel", response_model=InvoiceOut)
 def cancel_invoice(
-    request: Request, store_id: StoreId, invoice_id: InvoiceId, principal: Terminal, uow: UoW
+    store_id: StoreId, invoice_id: InvoiceId, principal: Terminal, uow: UoW
 ) -> InvoiceOut:
     invoice = service.cancel_invoice(uow, _store_invoice(uow, principal.store_id, invoice_id))
     return _out(uow, invoice, Valuer(uow.session))

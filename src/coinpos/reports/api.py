@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends
 
 from coinpos.reports.schemas import CoinTotalOut, SaleOut, SalesReportOut
 from coinpos.reports.service import sales_report, totals_by_coin
-from coinpos.server.auth import Manager, StoreId
+from coinpos.server.auth import MANAGER_ROUTE, Manager, StoreId
 from coinpos.server.database import get_uow
 from coinpos.server.money import decimal_text
 from coinpos.unit_of_work import UnitOfWork
@@ -22,7 +22,9 @@ def _text(value: Decimal | None) -> str | None:
     return None if value is None else decimal_text(value)
 
 
-@router.get("/stores/{store_id}/reports/sales", response_model=SalesReportOut)
+@router.get(
+    "/stores/{store_id}/reports/sales", response_model=SalesReportOut, openapi_extra=MANAGER_ROUTE
+)
 def get_sales_report(
     store_id: StoreId,
     principal: Manager,

@@ -13,7 +13,7 @@ No credentials or invalid ones get 401 with `WWW-Authenticate: Bearer`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -135,6 +135,10 @@ def store_manager(
     _same_store(principal, store_id)
     return require_manager(principal)
 
+
+# Marks a manager route in the OpenAPI document (`openapi_extra=MANAGER_ROUTE`), so clients
+# see which keys may call it; the authorization test checks the mark against the route.
+MANAGER_ROUTE: dict[str, Any] = {"x-coinpos-role": "manager"}
 
 Terminal = Annotated[TerminalPrincipal, Depends(store_terminal)]
 Manager = Annotated[TerminalPrincipal, Depends(store_manager)]

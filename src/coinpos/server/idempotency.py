@@ -9,9 +9,10 @@ body are stored, and a later request with the same key and principal gets them r
 (with `Idempotent-Replayed: true`); the same key with another request gets 409.
 
 The principal is the SHA-256 of the Authorization header, so one caller cannot replay
-another's response. Answers that did not run the route's work (401, 403, 404 of scoping,
-422 of validation, 429, 5xx) are not stored: the row is deleted, and a retry runs anew.
-Rows are kept `retention` (24 h by default), then purged.
+another's response. Only successes (2xx) are stored: a refused request changes nothing,
+not even the key table, and a retry after fixing it runs anew (Stripe keeps some refusals;
+we keep none, so that bad input leaves no trace). The key is stored or released before the
+answer is sent. Rows are kept `retention` (24 h by default), then purged.
 """
 
 from __future__ import annotations
@@ -35,8 +36,6 @@ from coinpos.unit_of_work import UnitOfWork
 
 HEADER = "idempotency-key"
 MAX_KEY_LENGTH = 255
-# Answers that mean the route did not do its work; a retry with the same key runs again.
-NOT_STORED = frozenset({401, 403, 404, 422, 429})
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -114,27 +113,34 @@ class IdempotencyMiddleware:
         if outcome is not None:
             await problem_response(409, outcome, "idempotency-conflict")(scope, receive, send)
             return
-        captured: dict[str, Any] = {"body": b""}
+        held: list[Message] = []
+        settled = False
 
-        async def capture(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                captured["status"] = message["status"]
-                captured["headers"] = message.get("headers", [])
-            elif message["type"] == "http.response.body":
-                captured["body"] += message.get("body", b"")
-            await send(message)
+        async def settle(status: int, body: bytes, content_type: str) -> None:
+            """Stores or releases the key before the client sees the answer, so a retry
+            right after it finds the key in its final state."""
+            nonlocal settled
+            settled = True
+            if 200 <= status < 300:
+                await run_in_threadpool(self._store, principal, key, status, body, content_type)
+            else:
+                await run_in_threadpool(self._release, principal, key)
+
+        async def hold(message: Message) -> None:
+            held.append(message)
+            if message["type"] == "http.response.body" and not message.get("more_body", False):
+                start = held[0]
+                content_type = dict(start.get("headers", [])).get(b"content-type", b"").decode()
+                body = b"".join(m.get("body", b"") for m in held[1:])
+                await settle(start["status"], body, content_type)
+                for each in held:
+                    await send(each)
 
         try:
-            await self.app(scope, _replaying(body), capture)
+            await self.app(scope, _replaying(body), hold)
         finally:
-            status = captured.get("status", 500)
-            if status in NOT_STORED or status >= 500:
+            if not settled:
                 await run_in_threadpool(self._release, principal, key)
-            else:
-                content_type = dict(captured.get("headers", [])).get(b"content-type", b"")
-                await run_in_threadpool(
-                    self._store, principal, key, status, captured["body"], content_type.decode()
-                )
 
     def _reserve(self, principal: str, key: str, fingerprint: str) -> StoredAnswer | str | None:
         """None: this request runs. A stored answer: replay it. A string: why it is refused."""

@@ -12,7 +12,7 @@ from coinpos.chainops.api import ledger_key
 from coinpos.chainops.sender import TransactionSender
 from coinpos.db.models import Settlement
 from coinpos.money import parse_decimal, to_base_units
-from coinpos.server.auth import Manager, StoreId
+from coinpos.server.auth import MANAGER_ROUTE, Manager, StoreId
 from coinpos.server.database import get_uow
 from coinpos.server.idempotency import idempotency_key
 from coinpos.server.money import coin_amount, decimal_text
@@ -46,7 +46,12 @@ def _out(settlement: Settlement) -> SettlementOut:
     )
 
 
-@router.post("/stores/{store_id}/settlements", status_code=201, response_model=SettlementOut)
+@router.post(
+    "/stores/{store_id}/settlements",
+    status_code=201,
+    response_model=SettlementOut,
+    openapi_extra=MANAGER_ROUTE,
+)
 def create_settlement(
     request: Request,
     store_id: StoreId,
@@ -77,7 +82,11 @@ def create_settlement(
     return _out(settlement)
 
 
-@router.get("/stores/{store_id}/settlements/{settlement_id}", response_model=SettlementOut)
+@router.get(
+    "/stores/{store_id}/settlements/{settlement_id}",
+    response_model=SettlementOut,
+    openapi_extra=MANAGER_ROUTE,
+)
 def get_settlement(
     store_id: StoreId,
     settlement_id: Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{64}$")],
