@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from coinpos.db.models import DeliveryStatus
-from coinpos.server.auth import Manager, StoreId
+from coinpos.server.auth import MANAGER_ROUTE, Manager, StoreId
 from coinpos.server.database import get_uow
 from coinpos.server.idempotency import idempotency_key
 from coinpos.unit_of_work import UnitOfWork
@@ -22,7 +22,9 @@ Uow = Annotated[UnitOfWork, Depends(get_uow)]
 WebhookId = Annotated[int, Path(ge=1, le=2**62, description="The webhook endpoint's id.")]
 
 
-@router.post("", status_code=201, summary="Register a webhook endpoint")
+@router.post(
+    "", status_code=201, summary="Register a webhook endpoint", openapi_extra=MANAGER_ROUTE
+)
 def create_webhook(
     request: Request,
     store_id: StoreId,
@@ -36,17 +38,22 @@ def create_webhook(
     return WebhookWithSecret(**Webhook.of(view).model_dump(), secret=secret)
 
 
-@router.get("", summary="List the store's webhook endpoints")
+@router.get("", summary="List the store's webhook endpoints", openapi_extra=MANAGER_ROUTE)
 def list_webhooks(store_id: StoreId, manager: Manager, uow: Uow) -> list[Webhook]:
     return [Webhook.of(v) for v in service.list_endpoints(uow, manager.store_id)]
 
 
-@router.get("/{webhook_id}", summary="Read a webhook endpoint")
+@router.get("/{webhook_id}", summary="Read a webhook endpoint", openapi_extra=MANAGER_ROUTE)
 def get_webhook(store_id: StoreId, webhook_id: WebhookId, manager: Manager, uow: Uow) -> Webhook:
     return Webhook.of(service.get_endpoint(uow, manager.store_id, webhook_id))
 
 
-@router.delete("/{webhook_id}", status_code=204, summary="Delete a webhook endpoint")
+@router.delete(
+    "/{webhook_id}",
+    status_code=204,
+    summary="Delete a webhook endpoint",
+    openapi_extra=MANAGER_ROUTE,
+)
 def delete_webhook(
     store_id: StoreId, webhook_id: WebhookId, manager: Manager, uow: Uow
 ) -> Response:
@@ -54,7 +61,11 @@ def delete_webhook(
     return Response(status_code=204)
 
 
-@router.post("/{webhook_id}/rotate-secret", summary="Replace the secret; the old one signs too")
+@router.post(
+    "/{webhook_id}/rotate-secret",
+    summary="Replace the secret; the old one signs too",
+    openapi_extra=MANAGER_ROUTE,
+)
 def rotate_secret(
     store_id: StoreId,
     webhook_id: WebhookId,
@@ -68,7 +79,11 @@ def rotate_secret(
     return WebhookWithSecret(**Webhook.of(view).model_dump(), secret=secret)
 
 
-@router.get("/{webhook_id}/deliveries", summary="List an endpoint's deliveries, newest first")
+@router.get(
+    "/{webhook_id}/deliveries",
+    summary="List an endpoint's deliveries, newest first",
+    openapi_extra=MANAGER_ROUTE,
+)
 def list_deliveries(
     store_id: StoreId,
     webhook_id: WebhookId,
@@ -85,6 +100,7 @@ def list_deliveries(
     "/{webhook_id}/deliveries/{delivery_id}/redeliver",
     status_code=202,
     summary="Send a delivery's event again (a new delivery, flagged as a redelivery)",
+    openapi_extra=MANAGER_ROUTE,
 )
 def redeliver(
     store_id: StoreId,
