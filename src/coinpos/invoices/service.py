@@ -22,6 +22,7 @@ from coinpos.chainops.keys import OperatorKey
 from coinpos.db.models import CatalogueItem, Coin, Invoice, InvoiceLine, InvoiceStatus, Terminal
 from coinpos.db.types import utcnow
 from coinpos.errors import CoinposError
+from coinpos.invoices import events as invoice_events
 from coinpos.invoices.deposit import deposit_address
 from coinpos.invoices.terms import ZERO_ADDRESS, EscrowDomain, InvoiceTerms
 from coinpos.payment_uri import ether_payment_uri, token_payment_uri
@@ -218,6 +219,7 @@ def issue_invoice(
     for line in lines:
         line.invoice_id = invoice.id
         uow.session.add(line)
+    invoice_events.record(uow.session, [invoice_events.created(invoice)], invoice.created_at)
     uow.commit()
     return invoice
 
@@ -325,6 +327,16 @@ def cancel_invoice(uow: UnitOfWork, invoice: Invoice, now: datetime | None = Non
             .where(CatalogueItem.id == item_id)
             .values(stock=CatalogueItem.stock + quantity)
         )
+    invoice_events.record(
+        uow.session,
+        [
+            invoice_events.StatusChange(
+                invoice.id, invoice.invoice_hash, invoice.store_id, invoice.amount, 0,
+                InvoiceStatus.INVALID, None, InvoiceStatus.NEW, None,
+            )
+        ],
+        now or utcnow(),
+    )  # fmt: skip
     notify(
         uow.session,
         f"invoice:{invoice.id}:{InvoiceStatus.INVALID.value}:0",

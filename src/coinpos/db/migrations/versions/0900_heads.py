@@ -1,7 +1,7 @@
 """Joins the areas' heads into one, so `coinpos db upgrade` has a single target.
 
 Revision ID: 0900_heads
-Revises: 0600_tracker_eth, 0700_server
+Revises: 0600_tracker_eth, 0700_server, 0710_webhooks
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ revision = "0900_heads"
 down_revision = (
     "0600_tracker_eth",
     "0700_server",
+    "0710_webhooks",
 )
 branch_labels = None
 depends_on = None
