@@ -12,7 +12,7 @@ import importlib
 import click
 
 from coinpos import __version__
-from coinpos.cli_support import AppContext, CoinposGroup
+from coinpos.cli_support import DATABASE_URL, AppContext, CoinposGroup
 
 # Each module area contributes its click groups as "module:attribute".
 COMMAND_GROUPS = (
@@ -39,6 +39,7 @@ COMMAND_GROUPS = (
 @click.option(
     "--db",
     "db_url",
+    type=DATABASE_URL,
     metavar="URL",
     help="Database URL (default: $COINPOS_DATABASE_URL, else sqlite:///.coinpos/coinpos.db).",
 )

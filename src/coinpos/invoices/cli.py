@@ -11,6 +11,7 @@ import click
 from coinpos.cli_support import (
     ADDRESS,
     AMOUNT,
+    OUTPUT_FOLDER,
     STORE_ID,
     SYMBOL,
     AppContext,
@@ -94,7 +95,7 @@ def invoices() -> None:
 @click.option(
     "--out",
     "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=OUTPUT_FOLDER,
     default=Path("out") / "invoices",
     show_default=True,
     help="Folder for QR images.",

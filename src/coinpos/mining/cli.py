@@ -22,7 +22,7 @@ import click
 from eth_utils.address import is_address, to_checksum_address
 from eth_utils.crypto import keccak
 
-from coinpos.cli_support import CoinposGroup
+from coinpos.cli_support import OUTPUT_PATH, TEXT_FILE, CoinposGroup
 from coinpos.mining.errors import MiningError
 
 DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86_400}
@@ -338,14 +338,14 @@ def campaigns(network_choice: str, deployments: Path | None, as_json: bool) -> N
 @mining.command("check-claim")
 @network_options
 @db_option
-@click.argument("fix_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("fix_file", type=TEXT_FILE)
 @click.option(
     "--oracle-account",
     default=None,
     help="ape alias of the oracle key (or set COINPOS_ORACLE_KEY).",
 )
 @click.option("--max-speed-kmh", type=click.FloatRange(min=0, min_open=True), default=300.0)
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+@click.option("--out", type=OUTPUT_PATH, default=None,
               help="Write the signed claim here (default: print it).")  # fmt: skip
 def check_claim(
     network_choice: str, deployments: Path | None, db_url: str | None, fix_file: Path,
@@ -386,7 +386,7 @@ def check_claim(
 @mining.command("submit-claim")
 @network_options
 @db_option
-@click.argument("signed_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("signed_file", type=TEXT_FILE)
 @click.option("--account", "account_alias", required=True, help="ape alias of the submitter.")
 @click.option("--yes", is_flag=True, help="Do not ask before sending to a live network.")
 def submit_claim(

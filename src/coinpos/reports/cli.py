@@ -9,6 +9,7 @@ import click
 
 from coinpos.cli_support import (
     DATE,
+    OUTPUT_FILE,
     STORE_ID,
     AppContext,
     emit,
@@ -37,7 +38,7 @@ def reports() -> None:
 @click.option(
     "--csv",
     "csv_out",
-    type=click.File("w", encoding="utf-8"),
+    type=OUTPUT_FILE,
     help="Write the sales as CSV to this file ('-' for stdout).",
 )
 @json_option

@@ -10,6 +10,7 @@ import click
 
 from coinpos.cli_support import (
     AMOUNT,
+    OUTPUT_FILE,
     STORE_ID,
     SYMBOL,
     AppContext,
@@ -175,7 +176,7 @@ def list_payouts(app: AppContext, status: str | None, store_id: str | None, as_j
 
 @payouts.command()
 @click.option(
-    "--output", "-o", type=click.File("w", encoding="utf-8"), default="-", show_default=True
+    "--output", "-o", type=OUTPUT_FILE, default="-", show_default=True
 )
 @pass_app
 def export(app: AppContext, output: IO[str]) -> None:
