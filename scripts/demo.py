@@ -13,7 +13,6 @@ from pathlib import Path
 
 import click
 from ape import accounts, chain, project
-from ape.cli import ConnectedProviderCommand
 from rich.panel import Panel
 from rich.table import Table
 
@@ -24,7 +23,7 @@ from coinpos.demo import mining, payments
 from coinpos.demo.context import Cast, DemoContext, units
 from coinpos.demo.summary import agreements
 from coinpos.deployer import deploy_all, load_params
-from scripts._shared import clean_errors, console, print_deployment
+from scripts._shared import FlowCommand, clean_errors, console, print_deployment
 
 DEMO_DB = Path(".coinpos") / "demo.db"
 
@@ -35,7 +34,7 @@ def _fresh_database() -> str:
     return f"sqlite:///{DEMO_DB}"
 
 
-@click.command(cls=ConnectedProviderCommand)
+@click.command(cls=FlowCommand)
 @clean_errors
 def cli(ecosystem, network):  # type: ignore[no-untyped-def]
     if not network.is_local:

@@ -1,7 +1,8 @@
 """The staff CLI: `coinpos [--db URL] <group> <command>`.
 
-Entry points stay thin: they parse input, call a service, and print. Any CoinposError
-becomes a one-line message with exit code 2 (see coinpos.cli_support). Services and the
+Entry points stay thin: they parse input, call a service, and print. Every error becomes
+one line on stderr, exit code 2 for bad input (see coinpos.cli_support for the rules and
+for what every command added below the root inherits). Services and the
 database layer are imported inside the commands, so `coinpos --help` stays fast.
 """
 
@@ -46,6 +47,9 @@ COMMAND_GROUPS = (
 @click.pass_context
 def cli(ctx: click.Context, db_url: str | None) -> None:
     """coinpos exchange staff tools."""
+    from coinpos.ape_output import route_ape_logs
+
+    route_ape_logs()
     ctx.obj = AppContext(db_url)
 
 

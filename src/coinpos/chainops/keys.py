@@ -110,9 +110,7 @@ def load_operator_key(alias: str | None = None) -> OperatorKey:
         try:
             return ApeAccountKey(accounts.load(alias))
         except (AccountsError, IndexError, KeyError):
-            raise OperatorKeyError(
-                f"no ape account {alias!r} (see `ape accounts list`)"
-            ) from None
+            raise OperatorKeyError(f"no ape account {alias!r} (see `ape accounts list`)") from None
     key = os.environ.get(OPERATOR_KEY_ENV)
     if not key:
         raise OperatorKeyError(

@@ -42,13 +42,14 @@ def _degrees_e6(value: str | None, name: str) -> int | None:
     if value is None:
         return None
     from coinpos.money import MoneyError, to_base_units
+    from coinpos.validation import InvalidInputError, ascii_number
 
     try:
-        degrees = Decimal(value.strip())
+        degrees = Decimal(ascii_number(value, name).strip())
         if not degrees.is_finite():
             raise ArithmeticError
         return to_base_units(degrees, 6)
-    except (ArithmeticError, MoneyError):
+    except (ArithmeticError, MoneyError, InvalidInputError):
         raise click.BadParameter(
             f"{value!r} is not decimal degrees with at most 6 places", param_hint=name
         ) from None

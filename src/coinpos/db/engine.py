@@ -55,8 +55,7 @@ def parse_database_url(text: str) -> URL:
         ) from None
     if url.get_backend_name() not in BACKENDS:
         raise DatabaseUrlError(
-            f"database scheme {url.drivername!r} is not one coinpos runs on "
-            f"({', '.join(BACKENDS)})"
+            f"database scheme {url.drivername!r} is not one coinpos runs on ({', '.join(BACKENDS)})"
         )
     try:
         url.get_dialect()

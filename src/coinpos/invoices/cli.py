@@ -28,8 +28,10 @@ DEFAULT_NETWORK = "ethereum:local"
 
 
 def _cart_line(value: str) -> tuple[str, int]:
+    from coinpos.validation import ascii_digits
+
     sku, sep, quantity = value.partition("=")
-    if not sep or not quantity.isdigit() or int(quantity) <= 0:
+    if not sep or not ascii_digits(quantity) or int(quantity) <= 0:
         raise click.BadParameter(f"{value!r} is not SKU=QUANTITY with a positive quantity")
     return sku, int(quantity)
 

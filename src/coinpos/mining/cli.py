@@ -24,6 +24,7 @@ from eth_utils.crypto import keccak
 
 from coinpos.cli_support import OUTPUT_PATH, TEXT_FILE, CoinposGroup
 from coinpos.mining.errors import MiningError
+from coinpos.validation import ascii_digits
 
 DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86_400}
 
@@ -111,7 +112,7 @@ def _account(alias: str) -> Any:
 
     if alias.startswith("TEST::"):
         index = alias.removeprefix("TEST::")
-        if not index.isdigit():
+        if not ascii_digits(index):
             raise MiningError(f"bad test account {alias!r}: expected TEST::<index>")
         return accounts.test_accounts[int(index)]
     try:
@@ -159,6 +160,8 @@ def _address(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
 
 def _degrees(limit: int) -> Any:
     def convert(_ctx: click.Context, _param: click.Parameter, value: str) -> int:
+        if not value.isascii():
+            raise click.BadParameter(f"{value!r} is not written in ASCII digits 0-9")
         try:
             degrees = Decimal(value)
         except ArithmeticError:
@@ -173,7 +176,7 @@ def _degrees(limit: int) -> Any:
 def _when(_ctx: click.Context, _param: click.Parameter, value: str | None) -> int | None:
     if value is None:
         return None
-    if value.isdigit():
+    if ascii_digits(value):
         return int(value)
     try:
         parsed = datetime.fromisoformat(value)
@@ -184,7 +187,7 @@ def _when(_ctx: click.Context, _param: click.Parameter, value: str | None) -> in
 
 def _duration(_ctx: click.Context, _param: click.Parameter, value: str) -> int:
     unit = value[-1:]
-    if unit not in DURATION_UNITS or not value[:-1].isdigit() or int(value[:-1]) == 0:
+    if unit not in DURATION_UNITS or not ascii_digits(value[:-1]) or int(value[:-1]) == 0:
         raise click.BadParameter(f"{value!r} is not a duration like 90m, 12h or 7d")
     return int(value[:-1]) * DURATION_UNITS[unit]
 

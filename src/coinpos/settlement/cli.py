@@ -175,9 +175,7 @@ def list_payouts(app: AppContext, status: str | None, store_id: str | None, as_j
 
 
 @payouts.command()
-@click.option(
-    "--output", "-o", type=OUTPUT_FILE, default="-", show_default=True
-)
+@click.option("--output", "-o", type=OUTPUT_FILE, default="-", show_default=True)
 @pass_app
 def export(app: AppContext, output: IO[str]) -> None:
     """Write pending payouts as CSV for the bank transfer, and mark them exported."""
