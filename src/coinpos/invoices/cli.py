@@ -121,16 +121,20 @@ def create(
     """Create a signed invoice for a store: an amount, or catalogue items (stock is taken)."""
     from datetime import timedelta
 
-    from coinpos.chainops.connect import issuer_for
+    from coinpos.chainops.connect import issuer_for, load_deployment
     from coinpos.invoices.service import CartLine, NewInvoice, invoice_items, issue_invoice
     from coinpos.money import to_base_units
-    from coinpos.stores.service import get_coin
+    from coinpos.stores.service import get_coin, get_store
 
     if (amount is None) == (not items):
         raise click.UsageError("give exactly one of --amount and --item")
     if amount is not None and amount == 0:
         raise click.BadParameter("must be more than zero", param_hint="--amount")
     cart = tuple(CartLine(*_cart_line(item)) for item in items)
+    # The store and coin are checked before ape loads the project (the forwarder's code).
+    with unit_of_work(app) as uow:
+        get_store(uow, store_id)
+        get_coin(uow, coin, load_deployment(network).chain_id)
     issuer = issuer_for(network, operator_alias, out_dir)
     with unit_of_work(app) as uow:
         found = get_coin(uow, coin, issuer.domain.chain_id)

@@ -240,6 +240,7 @@ def create_campaign(
             "first-come needs --max-claims above 0; everyone takes none", param_hint="--max-claims"
         )
     target = _target(network_choice, deployments)
+    sender = _account(account_alias)  # before connecting: a wrong alias is input
     engine = _engine(db_url)
     with target.connected() as geo:
         from ape import Contract, chain
@@ -248,7 +249,6 @@ def create_campaign(
         spec = CampaignSpec(
             lat, lon, radius, action, token, reward, chosen, max_claims, begin, begin + duration
         )
-        sender = _account(account_alias)
         _confirm(target, f"create a campaign funded with {budget} base units", yes)
         erc20 = Contract(token, contract_type=_erc20_type())
         with _reverts_as_errors("create-campaign"):
@@ -274,11 +274,11 @@ def top_up(
     from coinpos.mining.chain import top_up as add
 
     target = _target(network_choice, deployments)
+    sender = _account(account_alias)  # before connecting: a wrong alias is input
     with target.connected() as geo:
         from ape import Contract
 
         state = read_campaign(geo, campaign_id)
-        sender = _account(account_alias)
         _confirm(target, f"top up campaign {campaign_id} with {amount} base units", yes)
         erc20 = Contract(state.spec.token, contract_type=_erc20_type())
         with _reverts_as_errors("top-up"):
@@ -407,13 +407,13 @@ def submit_claim(
     except json.JSONDecodeError as exc:
         raise SignedClaimError(f"{signed_file} is not valid JSON: {exc.msg}") from None
     target = _target(network_choice, deployments)
+    sender = _account(account_alias)  # before connecting: a wrong alias is input
     engine = _engine(db_url)
     with target.connected() as geo:
         from ape import chain
 
         if chain.chain_id != signed.chain_id:
             raise MiningError(f"the claim is for chain {signed.chain_id}, not {chain.chain_id}")
-        sender = _account(account_alias)
         _confirm(target, f"submit claim {signed.attestation.claim_id.hex()}", yes)
         with _reverts_as_errors("claim"):
             tx_hash = submit(geo, signed, sender)

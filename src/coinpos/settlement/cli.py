@@ -144,7 +144,7 @@ def send(app: AppContext, network: str, operator_alias: str | None, as_json: boo
     from coinpos.chainops.settlement import EscrowSettlementExecutor
     from coinpos.settlement.service import send_requested
 
-    with connect(network, operator_alias) as connection, unit_of_work(app) as uow:
+    with unit_of_work(app) as uow, connect(network, operator_alias) as connection:
         sent = send_requested(uow, EscrowSettlementExecutor(connection.sender))
         rows = [
             {**_settlement_row(s, s.coin.symbol, s.coin.decimals), "tx_hash": s.log_entry.tx_hash}
