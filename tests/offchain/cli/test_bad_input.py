@@ -232,7 +232,7 @@ TABLE: dict[str, Entry] = {
         signed=("lat", "lon"),
         database="own",
         creates_database=True,
-    ),  # fmt: skip
+    ),
     "mining top-up": Entry(
         ("1", "10"),
         (*NETWORK, "--account", "TEST::0"),
@@ -258,7 +258,7 @@ TABLE: dict[str, Entry] = {
         ),
         database="own",
         creates_database=True,
-    ),  # fmt: skip
+    ),
     "mining submit-claim": Entry(
         ("{files}/signed.json",),
         (*NETWORK, *MINING_DB, "--account", "TEST::0"),
@@ -267,7 +267,7 @@ TABLE: dict[str, Entry] = {
         ),
         database="own",
         creates_database=True,
-    ),  # fmt: skip
+    ),
     "mining rewards": Entry(
         (PAYER,),
         (*NETWORK, *MINING_DB),
