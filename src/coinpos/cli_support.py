@@ -5,8 +5,9 @@ the one place where an error becomes a line on stderr.
 Errors and exit codes (`one_line_error`):
 - Bad input exits with 2 and one line `error: …`: a click usage error (missing argument,
   unknown option, malformed value, a negative number read as an option), a click file
-  error, any CoinposError, a database URL or connection coinpos cannot use, an ape account,
-  network or configuration problem.
+  error, any CoinposError, a database URL or database coinpos cannot use, a number too
+  large for the column or duration it fills, an ape account, network or configuration
+  problem.
 - A transaction the chain refused exits with 1 (the input was well-formed; the chain said
   no), one line `error: …`.
 - Anything else is a bug, not bad input: one line `internal error: …` and exit code 1, so a
@@ -110,11 +111,13 @@ def one_line_error(exc: Exception) -> click.ClickException:
     if from_ape is not None:
         return from_ape
     sqlalchemy_exc = sys.modules.get("sqlalchemy.exc")
-    if sqlalchemy_exc is not None and isinstance(
-        exc, sqlalchemy_exc.OperationalError | sqlalchemy_exc.ProgrammingError
-    ):
+    if sqlalchemy_exc is not None and isinstance(exc, sqlalchemy_exc.DBAPIError):
+        # The database refused: not reachable, not a database, or no schema yet.
         first = _first_line(str(exc.orig) if exc.orig else str(exc))
         return CommandError(f"database error: {first} (has `coinpos db upgrade` been run?)")
+    if isinstance(exc, OverflowError):
+        # A number given beyond what a column or a duration holds (an id, seconds).
+        return CommandError(f"a number given is too large ({_first_line(str(exc))})")
     if os.environ.get(DEBUG_ENV) == "1":
         raise exc
     detail = _first_line(str(exc))
@@ -134,8 +137,13 @@ def _one_line_errors() -> Iterator[None]:
         raise mapped from None
 
 
+# No integer in coinpos is wider than a uint256 (amounts in base units, ids, block numbers).
+MAX_INTEGER = 2**256 - 1
+
+
 class AsciiNumber(click.ParamType):
-    """Mixed into click's number types by `harden`: a number is written in ASCII digits."""
+    """Mixed into click's number types by `harden`: a number is written in ASCII digits, and
+    an integer fits in a uint256."""
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if isinstance(value, str):
@@ -145,7 +153,10 @@ class AsciiNumber(click.ParamType):
                 ascii_number(value, "value")
             except CoinposError as exc:
                 self.fail(str(exc), param, ctx)
-        return super().convert(value, param, ctx)
+        converted = super().convert(value, param, ctx)
+        if isinstance(converted, int) and abs(converted) > MAX_INTEGER:
+            self.fail(f"{value!r} is too large (more than a uint256)", param, ctx)
+        return converted
 
 
 _ASCII_NUMBER_TYPES: dict[type, type] = {}

@@ -128,9 +128,11 @@ def _escrow_of(network_choice: str, start_block: int) -> tuple[str, int]:
 def _run(tracker: Any, as_json: bool) -> dict[str, Any]:
     if as_json:
         return dict(tracker.run_once().as_dict())
+    from rich.console import Console
     from rich.progress import Progress
 
-    with Progress(transient=True) as bar:
+    # On stderr: stdout is the summary, and a failed pass leaves nothing there.
+    with Progress(transient=True, console=Console(stderr=True)) as bar:
         task = bar.add_task("scanning blocks", total=None)
 
         def progress(done: int, total: int) -> None:

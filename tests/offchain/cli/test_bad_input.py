@@ -93,6 +93,10 @@ class Entry:
 ADD_ACCOUNT = ("minji", PAYER, "SPARE")
 REGISTER = ("--name", "Kim", "--language", "ko", "--country", "KR", "--password", "pw pw pw")
 MINING_DB = ("--db", "sqlite:///{db}")
+CAMPAIGN = (
+    "--account", "TEST::0", "--token", TOKEN, "--lat", "37.5", "--lon", "127.0", "--radius", "100",
+    "--action", "visit", "--reward", "10", "--budget", "100", "--duration", "7d",
+)  # fmt: skip
 
 TABLE: dict[str, Entry] = {
     "db upgrade": Entry(creates_database=True),
@@ -181,53 +185,8 @@ TABLE: dict[str, Entry] = {
         unknown=(),
     ),
     "mining create-campaign": Entry(
-        options=(
-            *NETWORK,
-            *MINING_DB,
-            "--account",
-            "TEST::0",
-            "--token",
-            TOKEN,
-            "--lat",
-            "37.5",
-            "--lon",
-            "127.0",
-            "--radius",
-            "100",
-            "--action",
-            "visit",
-            "--reward",
-            "10",
-            "--budget",
-            "100",
-            "--duration",
-            "7d",
-        ),
-        unknown=(
-            (
-                (
-                    *NO_NETWORK,
-                    *MINING_DB,
-                    "--account",
-                    "TEST::0",
-                    "--token",
-                    TOKEN,
-                    "--lat",
-                    "1",
-                    "--lon",
-                    "1",
-                    "--radius",
-                    "1",
-                    "--action",
-                    "a",
-                    "--reward",
-                    "1",
-                    "--budget",
-                    "1",
-                ),
-                "nosuch",
-            ),
-        ),
+        options=(*NETWORK, *MINING_DB, *CAMPAIGN),
+        unknown=(((*NO_NETWORK, *MINING_DB, *CAMPAIGN), "nosuch"),),
         numbers=("lat", "lon"),
         signed=("lat", "lon"),
         database="own",
@@ -279,12 +238,14 @@ TABLE: dict[str, Entry] = {
 
 # Each class of bad value, and what its one line must say.
 BAD_NUMBERS = {"malformed number": "12x", "negative number": "-5", "full-width digits": "１２"}
+TOO_LARGE = str(2**256)
 EXPECTED = {
     "missing required argument": ("Missing", "missing"),
     "unknown option": ("No such option",),
     "malformed number": ("is not", "not a", "neither"),
     "negative number": ("negative", "not in the range"),
     "full-width digits": ("ASCII",),
+    "number too large": ("too large", "not in the range"),
     "bad --db URL": ("database",),
     "missing SQLite folder": ("no database at",),
     "output folder": ("does not exist", "is not writable", "is a file"),
@@ -368,6 +329,8 @@ def cases_of(path: str, command: click.Command, entry: Entry) -> list[Case]:
                 if kind == "negative number" and param.name in entry.signed:
                     continue
                 add(kind, _with_value(command, entry, param, value))
+            if isinstance(param.type, click.types.IntParamType):
+                add("number too large", _with_value(command, entry, param, TOO_LARGE))
         if isinstance(param.type, TextFile):
             add("binary file", _with_value(command, entry, param, "{files}/binary.dat"))
         if isinstance(param.type, OutputFile | OutputPath):
