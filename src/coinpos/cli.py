@@ -1,4 +1,4 @@
-"""The staff CLI: `coinpos [--db URL] <group> <command>`.
+"""The staff CLI: `coinpos [--config PATH] [--db URL] <group> <command>`.
 
 Entry points stay thin: they parse input, call a service, and print. Every error becomes
 one line on stderr, exit code 2 for bad input (see coinpos.cli_support for the rules and
@@ -9,6 +9,7 @@ database layer are imported inside the commands, so `coinpos --help` stays fast.
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 
 import click
 
@@ -32,6 +33,7 @@ COMMAND_GROUPS = (
     "coinpos.reports.cli:reports",
     "coinpos.tracker.cli:track",
     "coinpos.tracker.cli:notify",
+    "coinpos.settings_cli:config",
 )
 
 
@@ -44,12 +46,24 @@ COMMAND_GROUPS = (
     metavar="URL",
     help="Database URL (default: $COINPOS_DATABASE_URL, else sqlite:///.coinpos/coinpos.db).",
 )
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path),
+    metavar="PATH",
+    help="Settings file (default: ./coinpos.toml when there); the environment and flags "
+    "override it. See `coinpos config show`.",
+)
 @click.pass_context
-def cli(ctx: click.Context, db_url: str | None) -> None:
+def cli(ctx: click.Context, db_url: str | None, config_path: Path | None) -> None:
     """coinpos exchange staff tools."""
+    from coinpos import settings
     from coinpos.ape_output import route_ape_logs
 
     route_ape_logs()
+    loaded = settings.load(config_path, flags={"database_url": db_url})
+    ctx.with_resource(loaded.exported())
+    ctx.meta[settings.SETTINGS_META_KEY] = loaded
     ctx.obj = AppContext(db_url)
 
 

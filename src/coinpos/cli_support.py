@@ -277,6 +277,11 @@ def json_option(func: F) -> F:
 
 
 def _jsonable(value: Any) -> Any:
+    from coinpos.money import CoinAmount
+
+    if isinstance(value, CoinAmount):
+        # Whole coins, exact; the base units are a field of their own beside it.
+        return format(value.whole, "f")
     if isinstance(value, Decimal):
         # Strings keep every digit; a JSON number would be read back as a float.
         return format(value, "f")
@@ -289,9 +294,17 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def _cell(value: Any) -> Any:
+    """A value as a table shows it: a coin amount as whole coins with its symbol."""
+    from coinpos.money import CoinAmount
+
+    return str(value) if isinstance(value, CoinAmount) else _jsonable(value)
+
+
 def emit(rows: Sequence[dict[str, Any]], as_json: bool, title: str, single: bool = False) -> None:
     """Prints rows as a rich table (one record: two columns) or as JSON."""
-    clean = [{k: _jsonable(v) for k, v in row.items()} for row in rows]
+    convert = _jsonable if as_json else _cell
+    clean = [{k: convert(v) for k, v in row.items()} for row in rows]
     if as_json:
         click.echo(json.dumps(clean[0] if single else clean, indent=2))
         return

@@ -256,7 +256,13 @@ def sweep(
 
 @ops.command()
 @click.argument("key")
-@click.option("--percent", type=click.IntRange(111, 1000), default=125, show_default=True)
+@click.option(
+    "--percent",
+    type=click.IntRange(111, 1000),
+    default=125,
+    show_default=True,
+    help="New fees as a percentage of the old (over 110: nodes want 10% more).",
+)
 @chain_options
 @json_option
 @pass_app

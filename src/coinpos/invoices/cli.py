@@ -37,14 +37,14 @@ def _cart_line(value: str) -> tuple[str, int]:
 
 
 def invoice_row(invoice: Invoice, coin: Coin, items: list[tuple[str, int, int]]) -> dict[str, Any]:
-    from coinpos.money import from_base_units
+    from coinpos.money import CoinAmount
 
     return {
         "id": invoice.id,
         "invoice_hash": invoice.invoice_hash,
         "store_id": invoice.store_id,
         "coin": coin.symbol,
-        "amount": from_base_units(invoice.amount, coin.decimals),
+        "amount": CoinAmount(invoice.amount, coin.decimals, coin.symbol),
         "amount_base_units": invoice.amount,
         "items": ", ".join(f"{sku} x{quantity}" for sku, quantity, _ in items) or None,
         "payer": invoice.payer,
@@ -61,7 +61,8 @@ def invoice_row(invoice: Invoice, coin: Coin, items: list[tuple[str, int, int]])
         "operator_signature": invoice.operator_signature,
         "status": invoice.status,
         "exception_status": invoice.exception_status,
-        "amount_paid": invoice.amount_paid,
+        "amount_paid": CoinAmount(invoice.amount_paid, coin.decimals, coin.symbol),
+        "amount_paid_base_units": invoice.amount_paid,
         "created_at": invoice.created_at,
     }
 

@@ -214,7 +214,10 @@ def mining() -> None:
     help="Action id: 0x-prefixed bytes32, or a name hashed with keccak256.",
 )  # fmt: skip
 @click.option("--reward", type=click.IntRange(min=1), required=True, help="Per claim, base units.")
-@click.option("--mode", type=click.Choice(["everyone", "first-come"]), default="everyone")
+@click.option(
+    "--mode", type=click.Choice(["everyone", "first-come"]), default="everyone",
+    show_default=True, help="Who is paid: everyone, or the first --max-claims to come.",
+)  # fmt: skip
 @click.option("--max-claims", type=click.IntRange(0, 2**32 - 1), default=0, help="First-come cap.")
 @click.option("--start", callback=_when, default=None, help="Unix seconds or ISO 8601 (now).")
 @click.option("--duration", callback=_duration, default="7d", help="How long it runs, e.g. 7d.")
@@ -290,7 +293,10 @@ def top_up(
 @network_options
 @db_option
 @click.argument("campaign_id", type=click.IntRange(min=1))
-@click.option("--max-accuracy", type=click.FloatRange(min=0, min_open=True), default=25.0)
+@click.option(
+    "--max-accuracy", type=click.FloatRange(min=0, min_open=True), default=25.0,
+    show_default=True, help="Worst fix accuracy the oracle accepts, metres.",
+)  # fmt: skip
 def register_campaign(
     network_choice: str, deployments: Path | None, db_url: str | None, campaign_id: int,
     max_accuracy: float,
@@ -347,7 +353,10 @@ def campaigns(network_choice: str, deployments: Path | None, as_json: bool) -> N
     default=None,
     help="ape alias of the oracle key (or set COINPOS_ORACLE_KEY).",
 )
-@click.option("--max-speed-kmh", type=click.FloatRange(min=0, min_open=True), default=300.0)
+@click.option(
+    "--max-speed-kmh", type=click.FloatRange(min=0, min_open=True), default=300.0,
+    show_default=True, help="Fastest travel since the last fix that is believed, km/h.",
+)  # fmt: skip
 @click.option("--out", type=OUTPUT_PATH, default=None,
               help="Write the signed claim here (default: print it).")  # fmt: skip
 def check_claim(

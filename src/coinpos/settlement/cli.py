@@ -27,13 +27,13 @@ PAYOUT_STATUSES = ("pending", "exported", "paid")
 
 
 def _settlement_row(settlement: Settlement, symbol: str, decimals: int) -> dict[str, Any]:
-    from coinpos.money import from_base_units
+    from coinpos.money import CoinAmount
 
     return {
         "reference": settlement.reference,
         "store_id": settlement.store_id,
         "coin": symbol,
-        "amount": from_base_units(settlement.amount, decimals),
+        "amount": CoinAmount(settlement.amount, decimals, symbol),
         "amount_base_units": settlement.amount,
         "rate": settlement.rate,
         "fiat": settlement.fiat,
@@ -69,9 +69,25 @@ def settle() -> None:
 @click.option("--amount", type=AMOUNT, help="Whole coins to settle, e.g. 12.50.")
 @click.option("--all", "settle_all", is_flag=True, help="Settle the whole confirmed balance.")
 @click.option("--key", required=True, help="Idempotency key; a repeated key is refused.")
-@click.option("--fee-bps", type=click.IntRange(0, 10_000), default=100, show_default=True)
-@click.option("--max-rate-age", type=click.IntRange(min=1), default=3600, show_default=True)
-@click.option("--chain-id", type=click.IntRange(min=1))
+@click.option(
+    "--fee-bps",
+    type=click.IntRange(0, 10_000),
+    default=100,
+    show_default=True,
+    help="Settlement fee in basis points of the fiat value (100 = 1%).",
+)
+@click.option(
+    "--max-rate-age",
+    type=click.IntRange(min=1),
+    default=3600,
+    show_default=True,
+    help="Seconds the rate locked may be old.",
+)
+@click.option(
+    "--chain-id",
+    type=click.IntRange(min=1),
+    help="Chain of the coin, when the symbol exists on several.",
+)
 @click.option("--network", help="Also send it: ape network choice, e.g. ethereum:local:node.")
 @click.option(
     "--operator", "operator_alias", help="ape account alias (else $COINPOS_OPERATOR_KEY)."
@@ -159,8 +175,8 @@ def payouts() -> None:
 
 
 @payouts.command("list")
-@click.option("--status", type=click.Choice(PAYOUT_STATUSES))
-@click.option("--store", "store_id", type=STORE_ID)
+@click.option("--status", type=click.Choice(PAYOUT_STATUSES), help="Only payouts in this status.")
+@click.option("--store", "store_id", type=STORE_ID, help="Only this store's payouts.")
 @json_option
 @pass_app
 def list_payouts(app: AppContext, status: str | None, store_id: str | None, as_json: bool) -> None:
@@ -175,7 +191,14 @@ def list_payouts(app: AppContext, status: str | None, store_id: str | None, as_j
 
 
 @payouts.command()
-@click.option("--output", "-o", type=OUTPUT_FILE, default="-", show_default=True)
+@click.option(
+    "--output",
+    "-o",
+    type=OUTPUT_FILE,
+    default="-",
+    show_default=True,
+    help="CSV file to write ('-' for stdout).",
+)
 @pass_app
 def export(app: AppContext, output: IO[str]) -> None:
     """Write pending payouts as CSV for the bank transfer, and mark them exported."""

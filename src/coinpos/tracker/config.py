@@ -67,7 +67,11 @@ class TrackerConfig:
     batch_blocks: int = 2_000
     # Deposit addresses per topic OR-list in one eth_getLogs call.
     addresses_per_query: int = 1_000
-    # Blocks rescanned below a reorg's fork point, in case the stored hashes were sparse.
+    # Calls per JSON-RPC batch (blocks, receipts, balances); providers cap batches.
+    rpc_batch_size: int = 100
+    # Blocks rescanned below a reorg's fork point, in case the stored hashes were sparse; also
+    # how far past its old block the rescan goes before a detached payment not seen again is
+    # dropped.
     rescan_margin: int = 2
     # First block scanned when the cursor is new (the escrow's deployment block, say).
     start_block: int = 0

@@ -100,6 +100,7 @@ CAMPAIGN = (
 
 TABLE: dict[str, Entry] = {
     "db upgrade": Entry(creates_database=True),
+    "config show": Entry(database="none"),
     "status": Entry(),
     "customers register": Entry(
         ("newcomer",),

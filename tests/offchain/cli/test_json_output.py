@@ -20,6 +20,7 @@ from tests.offchain.cli.test_bad_input import REGISTER, Workspace, _populate, le
 
 OFFLINE: dict[str, tuple[str, ...]] = {
     "status": (),
+    "config show": (),
     "customers register": ("newcomer", *REGISTER),
     "customers list": ("--all",),
     "customers show": ("minji",),
