@@ -210,8 +210,8 @@ def test_settle_and_export__end_to_end(
 def test_status__reports_the_schema(run: Any) -> None:
     status = json.loads(_ok(run("status", "--json")).output)
     heads = sorted(ScriptDirectory(str(MIGRATIONS_DIR)).get_heads())
-    assert heads == ["0500_fiat_deposits"]
-    assert status["schema"] == "0500_fiat_deposits"
+    assert len(heads) == 1
+    assert status["schema"] == heads[0]
     assert status["pending_payouts"] == 0
 
 
