@@ -148,6 +148,7 @@ def list_(app: AppContext, store: str, include_removed: bool, as_json: bool) -> 
 
     with unit_of_work(app) as uow:
         found = resolve_store(uow, store)
+        title = f"catalogue of {found.name}"
         rows = [
             _row(item, _coin_of(uow, item))
             for item in list_items(uow, found.store_id, include_removed)
@@ -157,4 +158,4 @@ def list_(app: AppContext, store: str, include_removed: bool, as_json: bool) -> 
         for row in rows:
             if row["removed_at"] is not None:
                 row["removed_at"] = f"{row['removed_at']:%Y-%m-%d}"
-    emit(rows, as_json, f"catalogue of {found.name}", columns=columns, whole={"sku"})
+    emit(rows, as_json, title, columns=columns, whole={"sku"})
