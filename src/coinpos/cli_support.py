@@ -149,7 +149,8 @@ def emit(
             longest = max([len(key)] + [len(line[n]) for line in cells])
             table.add_column(key, no_wrap=True, min_width=longest)
         else:
-            table.add_column(key)
+            # Folded, not cut short with "…": a narrow table still shows every character.
+            table.add_column(key, overflow="fold")
     for line in cells:
         table.add_row(*line)
     Console().print(table)

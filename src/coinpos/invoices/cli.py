@@ -155,7 +155,8 @@ def create(
     emit([row], as_json, "invoice", single=True)
 
 
-LIST_COLUMNS = ("id", "store", "terminal", "amount", "coin", "status", "exception", "created")
+# The table shows the exception status (PaidPartial…) under the status, to fit 80 columns.
+LIST_COLUMNS = ("id", "store", "terminal", "amount", "coin", "status", "created")
 STATUSES = ("New", "Processing", "Settled", "Expired", "Invalid")
 
 
@@ -222,6 +223,8 @@ def list_(
     if not as_json:
         for row in rows:
             row["created"] = f"{row['created']:%Y-%m-%d %H:%M}"
+            if row["exception"] is not None:
+                row["status"] = f"{row['status']} {row['exception']}"
     emit(rows, as_json, "invoices", columns=LIST_COLUMNS, whole={"id", "store"}, short=short)
 
 

@@ -89,7 +89,11 @@ def test_list_invoices__each_filter_and_all_together__newest_first(
     assert _ids(engine, limit=2) == [other, till]
     with UnitOfWork(engine) as uow:
         (row,) = list_invoices(uow, InvoiceQuery(store_id=books.store_id))
-        assert (row.store_name, row.terminal_code, row.coin.symbol) == ("Busan Books", "POS-1", "CPW")
+        assert (row.store_name, row.terminal_code, row.coin.symbol) == (
+            "Busan Books",
+            "POS-1",
+            "CPW",
+        )
 
 
 @pytest.mark.parametrize(
@@ -97,7 +101,7 @@ def test_list_invoices__each_filter_and_all_together__newest_first(
     [
         (InvoiceQuery(terminal="POS-1"), InvalidInputError, "needs its store"),
         (InvoiceQuery(limit=0), InvalidInputError, "must be positive"),
-        (InvoiceQuery(since=datetime(2026, 1, 1)), InvalidInputError, "time zone"),  # noqa: DTZ001
+        (InvoiceQuery(since=datetime(2026, 1, 1)), InvalidInputError, "time zone"),
         (InvoiceQuery(store_id="0x" + "00" * 32), StoreError, "no store"),
     ],
 )
