@@ -19,7 +19,7 @@ from coinpos.unit_of_work import UnitOfWork
 from coinpos.validation import InvalidInputError, address, bytes32, coin_symbol, non_empty
 
 _TERMINAL_CODE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
-_HEX_REF = re.compile(r"^0x[0-9a-fA-F]*$")
+_HEX_REF = re.compile(r"^0[xX][0-9a-fA-F]*$")
 # A prefix shorter than this would match by accident more often than it helps.
 MIN_PREFIX_DIGITS = 4
 # Tables print store ids cut to at least this many hex digits, longer where two share them.
@@ -94,14 +94,15 @@ def get_store(uow: UnitOfWork, store_id: str) -> Store:
 
 
 def check_store_ref(ref: str) -> str:
-    """The syntax of a store reference (an id, an id prefix or a name), before any lookup."""
+    """The syntax of a store reference, before any lookup: 0x and hex digits is an id or an
+    id prefix (returned in lowercase); anything else is a name."""
     stripped = ref.strip()
     if not stripped:
         raise InvalidInputError("store must not be empty: give its id, an id prefix or its name")
-    if stripped.lower().startswith("0x"):
+    if _HEX_REF.match(stripped):
         digits = len(stripped) - 2
-        if not _HEX_REF.match(stripped) or digits > 64:
-            raise InvalidInputError(f"store id {ref!r} is not 0x and at most 64 hex digits")
+        if digits > 64:
+            raise InvalidInputError(f"store id {ref!r} has more than 64 hex digits")
         if digits < MIN_PREFIX_DIGITS:
             raise InvalidInputError(
                 f"store id prefix {ref!r} is too short: give at least {MIN_PREFIX_DIGITS} hex "
@@ -114,7 +115,7 @@ def check_store_ref(ref: str) -> str:
 def resolve_store(uow: UnitOfWork, ref: str) -> Store:
     """The one store that `ref` names: its whole id, a unique id prefix, or its name."""
     checked = check_store_ref(ref)
-    if checked.startswith("0x"):
+    if _HEX_REF.match(checked):
         if len(checked) == 66:
             return get_store(uow, checked)
         matches = list(uow.session.scalars(select(Store).where(Store.store_id.startswith(checked))))

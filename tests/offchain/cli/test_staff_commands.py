@@ -292,7 +292,7 @@ BAD_INPUT = [
      "more than zero"),
     (["catalogue", "remove", "Gangnam Cafe", "MOCHA"], "no item 'MOCHA'"),
     (["catalogue", "list", "Nowhere"], "no store named"),
-    (["stores", "deactivate", "0xzz12"], "hex digits"),
+    (["stores", "deactivate", "0x" + "ab" * 33], "more than 64 hex digits"),
     (["stores", "reactivate", "Gangnam Cafe"], "already active"),
     (["stores", "show", ""], "must not be empty"),
     (["terminals", "deactivate", "Gangnam Cafe", "POS-9"], "no terminal 'POS-9'"),

@@ -69,14 +69,17 @@ def test_resolve_store__whole_id_unique_prefix_or_name(engine: Engine) -> None:
             resolve_store(uow, "0xdead")
         with pytest.raises(StoreError, match="no store named 'Seoul'"):
             resolve_store(uow, "Seoul")
+        # Not hex after 0x: a name, not an id.
+        with pytest.raises(StoreError, match="no store named '0xford Books'"):
+            resolve_store(uow, "0xford Books")
         with pytest.raises(UnknownStoreError):
             resolve_store(uow, "0x" + "99" * 32)
 
 
 @pytest.mark.parametrize(
     ("ref", "message"),
-    [("", "must not be empty"), ("0x12", "too short"), ("0xnothex", "hex digits"),
-     ("0x" + "1" * 65, "hex digits"), ("x" * 201, "longer than 200")],
+    [("", "must not be empty"), ("0x12", "too short"), ("0x" + "1" * 65, "more than 64"),
+     ("x" * 201, "longer than 200")],
 )  # fmt: skip
 def test_resolve_store__malformed_reference__is_refused(
     engine: Engine, ref: str, message: str
