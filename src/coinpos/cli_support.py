@@ -184,12 +184,6 @@ def _address(value: str) -> str:
     return address(value)
 
 
-def _store_id(value: str) -> str:
-    from coinpos.validation import bytes32
-
-    return bytes32(value, "store id")
-
-
 def _store_ref(value: str) -> str:
     from coinpos.stores.service import check_store_ref
 
@@ -234,7 +228,6 @@ def _fiat(value: str) -> str:
 
 
 ADDRESS = _Converting("address", _address)
-STORE_ID = _Converting("store_id", _store_id)
 # A store as staff name it: its id, a unique prefix of the id, or its name (the command
 # resolves it with coinpos.stores.service.resolve_store).
 STORE = _Converting("store", _store_ref)
