@@ -140,6 +140,7 @@ def emit(
         return
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     shown = list(columns) if columns is not None else list(clean[0]) if clean else []
     table = Table(title=title)
@@ -152,7 +153,8 @@ def emit(
             # Folded, not cut short with "…": a narrow table still shows every character.
             table.add_column(key, overflow="fold")
     for line in cells:
-        table.add_row(*line)
+        # Text, not str: a name such as "Cafe [Seoul]" is shown as written, not as markup.
+        table.add_row(*(Text(cell) for cell in line))
     Console().print(table)
 
 

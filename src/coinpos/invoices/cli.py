@@ -156,7 +156,7 @@ def create(
 
 
 # The table shows the exception status (PaidPartial…) under the status, to fit 80 columns.
-LIST_COLUMNS = ("id", "store", "terminal", "amount", "coin", "status", "created")
+LIST_COLUMNS = ("id", "store_id", "terminal", "amount", "coin", "status", "created")
 STATUSES = ("New", "Processing", "Settled", "Expired", "Invalid")
 
 
@@ -207,7 +207,7 @@ def list_(
             {
                 "id": found.invoice.id,
                 "invoice_hash": found.invoice.invoice_hash,
-                "store": found.invoice.store_id,
+                "store_id": found.invoice.store_id,
                 "store_name": found.store_name,
                 "terminal": found.terminal_code,
                 "amount": from_base_units(found.invoice.amount, found.coin.decimals),
@@ -219,13 +219,13 @@ def list_(
             }
             for found in list_invoices(uow, query)
         ]
-        short = {"store": short_store_ids(uow)}
+        short = {"store_id": short_store_ids(uow)}
     if not as_json:
         for row in rows:
             row["created"] = f"{row['created']:%Y-%m-%d %H:%M}"
             if row["exception"] is not None:
                 row["status"] = f"{row['status']} {row['exception']}"
-    emit(rows, as_json, "invoices", columns=LIST_COLUMNS, whole={"id", "store"}, short=short)
+    emit(rows, as_json, "invoices", columns=LIST_COLUMNS, whole={"id", "store_id"}, short=short)
 
 
 @invoices.command()

@@ -136,7 +136,7 @@ def test_invoices_list__filters_and_json(run: Any, seeded: Seeded) -> None:
     first, second, third = seeded.invoices
     everything = _json(run("invoices", "list", "--json"))
     assert [row["id"] for row in everything] == [third, second, first]
-    assert everything[2]["store"] == seeded.cafe
+    assert everything[2]["store_id"] == seeded.cafe
     assert (everything[2]["terminal"], everything[2]["amount"]) == ("POS-1", "9.00")
     by_name = _json(run("invoices", "list", "--store", "Gangnam Cafe", "--json"))
     assert [row["id"] for row in by_name] == [second, first]
@@ -403,3 +403,10 @@ def test_list_tables__positive_control__every_column_at_80_cuts_the_login_id(
 def test_show__one_record__long_ids_on_one_line(run: Any, seeded: Seeded) -> None:
     text = _ok(run("stores", "show", "Gangnam Cafe", env={"COLUMNS": "80"})).stdout
     assert any(line.split() == ["store_id", seeded.cafe] for line in text.splitlines())
+
+
+def test_list_tables__brackets_in_a_name__are_printed_not_read_as_markup(
+    run: Any, engine: Engine
+) -> None:
+    _ok(run("stores", "create", "Cafe [Seoul] [bold]", "--fiat", "KRW"))
+    assert "Cafe [Seoul] [bold]" in _ok(run("stores", "list")).stdout
