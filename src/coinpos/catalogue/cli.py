@@ -76,7 +76,11 @@ def add(
     chain_id: int | None,
     as_json: bool,
 ) -> None:
-    """Add an item to a store's catalogue (STORE: id, unique id prefix, or name)."""
+    """Add an item to a store's catalogue.
+
+    STORE is the store's id, a unique prefix of it, or its name. An item removed before
+    comes back with the new details.
+    """
     from coinpos.catalogue.service import add_priced_item
     from coinpos.stores.service import resolve_store
 
@@ -106,7 +110,10 @@ def update(
     add_stock: int | None,
     as_json: bool,
 ) -> None:
-    """Change an item's name, price or stock; invoices already made keep their price."""
+    """Change an item's name, price or stock.
+
+    Invoices already made keep the price they were made at.
+    """
     from coinpos.catalogue.service import ItemChange, update_item
     from coinpos.stores.service import resolve_store
 
@@ -122,7 +129,10 @@ def update(
 @click.argument("sku")
 @pass_app
 def remove(app: AppContext, store: str, sku: str) -> None:
-    """Take an item off sale; one that invoices name is kept for them, marked removed."""
+    """Take an item off sale.
+
+    An item that invoices name is kept for them, marked removed; otherwise it is deleted.
+    """
     from coinpos.catalogue.service import remove_item
     from coinpos.stores.service import resolve_store
 

@@ -175,7 +175,11 @@ def update(
     cleared: tuple[str, ...],
     as_json: bool,
 ) -> None:
-    """Change a customer's details; the password only with set-password."""
+    """Change a customer's details.
+
+    Every field is checked as at registration, and one bad field changes nothing. The
+    password changes only with set-password.
+    """
     from coinpos.customers.service import update as update_customer
 
     given = {
@@ -205,7 +209,10 @@ def update(
 @click.password_option("--password", help="Prompted (twice) when not given.")
 @pass_app
 def set_password(app: AppContext, login_id: str, password: str) -> None:
-    """Replace a customer's password (stored as an argon2id hash)."""
+    """Replace a customer's password.
+
+    Only its argon2id hash is stored.
+    """
     from coinpos.customers.service import set_password as set_customer_password
 
     with unit_of_work(app) as uow:

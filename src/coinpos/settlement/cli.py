@@ -193,7 +193,10 @@ def list_payouts(app: AppContext, status: str | None, store_id: str | None, as_j
 @json_option
 @pass_app
 def mark_paid(app: AppContext, payout_id: int, reference: str | None, as_json: bool) -> None:
-    """Record that a pending or exported payout's bank transfer was made."""
+    """Mark a payout paid once the bank transfer is made.
+
+    Only a pending or exported payout can be marked paid, and only once.
+    """
     from coinpos.settlement.payouts import mark_paid as service_mark_paid
 
     with unit_of_work(app) as uow:

@@ -99,7 +99,10 @@ def list_stores(app: AppContext, as_json: bool) -> None:
 @json_option
 @pass_app
 def show(app: AppContext, store: str, as_json: bool) -> None:
-    """Show one store (STORE: its id, a unique id prefix, or its name)."""
+    """Show one store.
+
+    STORE is the store's id, a unique prefix of it (as `stores list` prints it), or its name.
+    """
     from coinpos.stores.service import resolve_store
 
     with unit_of_work(app) as uow:
@@ -121,7 +124,11 @@ def _set_store_active(app: AppContext, store: str, active: bool) -> None:
 @click.argument("store", type=STORE)
 @pass_app
 def deactivate(app: AppContext, store: str) -> None:
-    """Stop a store taking new invoices; its invoices, balances and payouts are kept."""
+    """Stop a store taking new invoices.
+
+    Its invoices, balances, settlements and payouts are kept; open invoices can still be
+    paid, captured and settled.
+    """
     _set_store_active(app, store, False)
 
 
@@ -183,7 +190,10 @@ def _set_terminal_active(app: AppContext, store: str, code: str, active: bool) -
 @click.argument("code")
 @pass_app
 def deactivate_terminal(app: AppContext, store: str, code: str) -> None:
-    """Stop a terminal taking new invoices; its invoices are kept."""
+    """Stop a terminal taking new invoices.
+
+    Its invoices are kept; the store's other terminals go on.
+    """
     _set_terminal_active(app, store, code, False)
 
 
