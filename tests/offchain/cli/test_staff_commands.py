@@ -132,6 +132,7 @@ def _dump(db_url: str) -> list[str]:
         return list(conn.iterdump())
 
 
+@pytest.mark.postgres
 def test_invoices_list__filters_and_json(run: Any, seeded: Seeded) -> None:
     first, second, third = seeded.invoices
     everything = _json(run("invoices", "list", "--json"))
@@ -151,6 +152,7 @@ def test_invoices_list__filters_and_json(run: Any, seeded: Seeded) -> None:
     assert _json(run("invoices", "list", "--since", tomorrow, "--json")) == []
 
 
+@pytest.mark.postgres
 def test_invoices_show_watch__follows_a_running_process_to_settled(
     db_url: str, engine: Engine, seeded: Seeded
 ) -> None:
@@ -195,6 +197,7 @@ def test_invoices_show_watch__timeout__exit_1_one_line_on_stderr(run: Any, seede
     assert result.stderr.splitlines() == [f"timeout: invoice {invoice} is still New after 0.3 s"]
 
 
+@pytest.mark.postgres
 def test_catalogue__add_update_remove_list(run: Any, seeded: Seeded) -> None:
     _ok(run("catalogue", "add", "Gangnam Cafe", "TEA", "--name", "Tea", "--price", "3",
             "--coin", "CPW", "--stock", "5"))  # fmt: skip
@@ -219,6 +222,7 @@ def test_catalogue__add_update_remove_list(run: Any, seeded: Seeded) -> None:
     assert shown["items"] == "LATTE x2"
 
 
+@pytest.mark.postgres
 def test_stores_and_terminals__deactivate_reactivate__lists_show_the_state(
     run: Any, seeded: Seeded
 ) -> None:
@@ -249,6 +253,7 @@ def test_customers_update_and_set_password(run: Any, seeded: Seeded) -> None:
     assert _ok(check).stdout.strip() == "login accepted"
 
 
+@pytest.mark.postgres
 def test_payouts_mark_paid__exported_then_paid(run: Any, seeded: Seeded, tmp_path: Path) -> None:
     first, paid = seeded.payouts
     _ok(run("payouts", "export", "-o", str(tmp_path / "payouts.csv")))
