@@ -24,6 +24,7 @@ COMMAND_GROUPS = (
     "coinpos.stores.cli:stores",
     "coinpos.stores.cli:terminals",
     "coinpos.stores.cli:coins",
+    "coinpos.catalogue.cli:catalogue",
     "coinpos.rates.cli:rates",
     "coinpos.settlement.cli:settle",
     "coinpos.settlement.cli:payouts",

@@ -27,7 +27,7 @@ import json
 import os
 import re
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -294,35 +294,62 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def _cell(value: Any) -> Any:
+def _shown(value: Any) -> Any:
     """A value as a table shows it: a coin amount as whole coins with its symbol."""
     from coinpos.money import CoinAmount
 
     return str(value) if isinstance(value, CoinAmount) else _jsonable(value)
 
 
-def emit(rows: Sequence[dict[str, Any]], as_json: bool, title: str, single: bool = False) -> None:
-    """Prints rows as a rich table (one record: two columns) or as JSON."""
-    convert = _jsonable if as_json else _cell
+def emit(
+    rows: Sequence[dict[str, Any]],
+    as_json: bool,
+    title: str,
+    single: bool = False,
+    columns: Sequence[str] | None = None,
+    whole: Collection[str] = (),
+    short: Mapping[str, Mapping[str, str]] | None = None,
+) -> None:
+    """Prints rows as JSON (every field), or for people: a rich table of `columns` (all
+    fields when None) where the `whole` columns (ids staff copy) are never wrapped or cut,
+    or for one record (`single`) one `field  value` line each, which no width cuts.
+    `short` maps a column's ids to the unique prefixes a table prints instead."""
+    convert = _jsonable if as_json else _shown
     clean = [{k: convert(v) for k, v in row.items()} for row in rows]
     if as_json:
         click.echo(json.dumps(clean[0] if single else clean, indent=2))
         return
+    if single:
+        record = clean[0]
+        width = max(map(len, record), default=0)
+        click.echo(title)
+        for key, value in record.items():
+            click.echo(f"  {key.ljust(width)}  {'' if value is None else value}")
+        return
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
+    shown = list(columns) if columns is not None else list(clean[0]) if clean else []
     table = Table(title=title)
-    if single:
-        table.add_column("field")
-        table.add_column("value")
-        for key, value in clean[0].items():
-            table.add_row(key, "" if value is None else str(value))
-    else:
-        for key in clean[0] if clean else ["(none)"]:
-            table.add_column(key)
-        for row in clean:
-            table.add_row(*("" if v is None else str(v) for v in row.values()))
+    cells = [[_cell(row[key], (short or {}).get(key, {})) for key in shown] for row in clean]
+    for n, key in enumerate(shown or ["(none)"]):
+        if key in whole:
+            longest = max([len(key)] + [len(line[n]) for line in cells])
+            table.add_column(key, no_wrap=True, min_width=longest)
+        else:
+            # Folded, not cut short with "…": a narrow table still shows every character.
+            table.add_column(key, overflow="fold")
+    for line in cells:
+        # Text, not str: a name such as "Cafe [Seoul]" is shown as written, not as markup.
+        table.add_row(*(Text(cell) for cell in line))
     Console().print(table)
+
+
+def _cell(value: Any, short: Mapping[str, str]) -> str:
+    if value is None:
+        return ""
+    return short.get(str(value), str(value))
 
 
 class _Converting(click.ParamType):
@@ -347,10 +374,10 @@ def _address(value: str) -> str:
     return address(value)
 
 
-def _store_id(value: str) -> str:
-    from coinpos.validation import bytes32
+def _store_ref(value: str) -> str:
+    from coinpos.stores.service import check_store_ref
 
-    return bytes32(value, "store id")
+    return check_store_ref(value)
 
 
 def _amount(value: str) -> Decimal:
@@ -371,6 +398,12 @@ def _timestamp(value: str) -> datetime:
     return aware_datetime(value)
 
 
+def _moment(value: str) -> datetime:
+    from coinpos.validation import date_or_datetime
+
+    return date_or_datetime(value)
+
+
 def _symbol(value: str) -> str:
     from coinpos.validation import coin_symbol
 
@@ -385,10 +418,13 @@ def _fiat(value: str) -> str:
 
 
 ADDRESS = _Converting("address", _address)
-STORE_ID = _Converting("store_id", _store_id)
+# A store as staff name it: its id, a unique prefix of the id, or its name (the command
+# resolves it with coinpos.stores.service.resolve_store).
+STORE = _Converting("store", _store_ref)
 AMOUNT = _Converting("amount", _amount)
 DATE = _Converting("date", _date)
 TIMESTAMP = _Converting("timestamp", _timestamp)
+MOMENT = _Converting("date_or_time", _moment)
 SYMBOL = _Converting("coin", _symbol)
 FIAT = _Converting("fiat", _fiat)
 

@@ -76,6 +76,14 @@ def ascii_digits(value: str) -> bool:
     return value.isascii() and value.isdigit()
 
 
+def date_or_datetime(value: str, field: str = "time") -> datetime:
+    """A date (its start, UTC) or an ISO 8601 timestamp with a zone."""
+    if len(value.strip()) == 10:
+        day = iso_date(value.strip(), field)
+        return datetime(day.year, day.month, day.day, tzinfo=UTC)
+    return aware_datetime(value, field)
+
+
 def non_empty(value: str, field: str, max_length: int) -> str:
     stripped = value.strip()
     if not stripped:

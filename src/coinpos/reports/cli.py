@@ -10,7 +10,7 @@ import click
 from coinpos.cli_support import (
     DATE,
     OUTPUT_FILE,
-    STORE_ID,
+    STORE,
     AppContext,
     emit,
     json_option,
@@ -39,7 +39,7 @@ def reports() -> None:
 
 
 @reports.command()
-@click.argument("store_id", type=STORE_ID)
+@click.argument("store_id", metavar="STORE", type=STORE)
 @click.option("--from", "since", type=DATE, help="First day (YYYY-MM-DD, UTC).")
 @click.option("--to", "until", type=DATE, help="Last day (YYYY-MM-DD, UTC).")
 @click.option(
@@ -70,8 +70,10 @@ def sales(
     from datetime import timedelta
 
     from coinpos.reports.service import sales_report, write_csv
+    from coinpos.stores.service import resolve_store
 
     with unit_of_work(app) as uow:
+        store_id = resolve_store(uow, store_id).store_id
         report = sales_report(
             uow, store_id, since, until, max_rate_age=timedelta(seconds=max_rate_age)
         )

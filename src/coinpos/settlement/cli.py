@@ -1,4 +1,4 @@
-"""`coinpos settle request` and `coinpos payouts list|export`."""
+"""`coinpos settle request|send` and `coinpos payouts list|export|mark-paid`."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import click
 from coinpos.cli_support import (
     AMOUNT,
     OUTPUT_FILE,
-    STORE_ID,
+    STORE,
     SYMBOL,
     AppContext,
     emit,
@@ -55,7 +55,12 @@ def _payout_row(payout: Payout) -> dict[str, Any]:
         "status": payout.status,
         "created_at": payout.created_at,
         "exported_at": payout.exported_at,
+        "paid_at": payout.paid_at,
+        "bank_reference": payout.bank_reference,
     }
+
+
+PAYOUT_COLUMNS = ("id", "store_id", "amount", "fiat", "status", "created_at")
 
 
 @click.group()
@@ -64,7 +69,7 @@ def settle() -> None:
 
 
 @settle.command()
-@click.argument("store_id", type=STORE_ID)
+@click.argument("store_id", metavar="STORE", type=STORE)
 @click.argument("coin", type=SYMBOL)
 @click.option("--amount", type=AMOUNT, help="Whole coins to settle, e.g. 12.50.")
 @click.option("--all", "settle_all", is_flag=True, help="Settle the whole confirmed balance.")
@@ -118,9 +123,10 @@ def request(
         raise click.BadParameter("must be more than zero", param_hint="--amount")
     from coinpos.money import to_base_units
     from coinpos.settlement.service import SettlementRequest, request_settlement
-    from coinpos.stores.service import get_coin
+    from coinpos.stores.service import get_coin, resolve_store
 
     with unit_of_work(app) as uow:
+        store_id = resolve_store(uow, store_id).store_id
         found = get_coin(uow, coin, chain_id)
         units = None if amount is None else to_base_units(amount, found.decimals)
         wanted = SettlementRequest(
@@ -176,18 +182,43 @@ def payouts() -> None:
 
 @payouts.command("list")
 @click.option("--status", type=click.Choice(PAYOUT_STATUSES), help="Only payouts in this status.")
-@click.option("--store", "store_id", type=STORE_ID, help="Only this store's payouts.")
+@click.option(
+    "--store", "store_id", type=STORE, help="Only this store (its id, an id prefix, or its name)."
+)
 @json_option
 @pass_app
 def list_payouts(app: AppContext, status: str | None, store_id: str | None, as_json: bool) -> None:
     """List payouts."""
     from coinpos.db.models import PayoutStatus
     from coinpos.settlement.payouts import list_payouts as service_list
+    from coinpos.stores.service import resolve_store, short_store_ids
 
     with unit_of_work(app) as uow:
         chosen = PayoutStatus(status) if status else None
-        rows = [_payout_row(p) for p in service_list(uow, chosen, store_id)]
-    emit(rows, as_json, "payouts")
+        store = None if store_id is None else resolve_store(uow, store_id).store_id
+        rows = [_payout_row(p) for p in service_list(uow, chosen, store)]
+        short = {"store_id": short_store_ids(uow)}
+    if not as_json:
+        for row in rows:
+            row["created_at"] = f"{row['created_at']:%Y-%m-%d %H:%M}"
+    emit(rows, as_json, "payouts", columns=PAYOUT_COLUMNS, whole={"id", "store_id"}, short=short)
+
+
+@payouts.command("mark-paid")
+@click.argument("payout_id", type=click.IntRange(min=1))
+@click.option("--reference", help="The bank's reference of the transfer.")
+@json_option
+@pass_app
+def mark_paid(app: AppContext, payout_id: int, reference: str | None, as_json: bool) -> None:
+    """Mark a payout paid once the bank transfer is made.
+
+    Only a pending or exported payout can be marked paid, and only once.
+    """
+    from coinpos.settlement.payouts import mark_paid as service_mark_paid
+
+    with unit_of_work(app) as uow:
+        row = _payout_row(service_mark_paid(uow, payout_id, reference))
+    emit([row], as_json, "payout paid", single=True)
 
 
 @payouts.command()

@@ -105,10 +105,24 @@ TABLE: dict[str, Entry] = {
     "customers register": Entry(
         ("newcomer",),
         REGISTER,
+        numbers=("lat", "lon"),
+        signed=("lat", "lon"),
         unknown=((("minji", *REGISTER), "minji"),),
     ),
     "customers unregister": Entry(("minji",), unknown=((("nobody",), "nobody"),)),
     "customers list": Entry(),
+    "customers update": Entry(
+        ("minji",),
+        ("--name", "Kim M"),
+        unknown=((("nobody", "--name", "X"), "nobody"),),
+        numbers=("lat", "lon"),
+        signed=("lat", "lon"),
+    ),
+    "customers set-password": Entry(
+        ("minji",),
+        ("--password", "a new secret"),
+        unknown=((("nobody", "--password", "a new secret"), "nobody"),),
+    ),
     "customers show": Entry(("minji",), unknown=((("nobody",), "nobody"),)),
     # An unknown login id is refused like a wrong password (exit 1), never told apart.
     "customers login-check": Entry(("minji",), ("--password", "pw")),
@@ -117,6 +131,31 @@ TABLE: dict[str, Entry] = {
         ("Second Cafe",), ("--fiat", "KRW"), unknown=((("X", "--fiat", "XYZ"), "XYZ"),)
     ),
     "stores list": Entry(),
+    "stores deactivate": Entry(("{store}",), unknown=(((NO_STORE,), NO_STORE),)),
+    "stores reactivate": Entry(("{store}",), unknown=(((NO_STORE,), NO_STORE),)),
+    "terminals deactivate": Entry(
+        ("{store}", "POS-1"),
+        unknown=(((NO_STORE, "POS-1"), NO_STORE), (("{store}", "POS-9"), "POS-9")),
+    ),
+    "terminals reactivate": Entry(
+        ("{store}", "POS-1"),
+        unknown=(((NO_STORE, "POS-1"), NO_STORE), (("{store}", "POS-9"), "POS-9")),
+    ),
+    "catalogue add": Entry(
+        ("{store}", "LATTE"),
+        ("--name", "Latte", "--price", "4.50", "--coin", "CPW"),
+        unknown=(
+            ((NO_STORE, "LATTE", "--name", "L", "--price", "1", "--coin", "CPW"), NO_STORE),
+            (("{store}", "LATTE", "--name", "L", "--price", "1", "--coin", "DOGE"), "DOGE"),
+        ),
+    ),
+    "catalogue update": Entry(
+        ("{store}", "LATTE"),
+        ("--price", "5"),
+        unknown=((("{store}", "NOSUCH", "--price", "5"), "NOSUCH"),),
+    ),
+    "catalogue remove": Entry(("{store}", "LATTE"), unknown=((("{store}", "NOSUCH"), "NOSUCH"),)),
+    "catalogue list": Entry(("{store}",), unknown=(((NO_STORE,), NO_STORE),)),
     "stores show": Entry(("{store}",), unknown=(((NO_STORE,), NO_STORE),)),
     "terminals add": Entry(
         ("{store}", "POS-2"),
@@ -148,6 +187,7 @@ TABLE: dict[str, Entry] = {
     "settle send": Entry(options=NETWORK, unknown=((NO_NETWORK, "nosuch"),)),
     "payouts list": Entry(unknown=((("--status", "lost"), "lost"),)),
     "payouts export": Entry(options=("-o", "payouts.csv")),
+    "payouts mark-paid": Entry(("1",), unknown=((("999",), "999"),)),
     "invoices create": Entry(
         ("{store}", "CPW"),
         ("--amount", "1.50", *NETWORK),
@@ -158,6 +198,9 @@ TABLE: dict[str, Entry] = {
         ),
     ),
     "invoices show": Entry(("{invoice}",), unknown=((("999",), "999"),)),
+    "invoices list": Entry(
+        unknown=((("--store", NO_STORE), NO_STORE), (("--status", "Lost"), "Lost"))
+    ),
     "ops capture": Entry(("{invoice}",), NETWORK, unknown=((("999", *NETWORK), "999"),)),
     "ops capture-many": Entry(
         ("{invoice}",),

@@ -15,6 +15,7 @@ import pytest
 from coinpos.db.engine import make_engine
 from coinpos.db.models import TxKind
 from coinpos.ledger import confirm, log_request
+from coinpos.settlement.service import SettlementRequest, request_settlement
 from coinpos.unit_of_work import UnitOfWork
 from tests.offchain.cli.test_bad_input import REGISTER, Workspace, _populate, leaf_commands
 
@@ -24,15 +25,22 @@ OFFLINE: dict[str, tuple[str, ...]] = {
     "customers register": ("newcomer", *REGISTER),
     "customers list": ("--all",),
     "customers show": ("minji",),
+    "customers update": ("minji", "--phone", "010-1234-5678"),
     "stores create": ("Second Cafe", "--fiat", "USD"),
     "stores list": (),
     "stores show": ("{store}",),
     "terminals list": ("{store}",),
     "coins list": (),
+    # Sorted, so the item is added before it is updated and listed.
+    "catalogue add": ("{store}", "TEA", "--name", "Tea", "--price", "3.00", "--coin", "CPW"),
+    "catalogue list": ("{store}",),
+    "catalogue update": ("{store}", "TEA", "--price", "3.50"),
     "rates show": ("CPW", "KRW"),
     "settle request": ("{store}", "CPW", "--amount", "1.00", "--key", "json-1", "--fee-bps", "0"),
     "payouts list": (),
+    "payouts mark-paid": ("1", "--reference", "HANA-1"),
     "invoices show": ("{invoice}",),
+    "invoices list": (),
     "reports sales": ("{store}",),
     # Nothing waits in the outbox, so no request goes to the URL.
     "notify": ("--webhook-url", "http://127.0.0.1:9/hook", "--secret", "s"),
@@ -84,6 +92,15 @@ def populated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
             block_number=10, block_hash="0x" + "bb" * 32,
         )  # fmt: skip
         uow.commit()
+    with UnitOfWork(engine) as uow:
+        # A settlement of part of it, so a payout exists to be marked paid.
+        request_settlement(
+            uow,
+            SettlementRequest(
+                store_id=workspace.store, coin="CPW", idempotency_key="json-0", amount=10_00,
+                fee_bps=0,
+            ),
+        )  # fmt: skip
     engine.dispose()
     yield workspace
 
