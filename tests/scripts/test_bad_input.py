@@ -19,7 +19,7 @@ CASES = [
     ("capture", ("--invoice", "1", "--bogus"), "No such option: --bogus"),
     ("capture", ("--invoice", "1", "--fee-bps", "x"), "'x' is not a valid integer"),
     ("refund", ("--invoice", "1", "--amount", "１", "--key", "r"), "ASCII digits"),
-    ("settle", ("--store", "0x12", "--coin", "ETH", "--amount", "1", "--key", "s"), "32-byte hex"),
+    ("settle", ("--store", "0x12", "--coin", "ETH", "--amount", "1", "--key", "s"), "too short"),
     ("capture", ("--invoice", "1", "--account", "nosuchalias"), "nosuchalias"),
     ("capture", ("--invoice", "1", "--account", DEPLOYER_ALIAS), "no deployment artifact"),
     ("create_invoice", ("--store", STORE, "--coin", "ETH", "--amount", "1"), "no deployment"),
