@@ -26,7 +26,7 @@ def run(ctx: BenchContext) -> list[Measurement]:
     def create(salt: int, coins: list[Any]) -> tuple[int, Any]:
         salt32 = salt.to_bytes(32, "big")
         tx = factory.createWallet(owner, salt32, coins, sender=owner)
-        wallet = ctx.project.MultiCoinWallet.at(factory.predictAddress(owner, salt32))
+        wallet = ctx.project.MultiCoinWallet.at(factory.predictAddress(owner, salt32, coins))
         return int(tx.gas_used), wallet
 
     create_empty, _ = create(1, [])

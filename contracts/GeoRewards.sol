@@ -101,6 +101,7 @@ contract GeoRewards is IGeoRewards, EIP712, AccessControl, Pausable, ReentrancyG
     function claim(ClaimAttestation calldata attestation, address signer, bytes calldata signature)
         external
         whenNotPaused
+        nonReentrant
     {
         if (block.timestamp > attestation.deadline) {
             revert GeoRewardsAttestationExpired(attestation.deadline, block.timestamp);
@@ -117,7 +118,8 @@ contract GeoRewards is IGeoRewards, EIP712, AccessControl, Pausable, ReentrancyG
 
         uint96 reward = c.rewardPerClaim;
         emit Claimed(attestation.campaignId, attestation.recipient, attestation.claimId, reward, msg.sender);
-        // The one interaction comes last: a reentrant call already sees the claim as paid.
+        // The one interaction comes last: a reentrant call already sees the claim as paid. The
+        // guard also keeps a claim out of a top-up's pull, whose balance difference it would shrink.
         IERC20(c.token).safeTransfer(attestation.recipient, reward);
     }
 

@@ -3,11 +3,12 @@ pragma solidity ^0.8.24;
 
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 import {Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
-import {IERC1271} from "@openzeppelin/contracts/interfaces/IERC1271.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {Address} from "@openzeppelin/contracts/utils/Address.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
+import {ERC7739} from "@openzeppelin/contracts/utils/cryptography/signers/draft-ERC7739.sol";
 
 import {IMultiCoinWallet} from "./interfaces/IMultiCoinWallet.sol";
 
@@ -17,7 +18,12 @@ import {IMultiCoinWallet} from "./interfaces/IMultiCoinWallet.sol";
 /// storage write when it gets no coins. The implementation is constructed owning itself: every
 /// owner-only function would need a call from the implementation, which makes none on its own,
 /// and `initialize` finds an owner already set.
-contract MultiCoinWallet is IMultiCoinWallet, Ownable2Step {
+/// ERC-1271 goes through OpenZeppelin's ERC-7739 defensive rehashing: the owner signs the
+/// application's hash nested in this wallet's own EIP-712 domain (name "CoinposWallet", version "1",
+/// the chain id and the wallet's address), so a signature is valid for one wallet only. The domain's
+/// name and version live in the implementation's immutables and the domain separator is rebuilt
+/// from the clone's address on each use, so clones need no storage for it.
+contract MultiCoinWallet is IMultiCoinWallet, Ownable2Step, ERC7739 {
     using SafeERC20 for IERC20;
 
     /*//////////////////////////////////////////////////////////////
@@ -36,7 +42,7 @@ contract MultiCoinWallet is IMultiCoinWallet, Ownable2Step {
                                CONSTRUCTOR
     //////////////////////////////////////////////////////////////*/
 
-    constructor() Ownable(address(this)) {}
+    constructor() Ownable(address(this)) EIP712("CoinposWallet", "1") {}
 
     /*//////////////////////////////////////////////////////////////
                                 RECEIVE
@@ -149,21 +155,18 @@ contract MultiCoinWallet is IMultiCoinWallet, Ownable2Step {
         }
     }
 
-    /// @inheritdoc IERC1271
-    /// @dev Valid iff `signature` is the owner's over `hash`: an ECDSA signature for an owner
-    /// without code, or one the owner accepts through ERC-1271 for a contract owner. A malformed
-    /// or malleable (high-s) signature is invalid, never a revert. `hash` is checked as given, not
-    /// wrapped in a wallet-specific domain: a signature is valid for every wallet of the same owner,
-    /// so what the owner signs must name the wallet (as an ERC-2612 permit or an EIP-712 invoice does).
-    function isValidSignature(bytes32 hash, bytes calldata signature) external view returns (bytes4) {
-        return SignatureChecker.isValidSignatureNowCalldata(owner(), hash, signature)
-            ? IERC1271.isValidSignature.selector
-            : bytes4(0xffffffff);
-    }
-
     /*//////////////////////////////////////////////////////////////
                                 INTERNAL
     //////////////////////////////////////////////////////////////*/
+
+    /// @dev The check ERC-7739 applies to the hash it rebuilt in this wallet's domain: valid iff
+    /// `signature` is the owner's over `hash`, an ECDSA signature for an owner without code, or one
+    /// the owner accepts through ERC-1271 for a contract owner (which, if it is a coinpos wallet too,
+    /// nests `hash` in its own domain in turn). A malformed or malleable (high-s) signature is
+    /// invalid, never a revert.
+    function _rawSignatureValidation(bytes32 hash, bytes calldata signature) internal view override returns (bool) {
+        return SignatureChecker.isValidSignatureNowCalldata(owner(), hash, signature);
+    }
 
     function _allocate(address coin) private {
         if (_positions[coin] != 0) revert MultiCoinWalletCoinAlreadyAllocated(coin);

@@ -32,8 +32,12 @@ contract WalletFactory is IWalletFactory {
     //////////////////////////////////////////////////////////////*/
 
     /// @inheritdoc IWalletFactory
-    function predictAddress(address owner, bytes32 salt) external view returns (address) {
-        return Clones.predictDeterministicAddress(implementation, _salt(owner, salt));
+    function predictAddress(address owner, bytes32 salt, address[] calldata initialCoins)
+        external
+        view
+        returns (address)
+    {
+        return Clones.predictDeterministicAddress(implementation, _salt(owner, salt, initialCoins));
     }
 
     /// @inheritdoc IWalletFactory
@@ -42,10 +46,10 @@ contract WalletFactory is IWalletFactory {
         returns (address wallet)
     {
         if (owner == address(0)) revert WalletFactoryInvalidOwner(owner);
-        bytes32 ownerSalt = _salt(owner, salt);
-        wallet = Clones.predictDeterministicAddress(implementation, ownerSalt);
-        if (wallet.code.length != 0) revert WalletFactoryWalletExists(owner, salt, wallet);
-        Clones.cloneDeterministic(implementation, ownerSalt);
+        bytes32 boundSalt = _salt(owner, salt, initialCoins);
+        address predicted = Clones.predictDeterministicAddress(implementation, boundSalt);
+        if (predicted.code.length != 0) revert WalletFactoryWalletExists(owner, salt, predicted);
+        wallet = Clones.cloneDeterministic(implementation, boundSalt);
         IMultiCoinWallet(wallet).initialize(owner, initialCoins);
         emit WalletCreated(owner, wallet, salt);
     }
@@ -54,8 +58,10 @@ contract WalletFactory is IWalletFactory {
                                 INTERNAL
     //////////////////////////////////////////////////////////////*/
 
-    /// @dev The CREATE2 salt: binds the owner, so nobody can take another owner's address.
-    function _salt(address owner, bytes32 salt) private pure returns (bytes32) {
-        return keccak256(abi.encode(owner, salt));
+    /// @dev The CREATE2 salt binds everything `initialize` is given, the owner and the initial
+    /// coins, so the wallet at a predicted address is exactly the one predicted: nobody can take
+    /// another owner's address, nor deploy the owner's wallet first with another coin list.
+    function _salt(address owner, bytes32 salt, address[] calldata initialCoins) private pure returns (bytes32) {
+        return keccak256(abi.encode(owner, keccak256(abi.encode(initialCoins)), salt));
     }
 }

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
@@ -20,31 +21,32 @@ from rich.console import Console
 from rich.table import Table
 
 from coinpos import deployments
-from coinpos.cli_support import CommandError, OneLineUsageErrors
+from coinpos.ape_output import route_ape_logs
+from coinpos.cli_support import ChainRefusal, OneLineUsageErrors
 from coinpos.deployments import Deployment
-from coinpos.errors import CoinposError, DeploymentError
+from coinpos.errors import DeploymentError
 
 # Long lines (hashes, URIs) stay whole, so they can be copied and parsed.
 console = Console(soft_wrap=True)
+# ape's notices go to stderr (its connection notice not at all), so stdout is the script's.
+route_ape_logs()
 F = TypeVar("F", bound=Callable[..., Any])
 
 # On the local network, the test account that plays each role (deployments/params.yaml).
 ROLE_TEST_ACCOUNTS = {"admin": 0, "operator": 1, "minter": 2, "customer": 5}
 
 
-class ChainFailure(click.ClickException):
+class ChainFailure(ChainRefusal):
     """A transaction the chain refused: one line, exit code 1 (bad input exits with 2)."""
-
-    def show(self, file: Any = None) -> None:
-        click.echo(f"error: {self.format_message()}", err=True)
 
 
 class FlowCommand(OneLineUsageErrors, ConnectedProviderCommand):
-    """A script command whose usage errors (a malformed option) are one line with exit code 2."""
+    """A script command whose every error is one line, as in the staff CLI (exit code 2 for
+    bad input; see coinpos.cli_support)."""
 
 
 def clean_errors(command: F) -> F:
-    """A CoinposError becomes one line and exit code 2; a reverted transaction, exit code 1."""
+    """A reverted transaction becomes one line and exit code 1 (FlowCommand maps the rest)."""
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -52,8 +54,6 @@ def clean_errors(command: F) -> F:
 
         try:
             return command(*args, **kwargs)
-        except CoinposError as exc:
-            raise CommandError(str(exc)) from None
         except ContractLogicError as exc:
             raise ChainFailure(f"the transaction reverted: {exc}") from None
 
@@ -66,6 +66,56 @@ def sender_options(func: F) -> F:
         "--yes", is_flag=True, help="Do not ask for confirmation on a non-local network."
     )(func)
     return account_option(prompt=False)(func)  # type: ignore[no-any-return]
+
+
+BASE_UNITS_KEY = "coinpos.base_units"
+
+
+def amounts_option(func: F) -> F:
+    """`--base-units`: print coin amounts in base units instead of whole coins."""
+
+    def remember(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+        ctx.meta[BASE_UNITS_KEY] = value
+        return value
+
+    return click.option(
+        "--base-units",
+        is_flag=True,
+        expose_value=False,
+        callback=remember,
+        help="Print coin amounts in base units instead of whole coins.",
+    )(func)
+
+
+@dataclass(frozen=True)
+class Denomination:
+    """What printing amounts of a coin needs, read while the coin's session is open (a
+    unit of work's objects expire when it ends)."""
+
+    decimals: int
+    symbol: str
+
+    @classmethod
+    def of(cls, coin: Any) -> Denomination:
+        return cls(int(coin.decimals), str(coin.symbol))
+
+
+def amount_text(units: int, coin: Any) -> str:
+    """A coin amount as every script and the CLI print it (see coinpos.money.format_amount);
+    `coin` is a Coin row in an open session, or its Denomination."""
+    from coinpos.money import format_amount
+
+    ctx = click.get_current_context(silent=True)
+    base_units = bool(ctx is not None and ctx.meta.get(BASE_UNITS_KEY))
+    return format_amount(int(units), int(coin.decimals), str(coin.symbol), base_units=base_units)
+
+
+def invoice_coin(uow: Any, invoice_ref: str) -> Denomination:
+    """The denomination of the coin an invoice is priced in."""
+    from coinpos.db.models import Coin
+    from coinpos.invoices.service import get_invoice
+
+    return Denomination.of(uow.session.get(Coin, get_invoice(uow, invoice_ref).coin_id))
 
 
 def db_option(func: F) -> F:
@@ -207,17 +257,18 @@ def report_invoice_operation(uow: Any, deployment: Any, result: Any, what: str, 
     """Prints a capture, void or refund's outcome, then the invoice's store and escrow state."""
     print_send(result, what)
     shown = store_state(uow, deployment, ref)
-    show(f"after {what}", shown | payment_state(deployment, str(shown["invoice"])))
+    coin = invoice_coin(uow, ref)
+    show(f"after {what}", shown | payment_state(deployment, str(shown["invoice"]), coin))
 
 
-def payment_state(deployment: Deployment, invoice_hash: str) -> dict[str, Any]:
-    """The escrow's payment state of an invoice."""
+def payment_state(deployment: Deployment, invoice_hash: str, coin: Any) -> dict[str, Any]:
+    """The escrow's payment state of an invoice priced in `coin`."""
     escrow = contract(deployment, "PaymentEscrow")
     found = escrow.payment(invoice_hash)
     names = ["none", "authorized", "captured", "closed"]
     return {
         "payment status": names[int(found.status)],
-        "payment amount": int(found.amount),
+        "payment amount": amount_text(int(found.amount), coin),
         "payer": found.payer,
     }
 
@@ -240,9 +291,10 @@ def store_state(uow: Any, deployment: Deployment, invoice_ref: str) -> dict[str,
     return {
         "invoice": invoice.invoice_hash,
         "store": invoice.store_id,
-        "escrow store balance": f"{escrow.storeBalance(invoice.store_id, token_of(coin))} "
-        f"base units of {coin.symbol}",
-        "confirmed in the database": f"{balance.available if balance else 0} base units",
+        "escrow store balance": amount_text(
+            escrow.storeBalance(invoice.store_id, token_of(coin)), coin
+        ),
+        "confirmed in the database": amount_text(balance.available if balance else 0, coin),
     }
 
 

@@ -17,7 +17,10 @@ import click
 
 from coinpos.cli_support import ADDRESS, AMOUNT, FIAT
 from scripts._shared import (
+    Denomination,
     FlowCommand,
+    amount_text,
+    amounts_option,
     clean_errors,
     contract,
     db_option,
@@ -39,6 +42,7 @@ from scripts._shared import (
 @click.option("--bank-reference", required=True, help="The bank payment's reference (unique).")
 @sender_options
 @db_option
+@amounts_option
 @clean_errors
 def cli(ecosystem, network, customer, wallet, amount, fiat, bank_reference, account, yes, db_url):  # type: ignore[no-untyped-def]
     from coinpos.deployer import load_params
@@ -58,15 +62,16 @@ def cli(ecosystem, network, customer, wallet, amount, fiat, bank_reference, acco
         sender = pick_sender(account, network, yes, "mint e-money", role="minter")
         minter = ApeMinter(emoney, sender, deployment.contracts["EMoney"].block)
         deposit = buy_emoney(uow, payment, coin, peg, minter)
+        denomination = Denomination.of(coin)
         rows = {
             "bank reference": deposit.bank_reference,
             "mint reference": deposit.mint_reference,
             "paid": f"{deposit.fiat_amount} {deposit.fiat}",
-            "minted": f"{deposit.amount} base units of {coin.symbol}",
+            "minted": amount_text(deposit.amount, coin),
             "to": deposit.wallet_address,
             "status": deposit.status.value,
             "tx": deposit.tx_hash,
         }
     print_tx(str(rows["tx"]), "mint")
-    rows["balance now"] = f"{emoney.balanceOf(wallet)} base units"
+    rows["balance now"] = amount_text(emoney.balanceOf(wallet), denomination)
     show("e-money bought", rows)

@@ -15,6 +15,7 @@ import click
 from coinpos.cli_support import AMOUNT
 from scripts._shared import (
     FlowCommand,
+    amounts_option,
     clean_errors,
     db_option,
     deployment_of,
@@ -34,6 +35,7 @@ from scripts._shared import (
 @click.option("--key", help="Idempotency key (default: one capture per invoice).")
 @sender_options
 @db_option
+@amounts_option
 @clean_errors
 def cli(ecosystem, network, invoice_ref, amount, fee_bps, key, account, yes, db_url):  # type: ignore[no-untyped-def]
     from coinpos.chainops import operations

@@ -22,6 +22,8 @@ from ape import project
 from coinpos.cli_support import ADDRESS, AMOUNT, STORE, SYMBOL
 from scripts._shared import (
     FlowCommand,
+    amount_text,
+    amounts_option,
     clean_errors,
     console,
     db_option,
@@ -60,6 +62,7 @@ def _cart_line(value: str) -> tuple[str, int]:
               default=Path("out") / "invoices", show_default=True)  # fmt: skip
 @sender_options
 @db_option
+@amounts_option
 @clean_errors
 def cli(
     ecosystem,
@@ -118,7 +121,7 @@ def cli(
             "invoice": invoice.invoice_hash,
             "number": invoice.id,
             "store": invoice.store_id,
-            "amount": f"{invoice.amount} base units of {found.symbol}",
+            "amount": amount_text(invoice.amount, found),
             "deposit address": invoice.deposit_address,
             "pay by": invoice.pay_deadline.isoformat(),
             "qr": f"{invoice.qr_png_path}, {invoice.qr_svg_path}",

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import click
 from ape import accounts, chain, project
-from ape.cli import ConnectedProviderCommand
+from ape.logging import LogLevel, logger
+from click.core import ParameterSource
 from rich.panel import Panel
 from rich.table import Table
 
@@ -21,10 +22,11 @@ from coinpos import deployments
 from coinpos.db.engine import make_engine
 from coinpos.db.migrate import upgrade
 from coinpos.demo import mining, payments
-from coinpos.demo.context import Cast, DemoContext, units
+from coinpos.demo.context import Cast, DemoContext, chapter_title
 from coinpos.demo.summary import agreements
 from coinpos.deployer import deploy_all, load_params
-from scripts._shared import clean_errors, console, print_deployment
+from coinpos.money import format_amount
+from scripts._shared import FlowCommand, clean_errors, console, print_deployment
 
 DEMO_DB = Path(".coinpos") / "demo.db"
 
@@ -35,42 +37,51 @@ def _fresh_database() -> str:
     return f"sqlite:///{DEMO_DB}"
 
 
-@click.command(cls=ConnectedProviderCommand)
+def _quiet_ape(ctx: click.Context) -> None:
+    """ape's own log (a line per transaction) off, unless `-v` asked for it: the story is
+    the output."""
+    if ctx.get_parameter_source("verbosity") in (None, ParameterSource.DEFAULT):
+        logger.set_level(LogLevel.WARNING)
+
+
+def _chapter(number: int) -> None:
+    console.rule(chapter_title(number))
+
+
+@click.command(cls=FlowCommand)
 @clean_errors
 def cli(ecosystem, network):  # type: ignore[no-untyped-def]
     if not network.is_local:
         raise click.UsageError("the demo runs only on a local chain")
+    _quiet_ape(click.get_current_context())
     cast = Cast.from_test_accounts(accounts.test_accounts)
     choice = f"{ecosystem.name}:{network.name}"
 
     console.print(Panel.fit("coinpos demo: crypto payments at the point of sale", style="bold"))
 
-    console.rule("1. database")
+    _chapter(1)
     engine = make_engine(_fresh_database())
     upgrade(engine)
     console.print(f"a fresh demo database at {DEMO_DB}, schema up to date")
-
-    console.rule(f"2. contracts on {choice} (chain id {chain.chain_id})")
+    console.print(f"contracts on {choice} (chain id {chain.chain_id}):")
     artifact = deployments.artifact_path(ecosystem.name, network.name)
     deployment = deploy_all(
         project, chain, cast.admin, load_params(choice), artifact,
         test_accounts=accounts.test_accounts, log=console.print,
     )  # fmt: skip
     print_deployment(deployment, artifact)
-    ctx = DemoContext(project, chain, deployment, cast, engine, console.print)
+    ctx = DemoContext(project, chain, deployment, cast, engine, console.print, _chapter)
     emoney = ctx.contract("EMoney")
-    decimals = emoney.decimals()
+    decimals = int(emoney.decimals())
+    symbol = str(emoney.symbol())
 
-    console.rule("3. payments at the point of sale")
     payments_outcome = payments.run(ctx)
-
-    console.rule("4. location mining")
     mining.run(ctx)
 
-    console.rule("5. balances")
-    table = Table()
-    for column in ("who", "address", "ETH", emoney.symbol()):
-        table.add_column(column, justify="left" if column in {"who", "address"} else "right")
+    _chapter(9)
+    table = Table(title="balances")
+    for column in ("who", "ether", "e-money"):
+        table.add_column(column, justify="left" if column == "who" else "right")
     people = (
         ("customer's wallet", payments_outcome.wallet),
         ("treasury", cast.treasury.address),
@@ -83,9 +94,8 @@ def cli(ecosystem, network):  # type: ignore[no-untyped-def]
     for who, address in people:
         table.add_row(
             who,
-            address,
-            units(chain.provider.get_balance(address), 18, places=4),
-            units(emoney.balanceOf(address), decimals),
+            format_amount(int(chain.provider.get_balance(address)), 18, "ETH"),
+            format_amount(int(emoney.balanceOf(address)), decimals, symbol),
         )
     console.print(table)
 
@@ -95,7 +105,10 @@ def cli(ecosystem, network):  # type: ignore[no-untyped-def]
     results = agreements(ctx, payments_outcome.store_id)
     for row in results:
         checks.add_row(
-            row.what, str(row.chain), str(row.database), "ok" if row.agrees else "DIFFER"
+            row.what,
+            row.shown(row.chain),
+            row.shown(row.database),
+            "ok" if row.agrees else "DIFFER",
         )
     console.print(checks)
     if not all(row.agrees for row in results):

@@ -19,9 +19,12 @@ from ape import project
 from coinpos.cli_support import ADDRESS
 from scripts._shared import (
     FlowCommand,
+    amount_text,
+    amounts_option,
     clean_errors,
     db_option,
     deployment_of,
+    invoice_coin,
     payment_state,
     pick_sender,
     print_tx,
@@ -37,6 +40,7 @@ from scripts._shared import (
 @click.option("--from-wallet", "wallet", type=ADDRESS, help="Pay from this MultiCoinWallet.")
 @sender_options
 @db_option
+@amounts_option
 @clean_errors
 def cli(ecosystem, network, invoice_ref, via, wallet, account, yes, db_url):  # type: ignore[no-untyped-def]
     from coinpos.invoices.paying import Route, pay, payable
@@ -46,14 +50,15 @@ def cli(ecosystem, network, invoice_ref, via, wallet, account, yes, db_url):  # 
     with unit_of_work(db_url) as uow:
         sender = pick_sender(account, network, yes, f"pay invoice {invoice_ref}", role="customer")
         bill = payable(uow, invoice_ref, wallet or str(sender.address))
+        coin = invoice_coin(uow, bill.invoice_hash)
     if bill.escrow != deployment.address("PaymentEscrow"):
         raise InvalidInputError(f"invoice {bill.invoice_hash} is payable at another escrow")
     for receipt in pay(project, sender, bill, Route(via), wallet):
         print_tx(str(receipt.txn_hash), "pay")
-    state = payment_state(deployment, bill.invoice_hash)
+    state = payment_state(deployment, bill.invoice_hash, coin)
     show(
         f"invoice {bill.invoice_hash}",
-        {"paid": f"{bill.amount} base units", "via": via, "from": wallet or sender.address}
+        {"paid": amount_text(bill.amount, coin), "via": via, "from": wallet or sender.address}
         | ({"deposit address": bill.deposit} if via == "deposit" else {})
         | state,
     )

@@ -14,6 +14,7 @@ import click
 from coinpos.cli_support import AMOUNT
 from scripts._shared import (
     FlowCommand,
+    amounts_option,
     clean_errors,
     db_option,
     deployment_of,
@@ -32,6 +33,7 @@ from scripts._shared import (
 @click.option("--key", required=True, help="Idempotency key of this refund.")
 @sender_options
 @db_option
+@amounts_option
 @clean_errors
 def cli(ecosystem, network, invoice_ref, amount, key, account, yes, db_url):  # type: ignore[no-untyped-def]
     from coinpos.chainops import operations

@@ -19,7 +19,10 @@ import click
 
 from coinpos.cli_support import AMOUNT, STORE, SYMBOL
 from scripts._shared import (
+    Denomination,
     FlowCommand,
+    amount_text,
+    amounts_option,
     clean_errors,
     console,
     contract,
@@ -51,6 +54,7 @@ from scripts._shared import (
               help="Refuse a rate older than this many seconds.")  # fmt: skip
 @sender_options
 @db_option
+@amounts_option
 @clean_errors
 def cli(
     ecosystem,
@@ -95,7 +99,7 @@ def cli(
         settlement = settle_store(uow, wanted, executor)
         shown = {
             "reference": settlement.reference,
-            "settled": f"{settlement.amount} base units of {found.symbol}",
+            "settled": amount_text(settlement.amount, found),
             "rate": f"{settlement.rate} {settlement.fiat}",
             "gross / fee / net": f"{settlement.gross_fiat} / {settlement.fee_fiat} / "
             f"{settlement.net_fiat} {settlement.fiat}",
@@ -104,10 +108,11 @@ def cli(
             "send error": settlement.log_entry.failure_reason,
         }
         token = token_of(found)
+        denomination = Denomination.of(found)
     if shown["tx"]:
         print_tx(str(shown["tx"]), "settle")
     escrow = contract(deployment, "PaymentEscrow")
-    shown["escrow store balance"] = f"{escrow.storeBalance(store_id, token)} base units"
+    shown["escrow store balance"] = amount_text(escrow.storeBalance(store_id, token), denomination)
     show("settlement", shown)
     if shown["send error"]:
         console.print(f"not sent: {shown['send error']}; `coinpos settle send` retries it")

@@ -15,9 +15,11 @@ import click
 
 from scripts._shared import (
     FlowCommand,
+    amounts_option,
     clean_errors,
     db_option,
     deployment_of,
+    invoice_coin,
     operator_sender,
     payment_state,
     pick_sender,
@@ -35,6 +37,7 @@ from scripts._shared import (
               help="Also capture exact payments at this fee (sweepAndCapture).")  # fmt: skip
 @sender_options
 @db_option
+@amounts_option
 @clean_errors
 def cli(ecosystem, network, deposits, key, capture_fee_bps, account, yes, db_url):  # type: ignore[no-untyped-def]
     from coinpos.chainops import operations
@@ -50,11 +53,12 @@ def cli(ecosystem, network, deposits, key, capture_fee_bps, account, yes, db_url
     deployment = deployment_of(ecosystem, network)
     with unit_of_work(db_url) as uow:
         hashes = [get_invoice(uow, invoice).invoice_hash for invoice, _ in pairs]
+        coins = [invoice_coin(uow, invoice_hash) for invoice_hash in hashes]
         sender = pick_sender(account, network, yes, "sweep", role="operator")
         result = operations.sweep(
             uow, operator_sender(deployment, sender), pairs,
             key=key, capture_fee_bps=capture_fee_bps,
         )  # fmt: skip
         print_send(result, "sweep")
-    for invoice_hash in hashes:
-        show(f"invoice {invoice_hash}", payment_state(deployment, invoice_hash))
+    for invoice_hash, coin in zip(hashes, coins, strict=True):
+        show(f"invoice {invoice_hash}", payment_state(deployment, invoice_hash, coin))

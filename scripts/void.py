@@ -12,6 +12,7 @@ import click
 
 from scripts._shared import (
     FlowCommand,
+    amounts_option,
     clean_errors,
     db_option,
     deployment_of,
@@ -28,6 +29,7 @@ from scripts._shared import (
 @click.option("--key", help="Idempotency key (default: one void per invoice).")
 @sender_options
 @db_option
+@amounts_option
 @clean_errors
 def cli(ecosystem, network, invoice_ref, key, account, yes, db_url):  # type: ignore[no-untyped-def]
     from coinpos.chainops import operations

@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {IERC1271} from "@openzeppelin/contracts/interfaces/IERC1271.sol";
+import {IERC5267} from "@openzeppelin/contracts/interfaces/IERC5267.sol";
 
 /// @title IMultiCoinWallet
 /// @notice A wallet owned by one address that holds ETH and any ERC-20, keeps an ordered list of
@@ -12,7 +13,21 @@ import {IERC1271} from "@openzeppelin/contracts/interfaces/IERC1271.sol";
 /// ETH is the coin `address(0)`. Failed ETH sends and calls bubble up the callee's revert data, or
 /// revert with OpenZeppelin's `InsufficientBalance(balance, needed)`, `FailedCall()` or
 /// `AddressEmptyCode(target)`; failed token operations revert with `SafeERC20FailedOperation(token)`.
-interface IMultiCoinWallet is IERC1271 {
+///
+/// Signatures (ERC-1271 `isValidSignature(hash, signature)`) follow ERC-7739: `hash` is never
+/// checked as given, because the same owner key may own several wallets and a raw-hash signature
+/// would then be valid for all of them. The owner signs instead one of two nested forms, both bound
+/// to this wallet's EIP-712 domain (ERC-5267 `eip712Domain()`: name "CoinposWallet", version "1",
+/// the chain id, the wallet's address):
+/// - TypedDataSign, for an EIP-712 `hash = keccak256(0x1901 ‖ appSeparator ‖ contentsHash)`: the
+///   owner signs `keccak256(0x1901 ‖ appSeparator ‖ keccak256(typeHash(TypedDataSign) ‖ contentsHash ‖
+///   keccak(name) ‖ keccak(version) ‖ chainId ‖ wallet ‖ salt))` and passes
+///   `signature ‖ appSeparator ‖ contentsHash ‖ contentsDescr ‖ uint16(contentsDescr.length)`;
+/// - PersonalSign, for any other hash: the owner signs
+///   `keccak256(0x1901 ‖ walletSeparator ‖ keccak256(typeHash("PersonalSign(bytes prefixed)") ‖ hash))`
+///   and passes the plain signature.
+/// `isValidSignature(0x7739…7739, "")` returns `0x77390001`, ERC-7739's support probe.
+interface IMultiCoinWallet is IERC5267, IERC1271 {
     /// @notice One allocated coin and the wallet's balance of it.
     /// @param coin The token address, or `address(0)` for ETH.
     /// @param balance The wallet's balance in the coin's base units; 0 when the coin's `balanceOf`

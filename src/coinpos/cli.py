@@ -1,18 +1,20 @@
-"""The staff CLI: `coinpos [--db URL] <group> <command>`.
+"""The staff CLI: `coinpos [--config PATH] [--db URL] <group> <command>`.
 
-Entry points stay thin: they parse input, call a service, and print. Any CoinposError
-becomes a one-line message with exit code 2 (see coinpos.cli_support). Services and the
+Entry points stay thin: they parse input, call a service, and print. Every error becomes
+one line on stderr, exit code 2 for bad input (see coinpos.cli_support for the rules and
+for what every command added below the root inherits). Services and the
 database layer are imported inside the commands, so `coinpos --help` stays fast.
 """
 
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 
 import click
 
 from coinpos import __version__
-from coinpos.cli_support import AppContext, CoinposGroup
+from coinpos.cli_support import DATABASE_URL, AppContext, CoinposGroup
 
 # Each module area contributes its click groups as "module:attribute".
 COMMAND_GROUPS = (
@@ -32,6 +34,7 @@ COMMAND_GROUPS = (
     "coinpos.reports.cli:reports",
     "coinpos.tracker.cli:track",
     "coinpos.tracker.cli:notify",
+    "coinpos.settings_cli:config",
 )
 
 
@@ -40,12 +43,28 @@ COMMAND_GROUPS = (
 @click.option(
     "--db",
     "db_url",
+    type=DATABASE_URL,
     metavar="URL",
     help="Database URL (default: $COINPOS_DATABASE_URL, else sqlite:///.coinpos/coinpos.db).",
 )
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path),
+    metavar="PATH",
+    help="Settings file (default: ./coinpos.toml when there); the environment and flags "
+    "override it. See `coinpos config show`.",
+)
 @click.pass_context
-def cli(ctx: click.Context, db_url: str | None) -> None:
+def cli(ctx: click.Context, db_url: str | None, config_path: Path | None) -> None:
     """coinpos exchange staff tools."""
+    from coinpos import settings
+    from coinpos.ape_output import route_ape_logs
+
+    route_ape_logs()
+    loaded = settings.load(config_path, flags={"database_url": db_url})
+    ctx.with_resource(loaded.exported())
+    ctx.meta[settings.SETTINGS_META_KEY] = loaded
     ctx.obj = AppContext(db_url)
 
 

@@ -280,7 +280,10 @@ def unconfirm(session: Session, entry: TransactionLogEntry, now: datetime | None
 
 
 def unanchor(entry: TransactionLogEntry, now: datetime | None = None) -> None:
-    """A pending entry whose block is no longer on the chain: it waits to be seen again."""
+    """A pending entry whose block is no longer on the chain: it waits to be seen again. The
+    block it was in is kept, so the tracker knows when its rescan has passed it."""
+    if entry.block_number is not None:
+        entry.detached_block = entry.block_number
     entry.status = TxStatus.PENDING
     entry.block_number = None
     entry.block_hash = None

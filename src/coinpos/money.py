@@ -8,10 +8,14 @@ Rounding rules:
 
 Fiat places follow ISO 4217 minor units (KRW and JPY have none, USD and EUR two, …).
 Floats are refused everywhere.
+
+Coin amounts are printed by one function, `format_amount`: whole coins with the symbol
+(`12.50 CPE`), exact, or base units on request (`1250 base units of CPE`).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Context, Decimal, InvalidOperation, localcontext
 from typing import Final
 
@@ -37,6 +41,10 @@ FIAT_PLACES: Final[dict[str, int]] = {
 
 BPS_DENOMINATOR: Final = 10_000
 
+# Whole-coin amounts show at least this many places (when the coin has them), so 12.5 CPE
+# reads as a price, `12.50 CPE`; more only where the amount has more significant digits.
+MIN_SHOWN_PLACES: Final = 2
+
 # Enough digits for a uint256 amount times a 38-digit rate, so no intermediate rounds.
 _EXACT = Context(prec=160)
 
@@ -60,7 +68,12 @@ def fiat_places(fiat: str) -> int:
 
 def parse_decimal(text: str, what: str = "amount") -> Decimal:
     """Parses a user-written decimal; refuses NaN, infinities, exponents and negatives."""
-    cleaned = text.strip().replace("_", "")
+    from coinpos.validation import ascii_number
+
+    try:
+        cleaned = ascii_number(text, what).strip().replace("_", "")
+    except CoinposError as exc:
+        raise MoneyError(str(exc)) from None
     try:
         value = Decimal(cleaned)
     except InvalidOperation:
@@ -93,6 +106,41 @@ def from_base_units(units: int, decimals: int) -> Decimal:
     """Integer base units → whole-coin Decimal, exactly."""
     with localcontext(_EXACT):
         return Decimal(units).scaleb(-decimals)
+
+
+def format_amount(units: int, decimals: int, symbol: str, *, base_units: bool = False) -> str:
+    """A coin amount as printed everywhere: `12.50 CPE`, or `1250 base units of CPE`.
+
+    The whole-coin figure is exact (never rounded, never a float): every significant
+    digit of `units` is kept, padded to at least two places where the coin has them.
+    """
+    if isinstance(units, bool) or not isinstance(units, int):
+        raise MoneyError(f"coin amounts are integer base units, got {type(units).__name__}")
+    if base_units:
+        return f"{units} base units of {symbol}"
+    with localcontext(_EXACT):
+        whole = from_base_units(units, decimals)
+        exponent = whole.normalize().as_tuple().exponent
+        significant = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+        places = max(min(MIN_SHOWN_PLACES, decimals), significant)
+        return f"{whole.quantize(Decimal(1).scaleb(-places)):f} {symbol}"
+
+
+@dataclass(frozen=True)
+class CoinAmount:
+    """An amount of a coin, for output: printed by `format_amount`, and as the exact
+    whole-coin decimal in JSON."""
+
+    units: int
+    decimals: int
+    symbol: str
+
+    @property
+    def whole(self) -> Decimal:
+        return from_base_units(self.units, self.decimals)
+
+    def __str__(self) -> str:
+        return format_amount(self.units, self.decimals, self.symbol)
 
 
 def quantize_fiat(amount: Decimal, fiat: str, rounding: str) -> Decimal:

@@ -4,6 +4,10 @@ Defaults: error correction level M (about 15% of the symbol can be lost: enough 
 screen or a receipt printer, while keeping the symbol small; segno raises the level further
 when that fits in the same version), a regular QR code (never a Micro QR, which wallets do not
 read), 8 pixels per module and the 4-module quiet zone the QR standard requires.
+
+Both images are black modules on an opaque white background that covers the quiet zone
+too: a transparent SVG shows the page through it, and on a dark page the dark modules
+and the quiet zone vanish into it, so no camera can read the code.
 """
 
 from __future__ import annotations
@@ -34,6 +38,8 @@ ErrorLevel = Literal["L", "M", "Q", "H"]
 DEFAULT_ERROR: ErrorLevel = "M"
 DEFAULT_SCALE = 8
 DEFAULT_BORDER = 4
+DARK = "#000"
+LIGHT = "#fff"
 
 
 class QrError(CoinposError, ValueError):
@@ -64,7 +70,9 @@ def _render(
 ) -> bytes:
     _check_size(scale, border)
     buffer = io.BytesIO()
-    make_qr(uri, error=error).save(buffer, kind=kind, scale=scale, border=border)
+    make_qr(uri, error=error).save(
+        buffer, kind=kind, scale=scale, border=border, dark=DARK, light=LIGHT
+    )
     return buffer.getvalue()
 
 
@@ -86,7 +94,8 @@ def svg_bytes(
     border: int = DEFAULT_BORDER,
     error: ErrorLevel = DEFAULT_ERROR,
 ) -> bytes:
-    """An SVG document (UTF-8, with XML declaration) of the QR code of `uri`."""
+    """An SVG document (UTF-8, with XML declaration) of the QR code of `uri`, black on an
+    opaque white background."""
     return _render(uri, "svg", scale, border, error)
 
 

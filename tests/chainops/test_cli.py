@@ -227,15 +227,15 @@ def test_ops_capture__twice__one_effect__then_settle_and_report(
     assert _count(shop, TransactionLogEntry) == 2
 
 
-def test_ops_void__never_paid__failed_entry_with_the_error_name(
+def test_ops_void__never_paid__one_line_exit_2_nothing_logged(
     run: Callable[..., Result], shop: Shop, tmp_path: Path
 ) -> None:
     created = _create(run, shop, tmp_path)
     result = run("ops", "void", created["invoice_hash"], "--network", NETWORK, "--json")
-    assert result.exit_code == 1, result.output
-    shown = json.loads(result.output)
-    assert shown["status"] == "failed"
-    assert shown["failure_reason"].startswith("PaymentEscrowInvalidStatus(")
+    assert result.exit_code == 2, result.output
+    assert result.output.strip().endswith("its payment is never paid, not held")
+    assert len(result.output.strip().splitlines()) == 1
+    assert _count(shop, TransactionLogEntry) == 0
 
 
 def test_ops_capture_many__two_paid_invoices__one_transaction(

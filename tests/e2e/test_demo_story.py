@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 from typing import Any
@@ -40,7 +41,10 @@ def test_mining_story__pays_walkers_and_refuses_second_comer_and_teleporter(
     unit = 10 ** emoney.decimals()
     alice, bob = demo.cast.walkers
 
-    outcome = mining.run(demo)
+    told: list[int] = []
+    outcome = mining.run(replace(demo, chapter=told.append))
+
+    assert told == [8]
 
     everyone, first_come = outcome.everyone_campaign, outcome.first_come_campaign
     assert outcome.paid == {
@@ -83,7 +87,14 @@ def test_payments_story__ends_with_chain_and_database_in_agreement(
     emoney = demo.contract("EMoney")
     escrow = demo.contract("PaymentEscrow")
 
-    outcome = payments.run(demo, out_dir=tmp_path / "out")
+    stale = tmp_path / "out" / "invoices" / f"0x{'ab' * 32}.png"
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"from an earlier run")
+
+    told: list[int] = []
+    outcome = payments.run(replace(demo, chapter=told.append), out_dir=tmp_path / "out")
+
+    assert told == [2, 3, 4, 5, 6, 7]  # the README's steps; 1 and 9 are the script's
 
     assert outcome.statuses == {
         "counter": "Settled",
@@ -120,7 +131,11 @@ def test_payments_story__ends_with_chain_and_database_in_agreement(
     fee = (gross * DEFAULT_FEE_BPS / 10_000).quantize(1, rounding=ROUND_HALF_EVEN)
     assert Decimal(row["amount"]) == gross - fee
     assert (tmp_path / "out" / "payouts.csv").exists()
-    assert any((tmp_path / "out" / "invoices").glob("*.png"))
+    # Only the images of this run's invoices are left: a PNG and an SVG each.
+    assert not stale.exists()
+    assert sorted(p.name for p in (tmp_path / "out" / "invoices").iterdir()) == sorted(
+        f"{ref}.{kind}" for ref in outcome.invoices.values() for kind in ("png", "svg")
+    )
 
     checks = agreements(demo, outcome.store_id)
     assert [c.what for c in checks if not c.agrees] == []

@@ -163,9 +163,9 @@ def test_story__every_flow_script_on_a_remote_node(story: Story) -> None:
         prices = session.execute(select(CatalogueItem.sku, CatalogueItem.price)).tuples()
         assert sorted(prices) == [("CAKE", 300), ("LATTE", 450)]
 
-    # buy_emoney: to the wallet's address, predicted before the wallet exists.
+    # buy_emoney: to the wallet's address, predicted (with its initial coins) before it exists.
     factory = story.contract("WalletFactory")
-    wallet = factory.functions.predictAddress(customer, bytes(32)).call()
+    wallet = factory.functions.predictAddress(customer, bytes(32), [ETH, emoney.address]).call()
     bought = story.ok(
         "buy_emoney", "--customer", "alice", "--to", wallet, "--amount", "100.00",
         "--bank-reference", "BANK-0001",

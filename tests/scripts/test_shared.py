@@ -32,3 +32,17 @@ def test_pick_sender__remote_network_without_account__is_a_usage_error(networks:
     assert not sepolia.is_local
     with pytest.raises(click.UsageError, match="--account ALIAS"):
         pick_sender(None, sepolia, yes=True, action="test", role="operator")
+
+
+def test_amounts__whole_coins_by_default__base_units_on_request() -> None:
+    from click.testing import CliRunner
+
+    from scripts._shared import Denomination, amount_text, amounts_option
+
+    @click.command()
+    @amounts_option
+    def shows() -> None:
+        click.echo(amount_text(1250, Denomination(2, "CPE")))
+
+    assert CliRunner().invoke(shows, []).output.strip() == "12.50 CPE"
+    assert CliRunner().invoke(shows, ["--base-units"]).output.strip() == "1250 base units of CPE"

@@ -109,8 +109,8 @@ def load_operator_key(alias: str | None = None) -> OperatorKey:
 
         try:
             return ApeAccountKey(accounts.load(alias))
-        except (AccountsError, IndexError) as exc:
-            raise OperatorKeyError(f"no ape account {alias!r}: {exc}") from None
+        except (AccountsError, IndexError, KeyError):
+            raise OperatorKeyError(f"no ape account {alias!r} (see `ape accounts list`)") from None
     key = os.environ.get(OPERATOR_KEY_ENV)
     if not key:
         raise OperatorKeyError(

@@ -54,13 +54,14 @@ def _degrees_e6(value: str | None, name: str) -> int | None:
     if value is None:
         return None
     from coinpos.money import MoneyError, to_base_units
+    from coinpos.validation import InvalidInputError, ascii_number
 
     try:
-        degrees = Decimal(value.strip())
+        degrees = Decimal(ascii_number(value, name).strip())
         if not degrees.is_finite():
             raise ArithmeticError
         return to_base_units(degrees, 6)
-    except (ArithmeticError, MoneyError):
+    except (ArithmeticError, MoneyError, InvalidInputError):
         raise click.BadParameter(
             f"{value!r} is not decimal degrees with at most 6 places", param_hint=name
         ) from None
@@ -73,19 +74,26 @@ def customers() -> None:
 
 @customers.command()
 @click.argument("login_id")
-@click.option("--name", required=True)
-@click.option("--type", "customer_type", type=click.Choice(CUSTOMER_TYPES), default="individual")
+@click.option("--name", required=True, help="Full name.")
+@click.option(
+    "--type",
+    "customer_type",
+    type=click.Choice(CUSTOMER_TYPES),
+    default="individual",
+    show_default=True,
+    help="Customer type.",
+)
 @click.option("--language", required=True, help="Language tag, e.g. ko or en-US.")
 @click.option("--country", required=True, help="ISO 3166 alpha-2 code, e.g. KR.")
-@click.option("--phone")
-@click.option("--email")
+@click.option("--phone", help="Phone number, e.g. +82-10-1234-5678.")
+@click.option("--email", help="E-mail address.")
 @click.option("--device", help="Device type, e.g. android, ios, pos.")
 @click.option("--subscribed-on", type=DATE, help="YYYY-MM-DD (default: today).")
-@click.option("--bank")
-@click.option("--account-number")
+@click.option("--bank", help="Bank name, for fiat payments.")
+@click.option("--account-number", help="Bank account number.")
 @click.option("--lat", help="Latitude in decimal degrees.")
 @click.option("--lon", help="Longitude in decimal degrees.")
-@click.option("--group", "affiliated_group")
+@click.option("--group", "affiliated_group", help="Affiliated group.")
 @click.password_option("--password", help="Prompted when not given.")
 @json_option
 @pass_app
@@ -263,7 +271,7 @@ def show(app: AppContext, login_id: str, as_json: bool) -> None:
 
 @customers.command("login-check")
 @click.argument("login_id")
-@click.option("--password", prompt=True, hide_input=True)
+@click.option("--password", prompt=True, hide_input=True, help="Prompted when not given.")
 @pass_app
 def login_check(app: AppContext, login_id: str, password: str) -> None:
     """Check a login id and password; exit code 1 when refused."""

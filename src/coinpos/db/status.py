@@ -37,6 +37,8 @@ def database_status(engine: Engine) -> dict[str, Any]:
             "schema": ", ".join(sorted(applied)),
             "pending_log_entries": count(log.where(TransactionLogEntry.status == TxStatus.PENDING)),
             "failed_log_entries": count(log.where(TransactionLogEntry.status == TxStatus.FAILED)),
+            # Observed payments a reorg removed for good: neither pending nor failed.
+            "dropped_log_entries": count(log.where(TransactionLogEntry.status == TxStatus.DROPPED)),
             "valid_transactions": count(select(func.count()).select_from(ValidTransaction)),
             "pending_payouts": count(
                 select(func.count())

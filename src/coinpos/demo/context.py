@@ -7,7 +7,6 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from sqlalchemy import Engine
@@ -36,6 +35,24 @@ class Cast:
         )  # fmt: skip
 
 
+# The story's chapters, numbered as README.md's "The demo" tells them.
+CHAPTERS = (
+    "contracts deployed, the exchange's roles granted",
+    "a customer, a multi-coin wallet and e-money",
+    "a store, its terminals and a signed invoice",
+    "a plain transfer to the invoice's deposit address",
+    "a payment from the wallet through the escrow",
+    "failures the exchange survives",
+    "the sales report and a settlement into fiat",
+    "location mining",
+    "the chain and the database agree",
+)
+
+
+def _untold(_: Any) -> None:
+    """Where nobody reads the story (the tests), nothing is printed."""
+
+
 @dataclass(frozen=True)
 class DemoContext:
     project: Any
@@ -43,17 +60,18 @@ class DemoContext:
     deployment: Deployment
     cast: Cast
     engine: Engine
-    say: Callable[[str], None]
+    # Prints a line or a rich renderable (a table).
+    say: Callable[[Any], None]
+    # Opens a chapter by its number in CHAPTERS.
+    chapter: Callable[[int], None] = _untold
 
     def contract(self, name: str, contract_type: str | None = None) -> Any:
         return getattr(self.project, contract_type or name).at(self.deployment.address(name))
 
 
-def units(amount: int, decimals: int, places: int | None = None) -> str:
-    """Base units as a decimal string, truncated (never rounded up) to `places` for display."""
-    value = Decimal(amount).scaleb(-decimals)
-    shown = min(decimals, places) if places is not None else decimals
-    return f"{value.quantize(Decimal(1).scaleb(-shown), rounding=ROUND_DOWN):,}"
+def chapter_title(number: int) -> str:
+    """`4. a plain transfer to ...`: the chapter's number and title."""
+    return f"{number}. {CHAPTERS[number - 1]}"
 
 
 @contextmanager

@@ -17,12 +17,13 @@ from typing import Any
 from ape.exceptions import ContractLogicError
 from eth_utils.crypto import keccak
 
-from coinpos.demo.context import DemoContext, quiet_stdout, units
+from coinpos.demo.context import DemoContext, quiet_stdout
 from coinpos.mining.chain import CampaignSpec, Mode, create_campaign, read_campaign, submit_claim
 from coinpos.mining.fixes import ClaimRequest, Fix
 from coinpos.mining.geo import destination_e6
 from coinpos.mining.oracle import ClaimOracle
 from coinpos.mining.signing import ApeAccountSigner
+from coinpos.money import format_amount
 
 CITY_HALL = (37_566_535, 126_977_969)
 GYEONGBOKGUNG = (37_579_617, 126_977_041)
@@ -66,6 +67,11 @@ def run(ctx: DemoContext) -> MiningOutcome:
     decimals = emoney.decimals()
     outcome = MiningOutcome()
     now = max(int(time.time()), int(chain.pending_timestamp))
+    symbol = str(emoney.symbol())
+    ctx.chapter(8)
+
+    def show(amount: int) -> str:
+        return format_amount(int(amount), int(decimals), symbol)
 
     def campaign(centre: tuple[int, int], action: str, reward: int, mode: Mode, cap: int) -> int:
         spec = CampaignSpec(
@@ -81,8 +87,8 @@ def run(ctx: DemoContext) -> MiningOutcome:
         kind = "everyone" if mode is Mode.EVERYONE else f"first {cap} to come"
         ctx.say(
             f"campaign {campaign_id}: '{action}' within {spec.radius_m} m of "
-            f"({centre[0] / 1e6:.6f}, {centre[1] / 1e6:.6f}), {units(reward, decimals)} "
-            f"{emoney.symbol()} each, {kind}, budget {units(budget, decimals)}"
+            f"({centre[0] / 1e6:.6f}, {centre[1] / 1e6:.6f}), {show(reward)} each, {kind}, "
+            f"budget {show(budget)}"
         )
         return campaign_id
 
@@ -125,10 +131,7 @@ def run(ctx: DemoContext) -> MiningOutcome:
         oracle.mark_submitted(decision.attestation.claim_id, tx_hash)
         paid = emoney.balanceOf(user) - before
         outcome.paid[f"{who}@{campaign_id}"] = paid
-        ctx.say(
-            f"  {who}: walked {len(fixes)} fixes in, claimed {units(paid, decimals)} "
-            f"{emoney.symbol()} (tx {tx_hash[:18]}…)"
-        )
+        ctx.say(f"  {who}: walked {len(fixes)} fixes in, claimed {show(paid)} (tx {tx_hash[:18]}…)")
 
     alice, bob = cast.walkers
     ctx.say("two users walk into the City Hall plaza:")

@@ -14,6 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from eth_utils.crypto import keccak
+from rich.table import Table
 from sqlalchemy import select
 
 from coinpos.catalogue.service import add_item
@@ -32,7 +33,8 @@ from coinpos.db.models import (
     TxStatus,
 )
 from coinpos.db.types import utcnow
-from coinpos.demo.context import DemoContext, units
+from coinpos.demo.context import DemoContext
+from coinpos.demo.outputs import prune_invoice_files
 from coinpos.invoices.service import CartLine, Issuer, NewInvoice, issue_invoice, terms_of
 from coinpos.invoices.terms import EscrowDomain
 from coinpos.issuance.chain import ApeMinter
@@ -42,6 +44,7 @@ from coinpos.issuance.service import (
     FiatPayment,
     buy_emoney,
 )
+from coinpos.money import format_amount
 from coinpos.rates.service import set_rate
 from coinpos.reports.service import SalesReport, sales_report
 from coinpos.settlement.payouts import export_payouts
@@ -155,9 +158,10 @@ def run(ctx: DemoContext, out_dir: Path = Path("out")) -> PaymentsOutcome:
     outcome = PaymentsOutcome(out_dir=out_dir)
 
     def show(amount: int) -> str:
-        return f"{units(amount, decimals)} {symbol}"
+        return format_amount(amount, decimals, symbol)
 
-    # 1. The customer registers and logs in.
+    # The customer registers and logs in.
+    ctx.chapter(2)
     with exchange.uow() as uow:
         customers.register(
             uow,
@@ -184,14 +188,13 @@ def run(ctx: DemoContext, out_dir: Path = Path("out")) -> PaymentsOutcome:
         assert not customers.check_login(uow, CUSTOMER_LOGIN, "wrong password")
     ctx.say(f"customer '{CUSTOMER_LOGIN}' registered; login checked (a wrong password is refused)")
 
-    # 2. A multi-coin wallet holding ETH, e-money and a stable-coin test token.
+    # A multi-coin wallet holding ETH, e-money and a stable-coin test token.
     stable = cast.admin.deploy(ctx.project.TestToken, "Test USD", "TUSD")
     factory = ctx.contract("WalletFactory")
     salt = keccak(text=f"{CUSTOMER_LOGIN}'s wallet")
-    wallet_address = factory.predictAddress(cast.customer, salt)
-    factory.createWallet(
-        cast.customer, salt, [ETH, emoney.address, stable.address], sender=cast.customer
-    )
+    wallet_coins = [ETH, emoney.address, stable.address]
+    wallet_address = factory.predictAddress(cast.customer, salt, wallet_coins)
+    factory.createWallet(cast.customer, salt, wallet_coins, sender=cast.customer)
     wallet = ctx.project.MultiCoinWallet.at(wallet_address)
     outcome.wallet = str(wallet_address)
     with exchange.uow() as uow:
@@ -211,18 +214,13 @@ def run(ctx: DemoContext, out_dir: Path = Path("out")) -> PaymentsOutcome:
         f"the customer paid {bank_payment.amount} {bank_payment.fiat} by bank transfer "
         f"{bank_payment.bank_reference}: {show(bought)} minted to the wallet (tx {minted_in})"
     )
-    try:
-        with exchange.uow() as uow:
-            buy_emoney(uow, bank_payment, coin, DEFAULT_PEG, minter)
-    except DuplicateDepositError as exc:
-        outcome.duplicate_deposit_refused = True
-        ctx.say(f"  the same bank transfer reported again is refused: {exc}")
-    for coin, balance in wallet.holdings():
-        name = "ETH" if coin == ETH else ctx.project.TestToken.at(coin).symbol()
-        places = 18 if coin == ETH or coin == stable.address else decimals
-        ctx.say(f"  holds {units(balance, places, places=4)} {name}")
+    for held, balance in wallet.holdings():
+        name = "ETH" if held == ETH else ctx.project.TestToken.at(held).symbol()
+        places = 18 if held == ETH or held == stable.address else decimals
+        ctx.say(f"  holds {format_amount(int(balance), places, name)}")
 
-    # 3. A store with two POS terminals and a catalogue.
+    # A store with two POS terminals and a catalogue.
+    ctx.chapter(3)
     with exchange.uow() as uow:
         store = create_store(uow, "Seoul Coffee", "KRW", "Example Bank", "333-22-1111")
     outcome.store_id = store.store_id
@@ -242,7 +240,7 @@ def run(ctx: DemoContext, out_dir: Path = Path("out")) -> PaymentsOutcome:
     with exchange.uow() as uow:
         set_rate(uow, symbol, "KRW", Decimal("1350.00"), observed_at=min(chain_time, utcnow()))
 
-    # 4. POS-1 builds a cart; the exchange issues and signs the invoice; the QR goes to out/.
+    # POS-1 builds a cart; the exchange issues and signs the invoice; the QR goes to out/.
     first = exchange.issue(
         NewInvoice(
             store.store_id,
@@ -257,11 +255,12 @@ def run(ctx: DemoContext, out_dir: Path = Path("out")) -> PaymentsOutcome:
     ctx.say(f"  EIP-681: {first.uri}")
     ctx.say(f"  QR code: {first.qr_png}")
 
-    # 5. The customer pays with a plain transfer to the virtual address.
+    # The customer pays with a plain transfer to the virtual address.
+    ctx.chapter(4)
     wallet.transferToken(emoney, first.deposit_address, first.amount, sender=cast.customer)
     ctx.say(f"the wallet sent {show(first.amount)} to the deposit address (a plain transfer)")
 
-    # 6. The tracker sees it, confirms it at depth; the exchange sweeps and captures it.
+    # The tracker sees it, confirms it at depth; the exchange sweeps and captures it.
     exchange.track()
     ctx.say(f"  tracker: invoice {exchange.status(first.ref)} (seen, not yet deep)")
     exchange.track(blocks_to_mine=2)
@@ -278,7 +277,8 @@ def run(ctx: DemoContext, out_dir: Path = Path("out")) -> PaymentsOutcome:
     )
     ctx.say(f"  POS-1 shows: APPROVED ({_log_status(exchange, captured.key)})")
 
-    # 7. A second payment, from POS-2, through a direct escrow call from the wallet.
+    # A second payment, from POS-2, through a direct escrow call from the wallet.
+    ctx.chapter(5)
     second = exchange.issue(
         NewInvoice(store.store_id, symbol, cart=(CartLine("LATTE", 3),), terminal="POS-2")
     )
@@ -297,7 +297,14 @@ def run(ctx: DemoContext, out_dir: Path = Path("out")) -> PaymentsOutcome:
     status = _log_status(exchange, captured_again.key)
     ctx.say(f"  confirmed and captured; POS-2 shows: APPROVED ({status})")
 
-    # 8. Failures the exchange survives.
+    # Failures the exchange survives.
+    ctx.chapter(6)
+    try:
+        with exchange.uow() as uow:
+            buy_emoney(uow, bank_payment, coin, DEFAULT_PEG, minter)
+    except DuplicateDepositError as exc:
+        outcome.duplicate_deposit_refused = True
+        ctx.say(f"the same bank transfer reported again is refused: {exc}")
     with exchange.uow() as uow:
         repeat = operations.capture(uow, exchange.sender, second.ref, fee_bps=FEE_BPS)
     outcome.duplicate_broadcasts = len(repeat.broadcast)
@@ -352,19 +359,16 @@ def run(ctx: DemoContext, out_dir: Path = Path("out")) -> PaymentsOutcome:
     for name, ref in outcome.invoices.items():
         outcome.statuses[name] = exchange.status(ref)
 
-    # 9. The sales report: fiat at the time of sale, and now.
+    # The sales report: fiat at the time of sale, and now.
+    ctx.chapter(7)
     with exchange.uow() as uow:
         set_rate(uow, symbol, "KRW", Decimal("1382.50"))
     with exchange.uow() as uow:
         outcome.report = sales_report(uow, store.store_id)
-    for sale in outcome.report.sales:
-        ctx.say(
-            f"  sale {sale.invoice_hash[:12]}… {sale.amount} {sale.coin} [{sale.status}] "
-            f"= {sale.fiat_at_sale} KRW at sale, {sale.fiat_now} KRW now"
-        )
-    ctx.say(f"  counts: {outcome.report.counts}")
+    ctx.say(_sales_table(outcome.report, outcome.invoices))
+    ctx.say(_counts_table(outcome.report))
 
-    # 10. A partial settlement into fiat at the locked rate; the payout CSV goes to out/.
+    # A partial settlement into fiat at the locked rate; the payout CSV goes to out/.
     with exchange.uow() as uow:
         available = (
             uow.session.scalars(select(StoreBalance).where(StoreBalance.store_id == store.store_id))
@@ -397,7 +401,42 @@ def run(ctx: DemoContext, out_dir: Path = Path("out")) -> PaymentsOutcome:
         export_payouts(uow, handle)
     outcome.payout_rows = list(csv.DictReader(io.StringIO(csv_path.read_text())))
     ctx.say(f"payout CSV for the bank transfer: {csv_path} ({len(outcome.payout_rows)} row)")
+    stale = prune_invoice_files(ctx.engine, out_dir / "invoices")
+    if stale:
+        ctx.say(f"removed {len(stale)} QR files of invoices not in this run's database")
     return outcome
+
+
+def _sales_table(report: SalesReport, invoices: dict[str, str]) -> Table:
+    """One row per invoice, named by its part in the story, valued at sale time and now."""
+    names = {ref: name for name, ref in invoices.items()}
+    table = Table(title=f"sales of the store, in {report.fiat}")
+    for column in ("invoice", "amount", "status", "at sale", "now"):
+        table.add_column(column, justify="left" if column in {"invoice", "status"} else "right")
+    for sale in report.sales:
+        table.add_row(
+            names.get(sale.invoice_hash, sale.invoice_hash),
+            format_amount(sale.amount_base_units, sale.decimals, sale.coin),
+            str(sale.status),
+            "" if sale.fiat_at_sale is None else f"{sale.fiat_at_sale:f}",
+            "" if sale.fiat_now is None else f"{sale.fiat_now:f}",
+        )
+    summary = report.summary()
+    table.add_section()
+    table.add_row(
+        f"{summary['sales']} sales", "", "", f"{summary['total_at_sale']:f}",
+        f"{summary['total_now']:f}",
+    )  # fmt: skip
+    return table
+
+
+def _counts_table(report: SalesReport) -> Table:
+    """The store's transaction log (captures, settlements, ...) counted by outcome."""
+    table = Table(title="the store's requests in the transaction log")
+    for name in report.counts:
+        table.add_column(name, justify="right")
+    table.add_row(*(str(count) for count in report.counts.values()))
+    return table
 
 
 def _log_status(exchange: _Exchange, key: str) -> TxStatus:

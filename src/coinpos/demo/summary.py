@@ -15,6 +15,7 @@ from coinpos.db.models import (
 )
 from coinpos.db.models.mining import ClaimStatus
 from coinpos.demo.context import DemoContext
+from coinpos.money import format_amount
 
 
 @dataclass(frozen=True)
@@ -22,10 +23,15 @@ class Agreement:
     what: str
     chain: int
     database: int
+    # (decimals, symbol) when the figures are base units of a coin; None for a count.
+    coin: tuple[int, str] | None = None
 
     @property
     def agrees(self) -> bool:
         return self.chain == self.database
+
+    def shown(self, value: int) -> str:
+        return str(value) if self.coin is None else format_amount(value, *self.coin)
 
 
 def agreements(ctx: DemoContext, store_id: str) -> list[Agreement]:
@@ -49,16 +55,19 @@ def agreements(ctx: DemoContext, store_id: str) -> list[Agreement]:
             .where(MiningClaim.status == ClaimStatus.SUBMITTED)
         )
     claims = sum(int(geo.campaign(i).claims) for i in range(1, int(geo.campaignCount()) + 1))
+    coin = (int(emoney.decimals()), str(emoney.symbol()))
     return [
         Agreement(
-            "store balance in escrow (base units)",
+            "store balance in escrow",
             int(escrow.storeBalance(store_id, emoney.address)),
             balance.available,
+            coin,
         ),
         Agreement(
-            "settled to the treasury (base units)",
+            "settled to the treasury",
             int(emoney.balanceOf(escrow.treasury())),
             settled,
+            coin,
         ),
         Agreement("mining claims paid", claims, int(rewarded or 0)),
     ]

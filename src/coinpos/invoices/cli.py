@@ -15,6 +15,7 @@ from coinpos.cli_support import (
     ADDRESS,
     AMOUNT,
     MOMENT,
+    OUTPUT_FOLDER,
     STORE,
     SYMBOL,
     AppContext,
@@ -31,21 +32,23 @@ DEFAULT_NETWORK = "ethereum:local"
 
 
 def _cart_line(value: str) -> tuple[str, int]:
+    from coinpos.validation import ascii_digits
+
     sku, sep, quantity = value.partition("=")
-    if not sep or not quantity.isdigit() or int(quantity) <= 0:
+    if not sep or not ascii_digits(quantity) or int(quantity) <= 0:
         raise click.BadParameter(f"{value!r} is not SKU=QUANTITY with a positive quantity")
     return sku, int(quantity)
 
 
 def invoice_row(invoice: Invoice, coin: Coin, items: list[tuple[str, int, int]]) -> dict[str, Any]:
-    from coinpos.money import from_base_units
+    from coinpos.money import CoinAmount
 
     return {
         "id": invoice.id,
         "invoice_hash": invoice.invoice_hash,
         "store_id": invoice.store_id,
         "coin": coin.symbol,
-        "amount": from_base_units(invoice.amount, coin.decimals),
+        "amount": CoinAmount(invoice.amount, coin.decimals, coin.symbol),
         "amount_base_units": invoice.amount,
         "items": ", ".join(f"{sku} x{quantity}" for sku, quantity, _ in items) or None,
         "payer": invoice.payer,
@@ -62,7 +65,8 @@ def invoice_row(invoice: Invoice, coin: Coin, items: list[tuple[str, int, int]])
         "operator_signature": invoice.operator_signature,
         "status": invoice.status,
         "exception_status": invoice.exception_status,
-        "amount_paid": invoice.amount_paid,
+        "amount_paid": CoinAmount(invoice.amount_paid, coin.decimals, coin.symbol),
+        "amount_paid_base_units": invoice.amount_paid,
         "created_at": invoice.created_at,
     }
 
@@ -98,7 +102,7 @@ def invoices() -> None:
 @click.option(
     "--out",
     "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=OUTPUT_FOLDER,
     default=Path("out") / "invoices",
     show_default=True,
     help="Folder for QR images.",
@@ -125,7 +129,7 @@ def create(
     """
     from datetime import timedelta
 
-    from coinpos.chainops.connect import issuer_for
+    from coinpos.chainops.connect import issuer_for, load_deployment
     from coinpos.invoices.service import CartLine, NewInvoice, invoice_items, issue_invoice
     from coinpos.money import to_base_units
     from coinpos.stores.service import get_coin, resolve_store
@@ -135,13 +139,17 @@ def create(
     if amount is not None and amount == 0:
         raise click.BadParameter("must be more than zero", param_hint="--amount")
     cart = tuple(CartLine(*_cart_line(item)) for item in items)
+    # The store and coin are checked before ape loads the project (the forwarder's code).
+    with unit_of_work(app) as uow:
+        store_id = resolve_store(uow, store).store_id
+        get_coin(uow, coin, load_deployment(network).chain_id)
     issuer = issuer_for(network, operator_alias, out_dir)
     with unit_of_work(app) as uow:
         found = get_coin(uow, coin, issuer.domain.chain_id)
         invoice = issue_invoice(
             uow,
             NewInvoice(
-                store_id=resolve_store(uow, store).store_id,
+                store_id=store_id,
                 coin=coin,
                 amount=None if amount is None else to_base_units(amount, found.decimals),
                 cart=cart,
@@ -156,7 +164,7 @@ def create(
 
 
 # The table shows the exception status (PaidPartial…) under the status, to fit 80 columns.
-LIST_COLUMNS = ("id", "store_id", "terminal", "amount", "coin", "status", "created")
+LIST_COLUMNS = ("id", "store_id", "terminal", "amount", "status", "created")
 STATUSES = ("New", "Processing", "Settled", "Expired", "Invalid")
 
 
@@ -192,7 +200,7 @@ def list_(
     """List invoices, newest first, with the filters given."""
     from coinpos.db.models import InvoiceStatus
     from coinpos.invoices.listing import InvoiceQuery, list_invoices
-    from coinpos.money import from_base_units
+    from coinpos.money import CoinAmount
     from coinpos.stores.service import resolve_store, short_store_ids
 
     with unit_of_work(app) as uow:
@@ -210,11 +218,13 @@ def list_(
                 "store_id": found.invoice.store_id,
                 "store_name": found.store_name,
                 "terminal": found.terminal_code,
-                "amount": from_base_units(found.invoice.amount, found.coin.decimals),
+                "amount": CoinAmount(found.invoice.amount, found.coin.decimals, found.coin.symbol),
                 "coin": found.coin.symbol,
                 "status": found.invoice.status,
                 "exception": found.invoice.exception_status,
-                "amount_paid": from_base_units(found.invoice.amount_paid, found.coin.decimals),
+                "amount_paid": CoinAmount(
+                    found.invoice.amount_paid, found.coin.decimals, found.coin.symbol
+                ),
                 "created": found.invoice.created_at,
             }
             for found in list_invoices(uow, query)
@@ -276,7 +286,7 @@ def _watch(app: AppContext, ref: str, interval: float, timeout: float) -> None:
     from coinpos.db.types import utcnow
     from coinpos.invoices.service import get_invoice
     from coinpos.invoices.watching import WatchTimeoutError, follow_invoice
-    from coinpos.money import from_base_units
+    from coinpos.money import format_amount
 
     with unit_of_work(app) as uow:
         invoice = get_invoice(uow, ref)
@@ -286,11 +296,11 @@ def _watch(app: AppContext, ref: str, interval: float, timeout: float) -> None:
         label = f"invoice {invoice.id}"
         try:
             for state in follow_invoice(uow, str(invoice.id), interval, timeout):
-                paid = from_base_units(state.amount_paid, decimals)
+                paid = format_amount(state.amount_paid, decimals, symbol)
                 exception = f" {state.exception_status}" if state.exception_status else ""
                 click.echo(
                     f"{utcnow():%Y-%m-%d %H:%M:%S}Z {label} {state.status}{exception} "
-                    f"paid {paid} of {from_base_units(amount, decimals)} {symbol}"
+                    f"paid {paid} of {format_amount(amount, decimals, symbol)}"
                 )
         except WatchTimeoutError as exc:
             click.echo(f"timeout: {exc}", err=True)

@@ -27,7 +27,7 @@ from coinpos.payment_uri import ether_payment_uri, token_payment_uri
 from coinpos.qr import write_png, write_svg
 from coinpos.stores.service import InactiveError, get_coin, get_store
 from coinpos.unit_of_work import UnitOfWork
-from coinpos.validation import InvalidInputError, address
+from coinpos.validation import InvalidInputError, address, ascii_digits
 
 # BTCPay Server's default invoice expiry.
 DEFAULT_PAY_WINDOW = timedelta(minutes=15)
@@ -229,7 +229,7 @@ def get_invoice(uow: UnitOfWork, ref: str) -> Invoice:
     """An invoice by its hash (0x…) or its number."""
     if ref.startswith("0x"):
         query = select(Invoice).where(Invoice.invoice_hash == ref.lower())
-    elif ref.isdigit():
+    elif ascii_digits(ref):
         query = select(Invoice).where(Invoice.id == int(ref))
     else:
         raise InvalidInputError(f"invoice {ref!r} is neither a 0x hash nor a number")

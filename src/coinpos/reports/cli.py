@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import IO
+from typing import IO, TYPE_CHECKING, Any
 
 import click
 
 from coinpos.cli_support import (
     DATE,
+    OUTPUT_FILE,
     STORE,
     AppContext,
     emit,
@@ -16,6 +17,20 @@ from coinpos.cli_support import (
     pass_app,
     unit_of_work,
 )
+
+if TYPE_CHECKING:
+    from coinpos.reports.service import Sale
+
+
+def _sale_row(sale: Sale, fiat: str) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    from coinpos.money import CoinAmount
+
+    row = asdict(sale)
+    del row["decimals"]
+    row["amount"] = CoinAmount(sale.amount_base_units, sale.decimals, sale.coin)
+    return {**row, "fiat": fiat}
 
 
 @click.group()
@@ -37,7 +52,7 @@ def reports() -> None:
 @click.option(
     "--csv",
     "csv_out",
-    type=click.File("w", encoding="utf-8"),
+    type=OUTPUT_FILE,
     help="Write the sales as CSV to this file ('-' for stdout).",
 )
 @json_option
@@ -52,7 +67,6 @@ def sales(
     as_json: bool,
 ) -> None:
     """A store's sales with their fiat value at sale time and now, and request counts."""
-    from dataclasses import asdict
     from datetime import timedelta
 
     from coinpos.reports.service import sales_report, write_csv
@@ -67,15 +81,8 @@ def sales(
         count = write_csv(report, csv_out)
         click.echo(f"wrote {count} sales", err=True)
         return
-    rows = [{**asdict(sale), "fiat": report.fiat} for sale in report.sales]
-    summary = {
-        "store_id": report.store_id,
-        "fiat": report.fiat,
-        "sales": len(report.sales),
-        "total_at_sale": report.total("fiat_at_sale"),
-        "total_now": report.total("fiat_now"),
-        **report.counts,
-    }
+    rows = [_sale_row(sale, report.fiat) for sale in report.sales]
+    summary = report.summary()
     if as_json:
         import json
 

@@ -65,6 +65,8 @@ class Sale:
     created_at: datetime
     coin: str
     amount: Decimal
+    amount_base_units: int
+    decimals: int
     status: InvoiceStatus
     exception_status: str | None
     rate_at_sale: Decimal | None
@@ -80,10 +82,28 @@ class SalesReport:
     sales: list[Sale]
     counts: dict[str, int]
 
+    @property
+    def sold(self) -> list[Sale]:
+        """The invoices that count as sales: Processing or Settled (paid)."""
+        return [sale for sale in self.sales if sale.status in SOLD]
+
     def total(self, field: str) -> Decimal:
-        """Sum over sold invoices (Processing or Settled) of `fiat_at_sale` or `fiat_now`."""
-        values = [getattr(s, field) for s in self.sales if s.status in SOLD]
+        """Sum over sold invoices of `fiat_at_sale` or `fiat_now`."""
+        values = [getattr(s, field) for s in self.sold]
         return sum((v for v in values if v is not None), Decimal(0))
+
+    def summary(self) -> dict[str, object]:
+        """The report's figures: the sales counted are exactly those the totals add up; the
+        other invoices listed (unpaid, expired, invalid) are counted apart."""
+        return {
+            "store_id": self.store_id,
+            "fiat": self.fiat,
+            "sales": len(self.sold),
+            "total_at_sale": self.total("fiat_at_sale"),
+            "total_now": self.total("fiat_now"),
+            "unsold_invoices": len(self.sales) - len(self.sold),
+            **self.counts,
+        }
 
 
 def _rate_at(session: Session, coin: str, fiat: str, moment: datetime) -> Decimal | None:
@@ -138,6 +158,8 @@ def sales_report(
                 created_at=invoice.created_at,
                 coin=coin.symbol,
                 amount=from_base_units(invoice.amount, coin.decimals),
+                amount_base_units=invoice.amount,
+                decimals=coin.decimals,
                 status=invoice.status,
                 exception_status=invoice.exception_status,
                 rate_at_sale=then,

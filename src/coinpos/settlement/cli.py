@@ -10,6 +10,7 @@ import click
 
 from coinpos.cli_support import (
     AMOUNT,
+    OUTPUT_FILE,
     STORE,
     SYMBOL,
     AppContext,
@@ -26,13 +27,13 @@ PAYOUT_STATUSES = ("pending", "exported", "paid")
 
 
 def _settlement_row(settlement: Settlement, symbol: str, decimals: int) -> dict[str, Any]:
-    from coinpos.money import from_base_units
+    from coinpos.money import CoinAmount
 
     return {
         "reference": settlement.reference,
         "store_id": settlement.store_id,
         "coin": symbol,
-        "amount": from_base_units(settlement.amount, decimals),
+        "amount": CoinAmount(settlement.amount, decimals, symbol),
         "amount_base_units": settlement.amount,
         "rate": settlement.rate,
         "fiat": settlement.fiat,
@@ -73,9 +74,25 @@ def settle() -> None:
 @click.option("--amount", type=AMOUNT, help="Whole coins to settle, e.g. 12.50.")
 @click.option("--all", "settle_all", is_flag=True, help="Settle the whole confirmed balance.")
 @click.option("--key", required=True, help="Idempotency key; a repeated key is refused.")
-@click.option("--fee-bps", type=click.IntRange(0, 10_000), default=100, show_default=True)
-@click.option("--max-rate-age", type=click.IntRange(min=1), default=3600, show_default=True)
-@click.option("--chain-id", type=click.IntRange(min=1))
+@click.option(
+    "--fee-bps",
+    type=click.IntRange(0, 10_000),
+    default=100,
+    show_default=True,
+    help="Settlement fee in basis points of the fiat value (100 = 1%).",
+)
+@click.option(
+    "--max-rate-age",
+    type=click.IntRange(min=1),
+    default=3600,
+    show_default=True,
+    help="Seconds the rate locked may be old.",
+)
+@click.option(
+    "--chain-id",
+    type=click.IntRange(min=1),
+    help="Chain of the coin, when the symbol exists on several.",
+)
 @click.option("--network", help="Also send it: ape network choice, e.g. ethereum:local:node.")
 @click.option(
     "--operator", "operator_alias", help="ape account alias (else $COINPOS_OPERATOR_KEY)."
@@ -149,7 +166,7 @@ def send(app: AppContext, network: str, operator_alias: str | None, as_json: boo
     from coinpos.chainops.settlement import EscrowSettlementExecutor
     from coinpos.settlement.service import send_requested
 
-    with connect(network, operator_alias) as connection, unit_of_work(app) as uow:
+    with unit_of_work(app) as uow, connect(network, operator_alias) as connection:
         sent = send_requested(uow, EscrowSettlementExecutor(connection.sender))
         rows = [
             {**_settlement_row(s, s.coin.symbol, s.coin.decimals), "tx_hash": s.log_entry.tx_hash}
@@ -164,9 +181,12 @@ def payouts() -> None:
 
 
 @payouts.command("list")
-@click.option("--status", type=click.Choice(PAYOUT_STATUSES))
+@click.option("--status", type=click.Choice(PAYOUT_STATUSES), help="Only payouts in this status.")
 @click.option(
-    "--store", "store_id", type=STORE, help="Only this store (its id, an id prefix, or its name)."
+    "--store",
+    "store_id",
+    type=STORE,
+    help="Only this store's payouts (its id, an id prefix, or its name).",
 )
 @json_option
 @pass_app
@@ -206,7 +226,12 @@ def mark_paid(app: AppContext, payout_id: int, reference: str | None, as_json: b
 
 @payouts.command()
 @click.option(
-    "--output", "-o", type=click.File("w", encoding="utf-8"), default="-", show_default=True
+    "--output",
+    "-o",
+    type=OUTPUT_FILE,
+    default="-",
+    show_default=True,
+    help="CSV file to write ('-' for stdout).",
 )
 @pass_app
 def export(app: AppContext, output: IO[str]) -> None:

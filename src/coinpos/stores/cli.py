@@ -60,8 +60,8 @@ def stores() -> None:
 @stores.command()
 @click.argument("name")
 @click.option("--fiat", type=FIAT, required=True, help="Payout currency, e.g. KRW.")
-@click.option("--bank")
-@click.option("--account-number")
+@click.option("--bank", help="Bank the fiat payouts go to.")
+@click.option("--account-number", help="Account number for the payouts.")
 @json_option
 @pass_app
 def create(
@@ -148,7 +148,7 @@ def terminals() -> None:
 @terminals.command("add")
 @click.argument("store", type=STORE)
 @click.argument("code")
-@click.option("--label", required=True)
+@click.option("--label", required=True, help="What staff call it, e.g. front counter.")
 @pass_app
 def add_terminal(app: AppContext, store: str, code: str, label: str) -> None:
     """Add a terminal to a store."""
@@ -213,8 +213,15 @@ def coins() -> None:
 
 @coins.command("add")
 @click.argument("symbol", type=SYMBOL)
-@click.option("--chain-id", type=click.IntRange(min=1), required=True)
-@click.option("--decimals", type=click.IntRange(0, 36), required=True)
+@click.option(
+    "--chain-id", type=click.IntRange(min=1), required=True, help="Chain id the coin lives on."
+)
+@click.option(
+    "--decimals",
+    type=click.IntRange(0, 36),
+    required=True,
+    help="Decimals of the coin (base units per whole coin = 10^decimals).",
+)
 @click.option("--token", type=ADDRESS, help="ERC-20 address; omit for the native coin.")
 @pass_app
 def add_coin(app: AppContext, symbol: str, chain_id: int, decimals: int, token: str | None) -> None:

@@ -1,5 +1,8 @@
-"""Reading the chain: head, block hashes, logs in shrinking ranges, balances and receipts in
-JSON-RPC batches.
+"""Reading the chain: head, blocks, logs in shrinking ranges, balances at the head and
+receipts, in JSON-RPC batches of at most `batch_size` calls.
+
+Nothing here reads state at an old block: that needs an archive node, and ordinary nodes
+keep state for about the last 128 blocks only.
 """
 
 from __future__ import annotations
@@ -8,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from coinpos.tracker.errors import RpcError, TrackerError
+from coinpos.tracker.errors import ReplayUnavailableError, RpcError, TrackerError
 from coinpos.tracker.rpc import JsonRpcClient
 
 
@@ -23,14 +26,19 @@ def as_int(value: Any) -> int:
     return int(value, 16) if isinstance(value, str) else int(value)
 
 
-def _block(raw: dict[str, Any]) -> BlockRef:
+def block_ref(raw: dict[str, Any]) -> BlockRef:
     return BlockRef(as_int(raw["number"]), str(raw["hash"]).lower(), as_int(raw["timestamp"]))
 
 
 class ChainReader:
-    def __init__(self, rpc: JsonRpcClient) -> None:
+    def __init__(self, rpc: JsonRpcClient, batch_size: int = 100) -> None:
         self.rpc = rpc
+        # Calls per JSON-RPC batch: providers cap it (often at 100 or 1,000).
+        self.batch_size = batch_size
         self._chain_id: int | None = None
+
+    def _batch(self, calls: Sequence[tuple[str, Sequence[Any]]]) -> list[Any]:
+        return self.rpc.batch(calls, chunk=self.batch_size)
 
     def chain_id(self) -> int:
         if self._chain_id is None:
@@ -51,8 +59,12 @@ class ChainReader:
     def blocks(self, numbers: Iterable[int]) -> dict[int, BlockRef]:
         """Headers of the given heights, in one batch; heights past the head are left out."""
         wanted = sorted(set(numbers))
-        raws = self.rpc.batch([("eth_getBlockByNumber", [hex(n), False]) for n in wanted])
-        return {n: _block(raw) for n, raw in zip(wanted, raws, strict=True) if raw is not None}
+        raws = self._batch([("eth_getBlockByNumber", [hex(n), False]) for n in wanted])
+        return {n: block_ref(raw) for n, raw in zip(wanted, raws, strict=True) if raw is not None}
+
+    def full_blocks(self, numbers: Sequence[int]) -> list[dict[str, Any] | None]:
+        """Blocks with their full transactions (None past the head), in batches."""
+        return list(self._batch([("eth_getBlockByNumber", [hex(n), True]) for n in numbers]))
 
     def logs(
         self, start: int, end: int, address: str | Sequence[str], topics: Sequence[Any]
@@ -72,18 +84,25 @@ class ChainReader:
             raise TrackerError(f"eth_getLogs [{start}, {end}]: malformed answer")
         return result
 
-    def balances(self, addresses: Sequence[str], block: int) -> list[int]:
-        calls = [("eth_getBalance", [a, hex(block)]) for a in addresses]
-        return [as_int(v) for v in self.rpc.batch(calls)]
+    def balances_at_head(self, addresses: Sequence[str]) -> tuple[int, list[int]]:
+        """The head's number and the balances at `latest`, in one batch: the only state the
+        tracker reads, so any full node can serve it."""
+        calls: list[tuple[str, Sequence[Any]]] = [("eth_blockNumber", [])]
+        calls += [("eth_getBalance", [a, "latest"]) for a in addresses]
+        head, *balances = self._batch(calls)
+        return as_int(head), [as_int(v) for v in balances]
 
     def receipts(self, tx_hashes: Sequence[str]) -> list[dict[str, Any] | None]:
-        return list(self.rpc.batch([("eth_getTransactionReceipt", [h]) for h in tx_hashes]))
+        return list(self._batch([("eth_getTransactionReceipt", [h]) for h in tx_hashes]))
 
     def transactions(self, tx_hashes: Sequence[str]) -> list[dict[str, Any] | None]:
-        return list(self.rpc.batch([("eth_getTransactionByHash", [h]) for h in tx_hashes]))
+        return list(self._batch([("eth_getTransactionByHash", [h]) for h in tx_hashes]))
 
     def replay(self, tx: dict[str, Any], block: int) -> bytes | None:
-        """Re-runs a failed transaction on its parent block's state; the revert data, if any."""
+        """Re-runs a failed transaction on its parent block's state; the revert data, if any.
+
+        The one read of old state: it only explains a failure, so a node that no longer
+        has that state (ReplayUnavailableError) costs the reason's detail, nothing else."""
         call = {k: tx[k] for k in ("from", "to", "gas", "value", "input") if tx.get(k) is not None}
         try:
             self.rpc.call("eth_call", [call, hex(block - 1)])
@@ -93,5 +112,7 @@ class ChainReader:
                 data = data.get("data")
             if isinstance(data, str) and data.startswith("0x"):
                 return bytes.fromhex(data[2:])
+            if exc.state_unavailable:
+                raise ReplayUnavailableError(str(exc)) from exc
             return b""
         return None

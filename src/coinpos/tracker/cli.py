@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -12,6 +13,9 @@ from coinpos.errors import CoinposError
 
 if TYPE_CHECKING:
     from coinpos.tracker.config import ConfirmationRule
+
+# The longest wait between two passes that failed on the node, in --follow mode.
+MAX_BACKOFF_SECONDS = 60.0
 
 
 def _rule(value: str | None) -> ConfirmationRule | None:
@@ -60,6 +64,13 @@ def _rule(value: str | None) -> ConfirmationRule | None:
     help="Blocks per eth_getLogs range.",
 )
 @click.option(
+    "--rpc-batch-size",
+    type=click.IntRange(1),
+    default=100,
+    show_default=True,
+    help="Calls per JSON-RPC batch (blocks, receipts, balances); providers cap it.",
+)
+@click.option(
     "--start-block",
     type=click.IntRange(0),
     default=0,
@@ -74,12 +85,19 @@ def _rule(value: str | None) -> ConfirmationRule | None:
     help="Pending entries older than this are cancelled.",
 )
 @click.option("--follow", is_flag=True, help="Keep running, one pass every --interval seconds.")
-@click.option("--interval", type=click.FloatRange(min=0.1), default=2.0, show_default=True)
+@click.option(
+    "--interval",
+    type=click.FloatRange(min=0.1),
+    default=2.0,
+    show_default=True,
+    help="Seconds between passes with --follow.",
+)
 @json_option
 @pass_app
 def track(
     app: AppContext, rpc_url: str, escrow: str | None, network_choice: str | None,
-    confirmations: str | None, batch_blocks: int, start_block: int, deadline_hours: float,
+    confirmations: str | None, batch_blocks: int, rpc_batch_size: int, start_block: int,
+    deadline_hours: float,
     follow: bool, interval: float, as_json: bool,
 ) -> None:  # fmt: skip
     """Read new blocks, record payments, confirm them at depth, cancel overdue entries."""
@@ -95,15 +113,29 @@ def track(
         escrow=escrow,
         rule=_rule(confirmations),
         batch_blocks=batch_blocks,
+        rpc_batch_size=rpc_batch_size,
         start_block=start_block,
         pending_deadline=timedelta(hours=deadline_hours),
     )
     tracker = open_tracker(app.engine, rpc_url, config)
+    if not follow:
+        emit([_run(tracker, as_json)], as_json, "coinpos track", single=True)
+        return
+    from coinpos.tracker.errors import TrackerError
+
+    failures = 0
     while True:
-        summary = _run(tracker, as_json)
+        try:
+            summary = _run(tracker, as_json)
+        except TrackerError as exc:
+            # The stall is on the cursor row for `coinpos status`; keep trying, backing off.
+            failures += 1
+            wait = min(interval * 2 ** (failures - 1), MAX_BACKOFF_SECONDS)
+            click.echo(f"coinpos track: {exc}; retrying in {wait:.0f} s", err=True)
+            time.sleep(wait)
+            continue
+        failures = 0
         emit([summary], as_json, "coinpos track", single=True)
-        if not follow:
-            return
         time.sleep(interval)
 
 
@@ -126,12 +158,22 @@ def _escrow_of(network_choice: str, start_block: int) -> tuple[str, int]:
 
 
 def _run(tracker: Any, as_json: bool) -> dict[str, Any]:
-    if as_json:
+    """One pass; while it catches up, a progress bar on stderr, only for a person watching
+    (stderr a terminal), so --json, pipes and logs get nothing but the summary."""
+    if as_json or not sys.stderr.isatty():
         return dict(tracker.run_once().as_dict())
-    from rich.progress import Progress
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    with Progress(transient=True) as bar:
-        task = bar.add_task("scanning blocks", total=None)
+    with Progress(
+        TextColumn("catching up"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("blocks"),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
+        task = bar.add_task("scan", total=None)
 
         def progress(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
@@ -153,7 +195,13 @@ def _run(tracker: Any, as_json: bool) -> dict[str, Any]:
     required=True,
     help="HMAC-SHA256 key (default: $COINPOS_WEBHOOK_SECRET).",
 )
-@click.option("--max-attempts", type=click.IntRange(1), default=8, show_default=True)
+@click.option(
+    "--max-attempts",
+    type=click.IntRange(1),
+    default=8,
+    show_default=True,
+    help="Deliveries tried before a notification is marked failed.",
+)
 @json_option
 @pass_app
 def notify(

@@ -17,6 +17,7 @@ from datetime import timedelta
 
 from coinpos.ledger import DEFAULT_PENDING_DEADLINE
 from coinpos.tracker.errors import TrackerError
+from coinpos.validation import ascii_digits
 
 BLOCK_TAGS = ("safe", "finalized")
 
@@ -37,7 +38,7 @@ class ConfirmationRule:
     @classmethod
     def parse(cls, text: str) -> ConfirmationRule:
         """`12` (a depth) or `finalized` / `safe` (a tag)."""
-        if text.isdigit():
+        if ascii_digits(text):
             return cls(depth=int(text))
         return cls(tag=text)
 
@@ -66,7 +67,11 @@ class TrackerConfig:
     batch_blocks: int = 2_000
     # Deposit addresses per topic OR-list in one eth_getLogs call.
     addresses_per_query: int = 1_000
-    # Blocks rescanned below a reorg's fork point, in case the stored hashes were sparse.
+    # Calls per JSON-RPC batch (blocks, receipts, balances); providers cap batches.
+    rpc_batch_size: int = 100
+    # Blocks rescanned below a reorg's fork point, in case the stored hashes were sparse; also
+    # how far past its old block the rescan goes before a detached payment not seen again is
+    # dropped.
     rescan_margin: int = 2
     # First block scanned when the cursor is new (the escrow's deployment block, say).
     start_block: int = 0

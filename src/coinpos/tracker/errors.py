@@ -15,6 +15,10 @@ class NodeUnavailableError(TrackerError):
     """The node did not answer; nothing was committed for the step in progress."""
 
 
+class ReplayUnavailableError(TrackerError):
+    """The node cannot re-run a transaction at its parent block (it keeps no state there)."""
+
+
 class RpcError(TrackerError):
     """The node answered a call with a JSON-RPC error."""
 
@@ -24,6 +28,16 @@ class RpcError(TrackerError):
         self.message = str(error.get("message", ""))
         self.data = error.get("data")
         super().__init__(f"{method}: {self.message} (code {self.code})")
+
+    @property
+    def state_unavailable(self) -> bool:
+        """Whether the node keeps no state at the block asked for (geth, erigon, anvil)."""
+        text = self.message.lower()
+        return any(
+            phrase in text
+            for phrase in ("missing trie node", "blockoutofrange", "state is not available",
+                           "state not available", "pruned", "historical state")
+        )  # fmt: skip
 
     @property
     def too_many_results(self) -> bool:

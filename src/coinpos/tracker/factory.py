@@ -27,4 +27,5 @@ def escrow_abis(manifest: Path = BUILD_MANIFEST) -> list[list[dict[str, Any]]]:
 
 
 def open_tracker(engine: Engine, rpc_url: str, config: TrackerConfig) -> Tracker:
-    return Tracker(engine, ChainReader(JsonRpcClient(rpc_url)), config, ErrorDecoder(escrow_abis()))
+    chain = ChainReader(JsonRpcClient(rpc_url), batch_size=config.rpc_batch_size)
+    return Tracker(engine, chain, config, ErrorDecoder(escrow_abis()))

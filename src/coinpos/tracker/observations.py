@@ -1,8 +1,13 @@
 """Writing what the chain showed into the transaction log: each observed payment once.
 
-An observation's idempotency key is derived from where it sits on the chain (a log's
-transaction hash and index; for an ETH balance rise, the range and the invoice), so
-a rescan after a crash or a reorg finds the entry it wrote before instead of adding one.
+An observation's idempotency key is its transaction hash and log index (for a plain ETH
+transfer, keys.ETH_VALUE_INDEX): a rescan after a crash finds the entry it wrote before, and
+after a reorg the same payment in another block re-anchors its entry instead of adding one.
+
+A payment a reorg detached and the rescan did not find again, once past the block it had
+been in, is dropped with its reason: it is not pending any more (no report or status counts
+it) and it never expires into an `entry_cancelled` alert. Should the transaction still be
+mined later, the scan finds the dropped entry by its key and makes it pending again.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from coinpos.db.models import TransactionLogEntry, TxKind, TxStatus
 from coinpos.tracker.keys import log_key
+from coinpos.tracker.outgoing import OWN_KINDS
 from coinpos.tracker.reorgs import unanchor_entry
 
 # SQLite allows 32,766 bound parameters; an IN list of this size stays far below it.
@@ -38,6 +44,7 @@ class Observation:
     block_number: int
     block_hash: str
     late: bool
+    sender: str | None = None
 
 
 def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
@@ -89,6 +96,7 @@ def record(
                     "log_index": o.log_index,
                     "block_number": o.block_number,
                     "block_hash": o.block_hash,
+                    "sender": o.sender,
                     "created_at": now,
                     "updated_at": now,
                     "deadline": now + deadline,
@@ -98,20 +106,57 @@ def record(
         )
     for o in observations:
         seen = existing.get(o.key)
-        # A pending entry a reorg detached is seen again, maybe in another block.
-        if seen and seen[1] is TxStatus.PENDING and seen[2] != o.block_hash:
+        # An entry a reorg detached (or dropped) is seen again, maybe in another block.
+        if seen and seen[1] in _REANCHORED and seen[2] != o.block_hash:
             session.execute(
                 update(TransactionLogEntry)
                 .where(TransactionLogEntry.id == seen[0])
                 .values(
+                    status=TxStatus.PENDING,
                     tx_hash=o.tx_hash,
                     log_index=o.log_index,
                     block_number=o.block_number,
                     block_hash=o.block_hash,
+                    detached_block=None,
+                    failure_reason=None,
                     updated_at=now,
                 )
             )
     return len(fresh)
+
+
+_REANCHORED = (TxStatus.PENDING, TxStatus.DROPPED)
+
+
+def drop_unseen(
+    session: Session, chain_id: int, scanned_to: int, margin: int, now: datetime
+) -> set[int]:
+    """Drops the observed payments a reorg detached whose old block, plus `margin`, the scan
+    has now passed without seeing them again. Returns the invoices they paid.
+
+    The exchange's own transactions are left alone: their receipts decide, and a dropped send
+    ends at its deadline like any other.
+    """
+    entries = session.scalars(
+        select(TransactionLogEntry)
+        .where(
+            TransactionLogEntry.chain_id == chain_id,
+            TransactionLogEntry.status == TxStatus.PENDING,
+            TransactionLogEntry.kind.not_in(OWN_KINDS),
+            TransactionLogEntry.block_hash.is_(None),
+            TransactionLogEntry.detached_block.is_not(None),
+            TransactionLogEntry.detached_block + margin <= scanned_to,
+        )
+        .with_for_update()
+    ).all()
+    for entry in entries:
+        entry.status = TxStatus.DROPPED
+        entry.failure_reason = (
+            f"reorged out: it was in block {entry.detached_block}, and the chain that replaced "
+            f"that block holds it nowhere up to block {scanned_to}"
+        )
+        entry.updated_at = now
+    return {e.invoice_id for e in entries if e.invoice_id is not None}
 
 
 def detach_removed(

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from coinpos.db.models import Settlement, SettlementStatus, TransactionLogEntry, TxKind, TxStatus
 from coinpos.tracker.chain import ChainReader, as_int
+from coinpos.tracker.errors import ReplayUnavailableError
 from coinpos.tracker.events import TOPICS
 from coinpos.tracker.outbox import notify
 from coinpos.tracker.revert import ErrorDecoder, failure_reason
@@ -103,8 +104,12 @@ def check_receipts(
             continue
         if receipt["status"] == "0x0":
             tx = txs[str(entry.tx_hash)]
-            data = chain.replay(tx, as_int(receipt["blockNumber"])) if tx else b""
-            _fail(session, entry, failure_reason(receipt, tx, data, decoder), now)
+            try:
+                data = chain.replay(tx, as_int(receipt["blockNumber"])) if tx else b""
+                reason = failure_reason(receipt, tx, data, decoder)
+            except ReplayUnavailableError as exc:
+                reason = f"reverted (the node could not replay it for the reason: {exc})"
+            _fail(session, entry, reason, now)
             result.failed += 1
             continue
         entry.chain_id = chain_id

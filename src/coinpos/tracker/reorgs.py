@@ -16,9 +16,8 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from coinpos.db.models import TrackedBlock, TransactionLogEntry, TxStatus
+from coinpos.db.models import EthDepositSweep, TrackedBlock, TransactionLogEntry, TxStatus
 from coinpos.ledger import unanchor, unconfirm
-from coinpos.tracker.keys import BALANCE_PREFIX
 from coinpos.tracker.outbox import notify
 
 
@@ -71,9 +70,8 @@ def detach_after(
     session: Session, chain_id: int, target: int, on_chain: Mapping[int, str], now: datetime
 ) -> int:
     """Prepares a rescan from `target + 1`: detaches every entry above `target` whose block
-    hash the chain no longer has, and every ETH balance rise above it (the rescan measures
-    those ranges again), then forgets the stored hashes above `target`. Returns how many
-    entries were detached."""
+    hash the chain no longer has, then forgets the stored hashes and the ETH sweeps above
+    `target` (the rescan reads those again). Returns how many entries were detached."""
     entries = session.scalars(
         select(TransactionLogEntry)
         .where(
@@ -86,15 +84,15 @@ def detach_after(
     detached = 0
     for entry in entries:
         assert entry.block_number is not None
-        balance_rise = entry.idempotency_key.startswith(BALANCE_PREFIX)
-        if balance_rise or on_chain.get(entry.block_number) != entry.block_hash:
+        if on_chain.get(entry.block_number) != entry.block_hash:
             unanchor_entry(session, entry, now)
-            if balance_rise:
-                # Its synthetic (block hash, -invoice) key is free for the new measurement.
-                entry.tx_hash = None
-                entry.log_index = None
             detached += 1
     session.execute(
         delete(TrackedBlock).where(TrackedBlock.chain_id == chain_id, TrackedBlock.number > target)
+    )
+    session.execute(
+        delete(EthDepositSweep).where(
+            EthDepositSweep.chain_id == chain_id, EthDepositSweep.block_number > target
+        )
     )
     return detached

@@ -2,12 +2,19 @@
 
 - ERC-20 deposits: one eth_getLogs per token and per chunk of deposit addresses, with the
   addresses as an OR-list on the Transfer `to` topic.
-- ETH deposits: a JSON-RPC batch of eth_getBalance at both ends of the range; the rise, plus
-  what a sweep moved out meanwhile, is what arrived.
 - Escrow events: one eth_getLogs on the escrow's address. InvoicePaid outside a sweep is a
-  direct `pay`; the others let the tracker adopt the exchange's own transactions.
-- The headers of the range's end and of every block holding a payment, in one batch: their
-  hashes anchor the entries, are kept for reorg checks, and give the time for lateness.
+  direct `pay`; the others let the tracker adopt the exchange's own transactions, and the
+  sweeps of ETH deposit addresses are kept for the check at the head (`eth_balances`).
+- ETH deposits (only while an ETH invoice is open): every block of the range with its full
+  transactions, in JSON-RPC batches; a transaction to an open deposit address with a value
+  counts once its receipt (batched too) says status 1. No state is read, so an ordinary full
+  node serves it at any depth; ETH moved by a contract's internal call is not seen here.
+- The headers of the range's end and of every block holding a payment (those not read in
+  full already), in one batch: their hashes anchor the entries, are kept for reorg checks,
+  and give the time for lateness.
+
+Every observation is keyed by its transaction hash and log index (for a plain ETH transfer,
+ETH_VALUE_INDEX), so the same payment re-mined in another block finds its entry again.
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from coinpos.tracker.chain import BlockRef, ChainReader, as_int
+from coinpos.tracker.chain import BlockRef, ChainReader, as_int, block_ref
 from coinpos.tracker.errors import TrackerError
 from coinpos.tracker.events import (
     INVOICE_PAID,
@@ -27,7 +34,7 @@ from coinpos.tracker.events import (
     address_topic,
     topic_address,
 )
-from coinpos.tracker.keys import balance_key, log_key
+from coinpos.tracker.keys import ETH_VALUE_INDEX, log_key
 from coinpos.tracker.observations import Observation
 from coinpos.tracker.watchlist import WatchedInvoice, Watchlist
 
@@ -57,6 +64,18 @@ class RangeResult:
     removed: list[dict[str, Any]] = field(default_factory=list)
     escrow_logs: list[dict[str, Any]] = field(default_factory=list)
     blocks: dict[int, BlockRef] = field(default_factory=dict)
+    eth_sweeps: list[Sweep] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """ETH a sweep moved out of a watched invoice's deposit address (one escrow event)."""
+
+    invoice_id: int
+    amount: int
+    tx_hash: str
+    log_index: int
+    block_number: int
 
 
 @dataclass(frozen=True)
@@ -67,6 +86,7 @@ class _Seen:
     log_index: int
     block_number: int
     block_hash: str | None
+    sender: str | None
 
 
 def scan_range(
@@ -92,20 +112,23 @@ def scan_range(
                     continue
                 invoice = invoices.get(topic_address(log["topics"][2]))
                 if invoice is not None:
-                    seen.append(_from_log(log, invoice, as_int(log["data"])))
+                    sender = topic_address(log["topics"][1])
+                    seen.append(_from_log(log, invoice, as_int(log["data"]), sender))
 
-    swept: dict[int, int] = {}
     if escrow is not None:
         escrow_logs = chain.logs(start, end, escrow, [ESCROW_TOPICS])
         result.removed += [log for log in escrow_logs if log.get("removed")]
         live = [log for log in escrow_logs if not log.get("removed")]
         result.escrow_logs = live
-        seen += _direct_payments(chain, watchlist, live, swept)
+        seen += _direct_payments(chain, watchlist, live, result.eth_sweeps)
 
+    read_in_full: dict[int, BlockRef] = {}
     if watchlist.eth:
-        seen += _eth_deposits(chain, watchlist, start, end, swept)
+        seen += _eth_deposits(chain, watchlist, start, end, read_in_full)
 
-    result.blocks = chain.blocks({end} | {s.block_number for s in seen})
+    wanted = {end} | {s.block_number for s in seen}
+    result.blocks = {n: read_in_full[n] for n in wanted if n in read_in_full}
+    result.blocks |= chain.blocks(wanted - set(read_in_full))
     if end not in result.blocks:
         raise ReorgDuringScanError(f"block {end} is gone from the chain")
     for s in seen:
@@ -113,32 +136,28 @@ def scan_range(
         if block is None or (s.block_hash is not None and s.block_hash != block.hash):
             raise ReorgDuringScanError(f"block {s.block_number} changed during the scan")
         paid_at = datetime.fromtimestamp(block.timestamp, UTC)
-        key = (
-            log_key(chain_id, s.tx_hash, s.log_index)
-            if s.log_index >= 0
-            else balance_key(chain_id, start, block.hash, s.invoice.id)
-        )
         result.observations.append(
             Observation(
-                key=key,
+                key=log_key(chain_id, s.tx_hash, s.log_index),
                 invoice_id=s.invoice.id,
                 store_id=s.invoice.store_id,
                 coin_id=s.invoice.coin_id,
                 invoice_hash=s.invoice.invoice_hash,
                 amount=s.amount,
-                # A balance rise has no log: (range end's hash, minus the invoice id) keeps
-                # the (chain, tx hash, log index) key unique.
-                tx_hash=s.tx_hash if s.log_index >= 0 else block.hash,
-                log_index=s.log_index if s.log_index >= 0 else -s.invoice.id,
+                tx_hash=s.tx_hash,
+                log_index=s.log_index,
                 block_number=block.number,
                 block_hash=block.hash,
                 late=paid_at > s.invoice.pay_deadline,
+                sender=s.sender,
             )
         )
     return result
 
 
-def _from_log(log: dict[str, Any], invoice: WatchedInvoice, amount: int) -> _Seen:
+def _from_log(
+    log: dict[str, Any], invoice: WatchedInvoice, amount: int, sender: str | None
+) -> _Seen:
     return _Seen(
         invoice=invoice,
         amount=amount,
@@ -146,18 +165,29 @@ def _from_log(log: dict[str, Any], invoice: WatchedInvoice, amount: int) -> _See
         log_index=as_int(log["logIndex"]),
         block_number=as_int(log["blockNumber"]),
         block_hash=str(log["blockHash"]).lower(),
+        sender=sender,
+    )
+
+
+def _swept(log: dict[str, Any], invoice: WatchedInvoice, amount: int) -> Sweep:
+    return Sweep(
+        invoice.id,
+        amount,
+        str(log["transactionHash"]).lower(),
+        as_int(log["logIndex"]),
+        as_int(log["blockNumber"]),
     )
 
 
 def _direct_payments(
-    chain: ChainReader, watchlist: Watchlist, logs: Sequence[dict[str, Any]], swept: dict[int, int]
+    chain: ChainReader, watchlist: Watchlist, logs: Sequence[dict[str, Any]], swept: list[Sweep]
 ) -> list[_Seen]:
-    """InvoicePaid of watched invoices; those in a sweep only count as ETH swept out."""
+    """InvoicePaid of watched invoices; those in a sweep are a deposit already counted at its
+    address, and for ETH invoices they (and the other sweep events) go to `swept`."""
     for log in logs:
         invoice = watchlist.by_hash.get(log["topics"][1].lower())
-        if log["topics"][0] in SWEEP_ONLY and invoice is not None:
-            amount = as_int(log["data"][:66])
-            swept[invoice.id] = swept.get(invoice.id, 0) + amount
+        if log["topics"][0] in SWEEP_ONLY and invoice is not None and invoice.token is None:
+            swept.append(_swept(log, invoice, as_int(log["data"][:66])))
     paid = [
         (log, watchlist.by_hash[log["topics"][1].lower()])
         for log in logs
@@ -174,23 +204,47 @@ def _direct_payments(
     for log, invoice in paid:
         amount = as_int("0x" + log["data"][-64:])
         if selectors[str(log["transactionHash"])] in SWEEP_SELECTORS:
-            swept[invoice.id] = swept.get(invoice.id, 0) + amount
+            if invoice.token is None:
+                swept.append(_swept(log, invoice, amount))
         else:
-            direct.append(_from_log(log, invoice, amount))
+            direct.append(_from_log(log, invoice, amount, topic_address(log["topics"][3])))
     return direct
 
 
 def _eth_deposits(
-    chain: ChainReader, watchlist: Watchlist, start: int, end: int, swept: dict[int, int]
+    chain: ChainReader, watchlist: Watchlist, start: int, end: int, read: dict[int, BlockRef]
 ) -> list[_Seen]:
-    invoices = list(watchlist.eth.values())
-    addresses = [i.deposit_address for i in invoices]
-    after = chain.balances(addresses, end)
-    before = chain.balances(addresses, start - 1) if start > 0 else [0] * len(addresses)
+    """Plain transfers with a value to open ETH deposit addresses, from the range's blocks
+    read in full; a reverted one moved nothing. `read` gets the header of every block read."""
+    eth = watchlist.eth
+    candidates: list[tuple[dict[str, Any], BlockRef]] = []
+    for raw in chain.full_blocks(range(start, end + 1)):
+        if raw is None:
+            raise ReorgDuringScanError(f"a block of [{start}, {end}] is gone from the chain")
+        block = block_ref(raw)
+        read[block.number] = block
+        for tx in raw["transactions"]:
+            to = tx.get("to")
+            if to is not None and str(to).lower() in eth and as_int(tx["value"]) > 0:
+                candidates.append((tx, block))
+    if not candidates:
+        return []
+    receipts = chain.receipts([str(tx["hash"]) for tx, _ in candidates])
     deposits: list[_Seen] = []
-    for invoice, was, now in zip(invoices, before, after, strict=True):
-        arrived = now - was + swept.get(invoice.id, 0)
-        if arrived > 0:
-            # No log to point at: a balance change is anchored to the range's end block.
-            deposits.append(_Seen(invoice, arrived, "", -1, end, None))
+    for (tx, block), receipt in zip(candidates, receipts, strict=True):
+        if receipt is None or str(receipt["blockHash"]).lower() != block.hash:
+            raise ReorgDuringScanError(f"block {block.number} changed during the scan")
+        if as_int(receipt["status"]) != 1:
+            continue
+        deposits.append(
+            _Seen(
+                invoice=eth[str(tx["to"]).lower()],
+                amount=as_int(tx["value"]),
+                tx_hash=str(tx["hash"]).lower(),
+                log_index=ETH_VALUE_INDEX,
+                block_number=block.number,
+                block_hash=block.hash,
+                sender=str(tx["from"]).lower(),
+            )
+        )
     return deposits

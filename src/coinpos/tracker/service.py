@@ -6,6 +6,10 @@ Every step is one database transaction that starts by locking the tracker's curs
 A second tracker therefore waits and continues from where the first one committed, and a
 tracker killed at any point leaves the last committed step: entries, stored hashes and the
 cursor move together, and each observation has a key derived from its place on the chain.
+
+A node that refuses a call (or does not answer) fails the pass; the failure is written on
+the cursor row (which call, the node's words, since when, how many passes in a row) so
+`coinpos status` shows the stall, and the next range scanned clears it.
 """
 
 from __future__ import annotations
@@ -21,10 +25,11 @@ from sqlalchemy.orm import Session
 from coinpos.db.engine import session_factory
 from coinpos.db.models import TrackedBlock, TrackerCursor, TransactionLogEntry, TxStatus
 from coinpos.db.types import utcnow
-from coinpos.tracker import invoice_status, observations, outgoing, watchlist
+from coinpos.tracker import eth_balances, invoice_status, observations, outgoing, watchlist
 from coinpos.tracker.chain import BlockRef, ChainReader
 from coinpos.tracker.config import TrackerConfig
 from coinpos.tracker.confirmations import confirm_ready, confirmable_bound
+from coinpos.tracker.errors import RpcError, TrackerError
 from coinpos.tracker.expiry import cancel_overdue
 from coinpos.tracker.outbox import notify
 from coinpos.tracker.reorgs import detach_after, find_fork
@@ -47,6 +52,8 @@ class RunSummary:
     failed: int = 0
     cancelled: int = 0
     reorgs: int = 0
+    dropped: int = 0
+    unexplained: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -64,6 +71,7 @@ class Tracker:
         self.engine = engine
         self.chain = chain
         self.config = config or TrackerConfig()
+        chain.batch_size = self.config.rpc_batch_size
         self.decoder = decoder or ErrorDecoder()
         self.clock = clock
         self._sessions = session_factory(engine)
@@ -77,16 +85,31 @@ class Tracker:
     def run_once(self, progress: Progress | None = None) -> RunSummary:
         chain_id = self.chain.chain_id()
         summary = RunSummary(chain_id)
-        # A confirmation step that finds a moved block rewinds the cursor; scan again then.
-        for _ in range(3):
-            self._check_reorg(summary)
-            self._scan(summary, progress)
-            self._receipts(summary)
-            if not self._confirm(summary):
-                break
-        self._expire(summary)
+        try:
+            # A confirmation step that finds a moved block rewinds the cursor; scan again.
+            for _ in range(3):
+                self._check_reorg(summary)
+                watched = self._scan(summary, progress)
+                self._receipts(summary)
+                if not self._confirm(summary):
+                    break
+            self._check_eth_balances(summary, list(watched.eth.values()))
+            self._expire(summary)
+        except TrackerError as exc:
+            self._record_stall(exc)
+            raise
         self._prune()
         return summary
+
+    def _record_stall(self, exc: TrackerError) -> None:
+        """Writes the failure on the cursor row, in a transaction of its own."""
+        with self._sessions() as session:
+            cursor = self._lock(session)
+            cursor.stalled_since = cursor.stalled_since or self.clock()
+            cursor.stall_call = exc.method if isinstance(exc, RpcError) else "(node connection)"
+            cursor.stall_error = str(exc)
+            cursor.stall_attempts += 1
+            session.commit()
 
     # -- steps -----------------------------------------------------------------------
 
@@ -187,7 +210,8 @@ class Tracker:
         summary.reorgs += 1
         summary.detached += detached
 
-    def _scan(self, summary: RunSummary, progress: Progress | None) -> None:
+    def _scan(self, summary: RunSummary, progress: Progress | None) -> watchlist.Watchlist:
+        """Scans from the cursor to the head; returns the deposit addresses it watched."""
         chain_id = summary.chain_id
         head = self.chain.head()
         summary.head = head
@@ -200,7 +224,7 @@ class Tracker:
                 start = cursor.last_block + 1
                 summary.cursor = cursor.last_block
                 if start > head:
-                    return
+                    return watched
                 first = start if first is None else first
                 end = min(start + self.config.batch_blocks - 1, head)
                 try:
@@ -225,12 +249,18 @@ class Tracker:
                     session, chain_id, found.observations, now, self.config.pending_deadline
                 )
                 outgoing.adopt(session, found.escrow_logs, now)
+                eth_balances.record_sweeps(session, chain_id, found.eth_sweeps)
                 self._remember(session, chain_id, found.blocks.values(), end)
                 cursor.last_block = end
                 cursor.last_block_hash = found.blocks[end].hash
+                _clear_stall(cursor)
+                dropped = observations.drop_unseen(
+                    session, chain_id, end, self.config.rescan_margin, now
+                )
+                summary.dropped += len(dropped)
                 invoice_status.refresh(
                     session,
-                    {o.invoice_id for o in found.observations},
+                    {o.invoice_id for o in found.observations} | dropped,
                     datetime.fromtimestamp(found.blocks[end].timestamp, UTC),
                     late={o.invoice_id for o in found.observations if o.late},
                     now=now,
@@ -264,6 +294,20 @@ class Tracker:
             ),
             rows,
         )
+
+    def _check_eth_balances(self, summary: RunSummary, eth: list[watchlist.WatchedInvoice]) -> None:
+        """Once the scan has reached the head: ETH deposit addresses holding more than the
+        log explains are flagged for staff."""
+        if not eth:
+            return
+        with self._sessions() as session:
+            cursor = self._lock(session)
+            if cursor.last_block < summary.head:
+                return
+            summary.unexplained = eth_balances.flag_unexplained(
+                session, self.chain, summary.chain_id, eth, cursor.last_block, self.clock()
+            )
+            session.commit()
 
     def _receipts(self, summary: RunSummary) -> None:
         with self._sessions() as session:
@@ -314,11 +358,12 @@ class Tracker:
         summary.cancelled += cancelled
 
     def _prune(self) -> None:
-        """Keeps the newest stored hashes only: older blocks are past any reorg we check."""
+        """Keeps the newest stored hashes only: older blocks are past any reorg we check.
+        The pass got here, so the node answered everything: no stall any more."""
         keep = 4 * self.config.reorg_window
         chain_id = self.chain.chain_id()
         with self._sessions() as session:
-            self._lock(session)
+            _clear_stall(self._lock(session))
             floor = session.scalar(
                 select(TrackedBlock.number)
                 .where(TrackedBlock.chain_id == chain_id)
@@ -333,3 +378,10 @@ class Tracker:
                     )
                 )
             session.commit()
+
+
+def _clear_stall(cursor: TrackerCursor) -> None:
+    cursor.stalled_since = None
+    cursor.stall_call = None
+    cursor.stall_error = None
+    cursor.stall_attempts = 0

@@ -5,12 +5,20 @@ from typing import Any
 
 import ape
 import pytest
+from eth_abi import encode
 from eth_account import Account
 from eth_utils import keccak
 
 from coinpos.mining.geo import distance_metres
 from coinpos.mining.signing import typed_data
 from tests.contracts.geo.conftest import CENTRE, RADIUS, REWARD, Mode, Signed
+from tests.contracts.signing import (
+    domain_separator,
+    ecdsa,
+    typed_data_hash,
+    typed_data_sign_digest,
+    typed_data_sign_signature,
+)
 
 
 @pytest.fixture
@@ -205,6 +213,48 @@ def test_claim__erc1271_oracle_rejects_signature__reverts(
     signed = attest(campaign, customer, key=oracle, signer_address=wallet.address)
     with ape.reverts(geo.GeoRewardsInvalidSignature, signer=wallet):
         geo.claim(*signed.args(), sender=customer)
+
+
+ATTESTATION_TYPE = (
+    "ClaimAttestation(uint256 campaignId,address recipient,int32 latE6,int32 lonE6,"
+    "bytes32 actionId,bytes32 claimId,uint256 deadline)"
+)
+
+
+def _attestation_struct_hash(geo: Any, signed: Signed) -> bytes:
+    return keccak(
+        encode(
+            ["bytes32", "uint256", "address", "int32", "int32", "bytes32", "bytes32", "uint256"],
+            [geo.CLAIM_ATTESTATION_TYPEHASH(), *signed.attestation.as_tuple()],
+        )
+    )
+
+
+def test_claim__coinpos_wallet_oracle_with_erc7739_typed_data_sign__is_accepted(
+    chain: Any, project: Any, geo: Any, emoney: Any, admin: Any, customer: Any,
+    stranger: Any, campaign: int, attest: Callable[..., Signed],
+) -> None:  # fmt: skip
+    """A MultiCoinWallet as the oracle: its owner signs the attestation nested in the wallet's
+    own domain (ERC-7739 TypedDataSign); a raw signature of the digest is no longer enough."""
+    factory = admin.deploy(project.WalletFactory)
+    factory.createWallet(stranger, bytes(32), [], sender=admin)
+    wallet = project.MultiCoinWallet.at(factory.predictAddress(stranger, bytes(32), []))
+    geo.grantRole(geo.ORACLE_ROLE(), wallet, sender=admin)
+    raw = attest(campaign, customer, key=stranger, signer_address=wallet.address)
+    digest = geo.attestationDigest(raw.attestation.as_tuple())
+    separator = domain_separator(geo, chain.chain_id)
+    contents = _attestation_struct_hash(geo, raw)
+    assert typed_data_hash(separator, contents) == digest
+
+    with ape.reverts(geo.GeoRewardsInvalidSignature, signer=wallet, digest=digest):
+        geo.claim(*raw.args(), sender=customer)
+
+    nested = typed_data_sign_digest(wallet, chain.chain_id, separator, contents, ATTESTATION_TYPE)
+    signature = typed_data_sign_signature(
+        ecdsa(stranger.private_key, nested), separator, contents, ATTESTATION_TYPE
+    )
+    geo.claim(raw.attestation.as_tuple(), wallet.address, signature, sender=customer)
+    assert emoney.balanceOf(customer) == REWARD
 
 
 def test_claim__unknown_campaign__reverts(

@@ -32,8 +32,9 @@ def create_wallet(project: Any, factory: Any, stranger: Any) -> Callable[..., An
     def create(
         owner: Any, salt: bytes = SALT, coins: list[Any] | None = None, sender: Any = None
     ) -> Any:
-        factory.createWallet(owner, salt, coins or [], sender=sender or stranger)
-        return project.MultiCoinWallet.at(factory.predictAddress(owner, salt))
+        coins = coins or []
+        factory.createWallet(owner, salt, coins, sender=sender or stranger)
+        return project.MultiCoinWallet.at(factory.predictAddress(owner, salt, coins))
 
     return create
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
+import segno
 import zxingcpp
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -20,7 +22,12 @@ from coinpos.qr import (
     write_svg,
 )
 from tests.offchain.payments._png import read_png_grey
-from tests.offchain.payments._svg import modules_to_image, svg_modules
+from tests.offchain.payments._svg import (
+    modules_to_image,
+    render_on_page,
+    svg_background,
+    svg_modules,
+)
 
 TOKEN = "0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359"
 SHOP = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"
@@ -90,7 +97,7 @@ def test_svg__is_a_well_formed_svg_of_the_right_size(tmp_path):
     assert root.tag == "{http://www.w3.org/2000/svg}svg"
     assert int(root.attrib["width"]) == (modules + 8) * 6
     assert int(root.attrib["height"]) == (modules + 8) * 6
-    assert root.find("{http://www.w3.org/2000/svg}path") is not None
+    assert root.find(".//{http://www.w3.org/2000/svg}path") is not None
 
 
 def test_svg__draws_exactly_the_modules_of_the_symbol():
@@ -104,6 +111,41 @@ def test_svg__rasterized__decodes_to_the_same_uri():
     image = modules_to_image(svg_modules(svg_bytes(URI)))
 
     [barcode] = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
+    assert barcode.text == URI
+
+
+DARK_PAGE = 0  # a black page: dark-mode pages come close
+
+
+def test_svg__has_an_opaque_white_background_over_the_quiet_zone():
+    data = svg_bytes(URI, scale=6, border=4)
+
+    assert svg_background(data) == 255
+    image = render_on_page(data, page=DARK_PAGE, pixels=1)
+    border = 4
+    assert (image[:border, :] == 255).all() and (image[-border:, :] == 255).all()
+    assert (image[:, :border] == 255).all() and (image[:, -border:] == 255).all()
+    assert set(np.unique(image).tolist()) == {0, 255}
+
+
+def test_svg__on_a_dark_page__still_decodes():
+    image = render_on_page(svg_bytes(URI), page=DARK_PAGE)
+
+    [barcode] = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
+    assert barcode.text == URI
+
+
+def test_transparent_svg__on_a_dark_page__does_not_decode():
+    """Positive control: the check above finds a transparent SVG unreadable on a dark page."""
+    buffer = io.BytesIO()
+    segno.make(URI, error="M", micro=False).save(buffer, kind="svg", scale=8, border=4)
+    transparent = buffer.getvalue()
+
+    assert svg_background(transparent) is None
+    image = render_on_page(transparent, page=DARK_PAGE)
+    assert zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode) == []
+    # The same SVG on a white page decodes: only the background was missing.
+    [barcode] = zxingcpp.read_barcodes(render_on_page(transparent, page=255))
     assert barcode.text == URI
 
 

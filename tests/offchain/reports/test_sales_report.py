@@ -78,6 +78,8 @@ def test_sales__valued_at_sale_time_and_now__half_even_to_cents(
     assert second.rate_at_sale == Decimal("0.00075")
     assert report.total("fiat_at_sale") == Decimal("0.09")  # expired sales are not totalled
     assert report.counts == {"pending": 1, "valid": 0, "failed": 1, "expired": 1}
+    summary = report.summary()
+    assert (summary["sales"], summary["total_at_sale"]) == (1, Decimal("0.09"))
 
     out = io.StringIO()
     assert write_csv(report, out) == 2
@@ -106,3 +108,24 @@ def test_sales__date_range__only_those_days(engine: Engine, store: Store, tmp_pa
         assert [s.amount for s in report.sales] == [Decimal("0.02")]
         with pytest.raises(InvalidInputError):
             sales_report(uow, store.store_id, date(2026, 11, 22), date(2026, 11, 21), NOW)
+
+
+def test_summary__counts_only_the_sales_its_totals_add_up(
+    engine: Engine, store: Store, tmp_path: Path
+) -> None:
+    with UnitOfWork(engine) as uow:
+        set_rate(uow, "CPW", "USD", Decimal("2"), NOW - timedelta(days=2), now=NOW)
+    paid = _sell(engine, store, 1_000, NOW - timedelta(days=1), tmp_path)  # 10 CPW
+    processing = _sell(engine, store, 500, NOW - timedelta(hours=3), tmp_path)  # 5 CPW
+    _sell(engine, store, 700, NOW - timedelta(hours=2), tmp_path)  # never paid: New
+    expired = _sell(engine, store, 900, NOW - timedelta(hours=1), tmp_path)
+    _status(engine, paid, InvoiceStatus.SETTLED)
+    _status(engine, processing, InvoiceStatus.PROCESSING)
+    _status(engine, expired, InvoiceStatus.EXPIRED)
+
+    with UnitOfWork(engine) as uow:
+        summary = sales_report(uow, store.store_id, now=NOW).summary()
+
+    assert summary["total_at_sale"] == Decimal("30.00")  # (10 + 5) CPW × 2 USD
+    assert summary["sales"] == 2
+    assert summary["unsold_invoices"] == 2

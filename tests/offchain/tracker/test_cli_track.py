@@ -68,6 +68,7 @@ def test_track__bad_input__one_line_exit_2_nothing_written(
         assert session.scalars(select(TrackerCursor)).all() == []
 
 
+@pytest.mark.usefixtures("engine")
 def test_track__node_down__one_line_exit_2(run: Any) -> None:
     result = run("track", "--rpc", "http://127.0.0.1:9")
     assert result.exit_code == 2
@@ -100,3 +101,67 @@ def test_track_network__without_an_artifact__one_line_exit_2(
     assert result.exit_code == 2
     assert "no deployment artifact" in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def _catch_up_args(shop: Shop) -> list[str]:
+    """A tracker far behind: many blocks, read in small ranges."""
+    invoice = shop.invoice(UNIT)
+    shop.pay(invoice, UNIT)
+    shop.anvil.mine(400)
+    return ["track", "--rpc", shop.anvil.url, "--escrow", shop.escrow.address,
+            "--batch-blocks", "5"]  # fmt: skip
+
+
+def test_track__stderr_not_a_terminal__no_progress_bar_json_stays_clean(
+    shop: Shop, db_url: str
+) -> None:
+    args = _catch_up_args(shop)
+
+    as_json = CliRunner(mix_stderr=False).invoke(cli, ["--db", db_url, *args, "--json"])
+    plain = CliRunner(mix_stderr=False).invoke(cli, ["--db", db_url, *args])
+
+    assert as_json.exit_code == 0 and plain.exit_code == 0, as_json.output + plain.output
+    assert json.loads(as_json.stdout)["ranges"] > 50
+    assert (as_json.stderr, plain.stderr) == ("", "")
+    assert "catching up" not in plain.stdout
+
+
+def test_track__stderr_a_terminal__shows_blocks_scanned_of_blocks_to_go(
+    shop: Shop, db_url: str
+) -> None:
+    """On a real pseudo-terminal, as a person running it sees it; stdout stays a pipe."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    args = _catch_up_args(shop)
+    head = shop.anvil.w3.eth.block_number
+    leader, follower = pty.openpty()
+    coinpos = Path(sys.executable).parent / "coinpos"
+    try:
+        with os.fdopen(follower, "wb") as terminal:
+            done = subprocess.run(
+                [str(coinpos), "--db", db_url, *args],
+                stdout=subprocess.PIPE,
+                stderr=terminal,
+                env={**os.environ, "COLUMNS": "100"},
+                timeout=120,
+            )
+        seen = b""
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # the terminal is closed once everything was read
+                break
+            if not chunk:
+                break
+            seen += chunk
+    finally:
+        os.close(leader)
+
+    assert done.returncode == 0
+    text = seen.decode(errors="replace")
+    assert "catching up" in text and "blocks" in text
+    assert f"/{head + 1}" in text  # done of the blocks to go, from block 0 to the head
+    assert b"catching up" not in done.stdout and b"recorded" in done.stdout

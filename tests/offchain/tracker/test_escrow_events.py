@@ -49,8 +49,27 @@ def test_direct_pay__is_recorded_from_invoice_paid(shop: Shop) -> None:
 
     [entry] = shop.entries()
     assert (entry.kind, entry.status, entry.amount) == (TxKind.PAYMENT, TxStatus.CONFIRMED, UNIT)
+    assert entry.sender == shop.payer.lower()  # the InvoicePaid payer
     assert shop.reload(invoice).status is InvoiceStatus.SETTLED
     assert shop.escrow.functions.payment(bytes.fromhex(invoice.invoice_hash[2:])).call()[1] == UNIT
+
+
+@pytest.mark.postgres
+def test_direct_pay_reorged_out__dropped__not_left_pending(shop: Shop) -> None:
+    invoice = shop.invoice(UNIT)
+    terms = shop.terms[invoice.id]
+    shop.token.functions.approve(shop.escrow.address, UNIT).transact({"from": shop.payer})
+    shop.escrow.functions.pay(terms, _signature(shop, terms)).transact({"from": shop.payer})
+    tracker = shop.tracker(depth=3)
+    assert tracker.run_once().recorded == 1
+
+    shop.anvil.rpc("anvil_reorg", 1, [])
+    shop.anvil.mine(3)
+    summary = tracker.run_once()
+
+    [entry] = shop.entries()
+    assert (summary.dropped, entry.status) == (1, TxStatus.DROPPED)
+    assert shop.reload(invoice).status is InvoiceStatus.NEW
 
 
 @pytest.mark.postgres

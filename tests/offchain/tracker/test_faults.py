@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import Engine, event, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
+from web3.exceptions import Web3RPCError
 
 from coinpos.db.engine import make_engine
 from coinpos.db.models import Invoice, TrackerCursor, TxKind
@@ -155,4 +156,34 @@ def test_two_trackers_at_once__process_each_block_once(shop: Shop, db_url: str) 
     for thread in threads:
         thread.join()
     assert errors == []
+    _assert_counted_once(shop, invoices)
+
+
+@pytest.mark.postgres
+def test_node_restarted_from_its_state_file__eth_and_token_deposits_still_found(
+    shop: Shop,
+) -> None:
+    # A node restarted from its state file (docs/TRACKER.md's recipe) keeps the blocks, the
+    # receipts and the current state, but no state at the old blocks.
+    invoices = [shop.invoice((n + 1) * UNIT, eth=n % 2 == 0) for n in range(6)]
+    for invoice in invoices:
+        shop.pay(invoice, invoice.amount)
+    shop.anvil.mine(20)
+    time.sleep(1.5)  # the node writes its state every second
+    tracker = shop.tracker(batch_blocks=4)
+    ranges = 0
+
+    def kill_after_two(done: int, total: int) -> None:
+        nonlocal ranges
+        ranges += 1
+        if ranges == 2:
+            shop.anvil.stop(signal.SIGKILL)
+
+    with pytest.raises(NodeUnavailableError):
+        tracker.run_once(kill_after_two)
+    shop.anvil.start()
+    with pytest.raises(Web3RPCError, match="BlockOutOfRangeError"):  # the old state is gone
+        shop.anvil.w3.eth.get_balance(shop.payer, block_identifier=1)
+
+    tracker.run_once()
     _assert_counted_once(shop, invoices)

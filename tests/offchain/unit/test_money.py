@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
 import pytest
@@ -8,9 +9,11 @@ from hypothesis import strategies as st
 
 from coinpos.money import PAYOUT_ROUNDING as DOWN
 from coinpos.money import (
+    CoinAmount,
     MoneyError,
     UnknownCurrencyError,
     fiat_value,
+    format_amount,
     from_base_units,
     parse_decimal,
     payout_breakdown,
@@ -92,3 +95,54 @@ def test_payout_breakdown__never_pays_more_than_the_exact_value(
     assert net <= gross <= exact
     assert fee >= 0
     assert gross - fee == net
+
+
+@pytest.mark.parametrize(
+    ("units", "decimals", "shown"),
+    [
+        (1250, 2, "12.50 CPE"),
+        (1200, 2, "12.00 CPE"),
+        (0, 2, "0.00 CPE"),
+        (5, 0, "5 CPE"),
+        (7, 1, "0.7 CPE"),
+        (10**18, 18, "1.00 CPE"),
+        (125 * 10**16, 18, "1.25 CPE"),
+        (1, 18, "0.000000000000000001 CPE"),
+        (12_345_678_901_234_567_891, 18, "12.345678901234567891 CPE"),
+        (2**256 - 1, 18, f"{str(2**256 - 1)[:-18]}.{str(2**256 - 1)[-18:]} CPE"),
+    ],
+)
+def test_format_amount__whole_coins_with_the_symbol__exact(
+    units: int, decimals: int, shown: str
+) -> None:
+    assert format_amount(units, decimals, "CPE") == shown
+
+
+def test_format_amount__base_units_on_request() -> None:
+    assert format_amount(1250, 2, "CPE", base_units=True) == "1250 base units of CPE"
+
+
+@pytest.mark.parametrize("bad", [12.5, Decimal("12.5"), "1250", True])
+def test_format_amount__anything_but_integer_base_units__refused(bad: object) -> None:
+    with pytest.raises(MoneyError, match="integer base units"):
+        format_amount(bad, 2, "CPE")  # type: ignore[arg-type]
+
+
+@given(st.integers(min_value=0, max_value=2**256 - 1), st.integers(min_value=0, max_value=36))
+def test_format_amount__reads_back_to_the_same_base_units(units: int, decimals: int) -> None:
+    number, symbol = format_amount(units, decimals, "CPE").split(" ")
+
+    assert symbol == "CPE"
+    assert to_base_units(parse_decimal(number), decimals) == units
+
+
+def test_coin_amount__prints_whole_coins__json_keeps_the_exact_decimal(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from coinpos.cli_support import emit
+
+    row = {"amount": CoinAmount(1250, 2, "CPE"), "amount_base_units": 1250}
+    emit([row], True, "t", single=True)
+    assert json.loads(capsys.readouterr().out) == {"amount": "12.50", "amount_base_units": 1250}
+    emit([row], False, "t", single=True)
+    assert "12.50 CPE" in capsys.readouterr().out

@@ -27,7 +27,7 @@ from coinpos.db.models.settlements import (
     StoreBalance,
 )
 from coinpos.db.models.stores import Store, Terminal
-from coinpos.db.models.tracker import TrackedBlock, TrackerCursor
+from coinpos.db.models.tracker import EthDepositSweep, TrackedBlock, TrackerCursor
 from coinpos.db.models.transactions import TransactionLogEntry, TxKind, TxStatus, ValidTransaction
 
 __all__ = [
@@ -37,6 +37,7 @@ __all__ = [
     "Coin",
     "Customer",
     "CustomerType",
+    "EthDepositSweep",
     "ExchangeRate",
     "FiatDeposit",
     "FiatDepositStatus",

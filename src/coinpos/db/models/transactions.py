@@ -30,6 +30,9 @@ class TxStatus(enum.StrEnum):
     CONFIRMED = "confirmed"
     FAILED = "failed"
     CANCELLED = "cancelled"
+    # An observed payment a reorg removed and the rescan did not find again: it was never
+    # paid on the chain as it stands (failure_reason says which block it had been in).
+    DROPPED = "dropped"
 
 
 class TransactionLogEntry(Base):
@@ -55,6 +58,11 @@ class TransactionLogEntry(Base):
     log_index: Mapped[int | None]
     block_number: Mapped[int | None]
     block_hash: Mapped[str | None] = mapped_column(String(66))
+    # Who paid: a transaction's `from`, a Transfer's `from` topic, an InvoicePaid's payer.
+    sender: Mapped[str | None] = mapped_column(String(42))
+    # The block an observed payment was in when a reorg detached it; the rescan either finds
+    # it again (re-anchored) or passes that block without it (dropped).
+    detached_block: Mapped[int | None]
     failure_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
