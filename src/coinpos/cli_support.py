@@ -332,7 +332,7 @@ def emit(
 
     shown = list(columns) if columns is not None else list(clean[0]) if clean else []
     table = Table(title=title)
-    cells = [[_cell(row[key], (short or {}).get(key, {})) for key in shown] for row in clean]
+    cells = [[_text(row[key], (short or {}).get(key, {})) for key in shown] for row in clean]
     for n, key in enumerate(shown or ["(none)"]):
         if key in whole:
             longest = max([len(key)] + [len(line[n]) for line in cells])
@@ -346,7 +346,7 @@ def emit(
     Console().print(table)
 
 
-def _cell(value: Any, short: Mapping[str, str]) -> str:
+def _text(value: Any, short: Mapping[str, str]) -> str:
     if value is None:
         return ""
     return short.get(str(value), str(value))

@@ -77,7 +77,8 @@ def ascii_digits(value: str) -> bool:
 
 
 def date_or_datetime(value: str, field: str = "time") -> datetime:
-    """A date (its start, UTC) or an ISO 8601 timestamp with a zone."""
+    """A date (its start, UTC) or an ISO 8601 timestamp with a zone, in ASCII digits."""
+    ascii_number(value, field)
     if len(value.strip()) == 10:
         day = iso_date(value.strip(), field)
         return datetime(day.year, day.month, day.day, tzinfo=UTC)

@@ -22,16 +22,16 @@ if TYPE_CHECKING:
     from coinpos.db.models import CatalogueItem, Coin
     from coinpos.unit_of_work import UnitOfWork
 
-LIST_COLUMNS = ("sku", "name", "price", "coin", "stock")
+LIST_COLUMNS = ("sku", "name", "price", "stock")
 
 
 def _row(item: CatalogueItem, coin: Coin) -> dict[str, Any]:
-    from coinpos.money import from_base_units
+    from coinpos.money import CoinAmount
 
     return {
         "sku": item.sku,
         "name": item.name,
-        "price": from_base_units(item.price, coin.decimals),
+        "price": CoinAmount(item.price, coin.decimals, coin.symbol),
         "price_base_units": item.price,
         "coin": coin.symbol,
         "chain_id": coin.chain_id,

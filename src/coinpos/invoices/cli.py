@@ -142,7 +142,7 @@ def create(
     cart = tuple(CartLine(*_cart_line(item)) for item in items)
     # The store and coin are checked before ape loads the project (the forwarder's code).
     with unit_of_work(app) as uow:
-        resolve_store(uow, store)
+        store_id = resolve_store(uow, store).store_id
         get_coin(uow, coin, load_deployment(network).chain_id)
     with connect(network, operator_alias) as connection, unit_of_work(app) as uow:
         issuer = issuer_for(connection, out_dir)
@@ -150,7 +150,7 @@ def create(
         invoice = issue_invoice(
             uow,
             NewInvoice(
-                store_id=resolve_store(uow, store).store_id,
+                store_id=store_id,
                 coin=coin,
                 amount=None if amount is None else to_base_units(amount, found.decimals),
                 cart=cart,
@@ -165,7 +165,7 @@ def create(
 
 
 # The table shows the exception status (PaidPartial…) under the status, to fit 80 columns.
-LIST_COLUMNS = ("id", "store_id", "terminal", "amount", "coin", "status", "created")
+LIST_COLUMNS = ("id", "store_id", "terminal", "amount", "status", "created")
 STATUSES = ("New", "Processing", "Settled", "Expired", "Invalid")
 
 
@@ -201,7 +201,7 @@ def list_(
     """List invoices, newest first, with the filters given."""
     from coinpos.db.models import InvoiceStatus
     from coinpos.invoices.listing import InvoiceQuery, list_invoices
-    from coinpos.money import from_base_units
+    from coinpos.money import CoinAmount
     from coinpos.stores.service import resolve_store, short_store_ids
 
     with unit_of_work(app) as uow:
@@ -219,11 +219,13 @@ def list_(
                 "store_id": found.invoice.store_id,
                 "store_name": found.store_name,
                 "terminal": found.terminal_code,
-                "amount": from_base_units(found.invoice.amount, found.coin.decimals),
+                "amount": CoinAmount(found.invoice.amount, found.coin.decimals, found.coin.symbol),
                 "coin": found.coin.symbol,
                 "status": found.invoice.status,
                 "exception": found.invoice.exception_status,
-                "amount_paid": from_base_units(found.invoice.amount_paid, found.coin.decimals),
+                "amount_paid": CoinAmount(
+                    found.invoice.amount_paid, found.coin.decimals, found.coin.symbol
+                ),
                 "created": found.invoice.created_at,
             }
             for found in list_invoices(uow, query)
@@ -285,7 +287,7 @@ def _watch(app: AppContext, ref: str, interval: float, timeout: float) -> None:
     from coinpos.db.types import utcnow
     from coinpos.invoices.service import get_invoice
     from coinpos.invoices.watching import WatchTimeoutError, follow_invoice
-    from coinpos.money import from_base_units
+    from coinpos.money import format_amount
 
     with unit_of_work(app) as uow:
         invoice = get_invoice(uow, ref)
@@ -295,11 +297,11 @@ def _watch(app: AppContext, ref: str, interval: float, timeout: float) -> None:
         label = f"invoice {invoice.id}"
         try:
             for state in follow_invoice(uow, str(invoice.id), interval, timeout):
-                paid = from_base_units(state.amount_paid, decimals)
+                paid = format_amount(state.amount_paid, decimals, symbol)
                 exception = f" {state.exception_status}" if state.exception_status else ""
                 click.echo(
                     f"{utcnow():%Y-%m-%d %H:%M:%S}Z {label} {state.status}{exception} "
-                    f"paid {paid} of {from_base_units(amount, decimals)} {symbol}"
+                    f"paid {paid} of {format_amount(amount, decimals, symbol)}"
                 )
         except WatchTimeoutError as exc:
             click.echo(f"timeout: {exc}", err=True)

@@ -197,7 +197,10 @@ def payouts() -> None:
 @payouts.command("list")
 @click.option("--status", type=click.Choice(PAYOUT_STATUSES), help="Only payouts in this status.")
 @click.option(
-    "--store", "store_id", type=STORE, help="Only this store (its id, an id prefix, or its name)."
+    "--store",
+    "store_id",
+    type=STORE,
+    help="Only this store's payouts (its id, an id prefix, or its name).",
 )
 @json_option
 @pass_app

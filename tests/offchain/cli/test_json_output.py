@@ -78,7 +78,8 @@ def test_every_json_command_is_run_somewhere() -> None:
 
 @pytest.fixture(scope="module")
 def populated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
-    """The bad-input workspace, with a confirmed capture so a settlement can be requested."""
+    """The bad-input workspace, with a confirmed capture so a settlement can be requested, a
+    settlement already requested (its payout can be marked paid), and a catalogue item."""
     workspace = _populate(tmp_path_factory.mktemp("json"))
     engine = make_engine(f"sqlite:///{workspace.db}")
     with UnitOfWork(engine) as uow:

@@ -186,14 +186,16 @@ def test_invoices_show_watch__follows_a_running_process_to_settled(
         ["invoice", str(invoice_id), "Processing"],
         ["invoice", str(invoice_id), "Settled"],
     ]
-    assert lines[2].rstrip().endswith("paid 12.50 of 12.50 CPW")
+    assert lines[2].rstrip().endswith("paid 12.50 CPW of 12.50 CPW")
 
 
 def test_invoices_show_watch__timeout__exit_1_one_line_on_stderr(run: Any, seeded: Seeded) -> None:
     invoice = str(seeded.invoices[0])
     result = run("invoices", "show", invoice, "--watch", "--interval", "0.1", "--timeout", "0.3")
     assert result.exit_code == 1
-    assert len(result.stdout.splitlines()) == 1 and " New paid 0.00 of 9.00 CPW" in result.stdout
+    assert (
+        len(result.stdout.splitlines()) == 1 and " New paid 0.00 CPW of 9.00 CPW" in result.stdout
+    )
     assert result.stderr.splitlines() == [f"timeout: invoice {invoice} is still New after 0.3 s"]
 
 
