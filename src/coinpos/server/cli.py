@@ -51,7 +51,7 @@ def openapi_document(app: FastAPI) -> str:
     type=click.IntRange(1, 64),
     default=1,
     show_default=True,
-    help="Worker processes; more than one needs PostgreSQL.",
+    help="Worker processes (for several, use PostgreSQL: SQLite serialises every write).",
 )
 @click.option(
     "--allow-private-webhooks",
