@@ -87,6 +87,8 @@ def serve(
         document = create_app(server_settings.ServerSettings(database_url="sqlite:///:memory:"))
         sys.stdout.write(openapi_document(document))
         return
+    # A missing SQLite file is refused, never created: `coinpos db upgrade` makes it.
+    app.engine.dispose()
     os.environ.update(environment)
     # Fail here, once, with one line, rather than in each worker.
     app_from_environment()

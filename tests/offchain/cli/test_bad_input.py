@@ -166,6 +166,15 @@ TABLE: dict[str, Entry] = {
         ),
     ),
     "terminals list": Entry(("{store}",), unknown=(((NO_STORE,), NO_STORE),)),
+    "terminals issue-key": Entry(
+        ("{store}", "POS-1"),
+        unknown=(((NO_STORE, "POS-1"), NO_STORE), (("{store}", "POS-9"), "POS-9")),
+    ),
+    "terminals revoke-key": Entry(
+        ("cpk_000000000000",), unknown=((("cpk_000000000000",), "cpk_000000000000"),)
+    ),
+    "terminals keys": Entry(("{store}",), unknown=(((NO_STORE,), NO_STORE),)),
+    "serve": Entry(options=("--port", "0"), unknown=((NO_NETWORK, "nosuch"),)),
     "coins add": Entry(
         ("NEW",),
         ("--chain-id", "31337", "--decimals", "2"),
