@@ -162,8 +162,9 @@ def test_wallets_show_every_coin_read_on_chain_with_its_fiat_value(
 ) -> None:
     salt = keccak(text="minji-wallet")
     zero = "0x" + "00" * 20
-    factory.createWallet(customer, salt, [emoney.address, zero], sender=stranger)
-    wallet = project.MultiCoinWallet.at(factory.predictAddress(customer, salt))
+    coins = [emoney.address, zero]
+    factory.createWallet(customer, salt, coins, sender=stranger)
+    wallet = project.MultiCoinWallet.at(factory.predictAddress(customer, salt, coins))
     emoney.mint(wallet.address, 12_345, b"\x01" * 32, sender=minter)
     stranger.transfer(wallet.address, 3 * 10**17)
     with UnitOfWork(shop.engine) as uow:
