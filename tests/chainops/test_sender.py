@@ -13,6 +13,7 @@ from coinpos.chainops import operations
 from coinpos.chainops.escrow import Escrow
 from coinpos.chainops.sender import TransactionSender
 from coinpos.db.models import Invoice, TransactionLogEntry, TxKind, TxStatus
+from coinpos.errors import CoinposError
 from coinpos.invoices.service import terms_of
 from coinpos.ledger import find_entry, log_request
 from coinpos.unit_of_work import UnitOfWork
@@ -464,3 +465,39 @@ def test_capture__reverts_once_mined__entry_failed_with_the_decoded_error(
     assert second.status is TxStatus.FAILED
     assert second.failure_reason == f"PaymentEscrowInvalidStatus({invoice.invoice_hash}, 1, 2)"
     assert escrow.storeBalance(invoice.store_id, shop.cpw.address) == 12_345 - 123
+
+
+def _refund_entries(shop: Shop) -> int:
+    with UnitOfWork(shop.engine) as uow:
+        return len(
+            uow.session.scalars(
+                select(TransactionLogEntry).where(TransactionLogEntry.kind == TxKind.REFUND)
+            ).all()
+        )
+
+
+def test_refund__more_than_captured__refused_before_anything_is_logged(
+    issue: Callable[..., Invoice],
+    shop: Shop,
+    escrow: Any,
+    funded: Any,
+    customer: Any,
+    sender: TransactionSender,
+    escrow_client: Escrow,
+) -> None:
+    # The rule is the service's, so the CLI (which calls it directly) is held to it too.
+    invoice = _paid(issue, shop, escrow, customer)
+    with UnitOfWork(shop.engine) as uow:
+        operations.capture(uow, sender, invoice.invoice_hash, fee_bps=0)
+    with UnitOfWork(shop.engine) as uow:
+        operations.refund(uow, sender, invoice.invoice_hash, 12_000, key="r-part")
+    with pytest.raises(CoinposError, match="exceeds the 345 left"), UnitOfWork(shop.engine) as uow:
+        operations.refund(uow, sender, invoice.invoice_hash, 346, key="r-over")
+    assert _refund_entries(shop) == 1
+    # Positive control: what is left can still be refunded, and then nothing more.
+    with UnitOfWork(shop.engine) as uow:
+        operations.refund(uow, sender, invoice.invoice_hash, 345, key="r-rest")
+    with pytest.raises(CoinposError, match="nothing captured"), UnitOfWork(shop.engine) as uow:
+        operations.refund(uow, sender, invoice.invoice_hash, 1, key="r-more")
+    assert _refund_entries(shop) == 2
+    assert len(_events(escrow_client, "PaymentRefunded", invoice)) == 2

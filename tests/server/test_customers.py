@@ -13,6 +13,7 @@ import pytest
 from eth_utils import keccak
 from sqlalchemy import Engine, func, select, update
 
+from coinpos.customers import sessions
 from coinpos.customers.service import add_account, record_wallet
 from coinpos.db.models import Customer, CustomerSession, Invoice, InvoiceStatus, LoginFailure
 from coinpos.db.types import utcnow
@@ -161,8 +162,9 @@ def test_wallets_show_every_coin_read_on_chain_with_its_fiat_value(
 ) -> None:
     salt = keccak(text="minji-wallet")
     zero = "0x" + "00" * 20
-    factory.createWallet(customer, salt, [emoney.address, zero], sender=stranger)
-    wallet = project.MultiCoinWallet.at(factory.predictAddress(customer, salt))
+    coins = [emoney.address, zero]
+    factory.createWallet(customer, salt, coins, sender=stranger)
+    wallet = project.MultiCoinWallet.at(factory.predictAddress(customer, salt, coins))
     emoney.mint(wallet.address, 12_345, b"\x01" * 32, sender=minter)
     stranger.transfer(wallet.address, 3 * 10**17)
     with UnitOfWork(shop.engine) as uow:
@@ -192,3 +194,30 @@ def test_wallets_show_every_coin_read_on_chain_with_its_fiat_value(
     assert eth["fiat_value"] is None  # no ETH/KRW rate: no value rather than a guess
     assert one.json() == found
     assert other.status_code == 404
+
+
+def _fail_from(engine: Engine, client: str, policy: sessions.LoginPolicy) -> type[Exception]:
+    try:
+        with UnitOfWork(engine) as uow:
+            sessions.login(uow, "nobody", "guess", client, policy)
+    except (sessions.LoginRefusedError, sessions.LoginThrottledError) as exc:
+        return type(exc)
+    raise AssertionError("a wrong password logged in")
+
+
+def test_the_client_throttle_counts_an_ipv6_network_as_one_client(engine: Engine) -> None:
+    # One host holds a whole /64: counting each address would let it guess forever.
+    policy = sessions.LoginPolicy(per_login=1000, per_client=3)
+    for host in ("1", "2", "3"):
+        assert _fail_from(engine, f"2001:db8:1:2::{host}", policy) is sessions.LoginRefusedError
+    assert _fail_from(engine, "2001:db8:1:2:ffff::9", policy) is sessions.LoginThrottledError
+    # Positive control: another /64 is another client.
+    assert _fail_from(engine, "2001:db8:1:3::1", policy) is sessions.LoginRefusedError
+
+
+def test_the_client_throttle_reads_an_ipv4_mapped_address_as_ipv4(engine: Engine) -> None:
+    policy = sessions.LoginPolicy(per_login=1000, per_client=2)
+    assert _fail_from(engine, "192.0.2.7", policy) is sessions.LoginRefusedError
+    assert _fail_from(engine, "::ffff:192.0.2.7", policy) is sessions.LoginRefusedError
+    assert _fail_from(engine, "::FFFF:c000:207", policy) is sessions.LoginThrottledError
+    assert _fail_from(engine, "192.0.2.8", policy) is sessions.LoginRefusedError

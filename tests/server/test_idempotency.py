@@ -11,6 +11,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select, update
 
+from coinpos.apikeys.service import revoke_key
 from coinpos.db.models import IdempotencyRecord, Invoice
 from coinpos.db.types import utcnow
 from coinpos.rates.service import set_rate
@@ -121,3 +122,29 @@ def test_positive_control_without_a_key_duplicates_do_run(
     answers = _burst(_url(pos_server, keys), keys.terminal, None)
     assert [a.status_code for a in answers] == [201] * 8
     assert _invoices(shop) == 8
+
+
+def test_a_revoked_key_replays_nothing(pos_server: str, keys: StoreKeys, shop: Shop) -> None:
+    url = _url(pos_server, keys)
+    assert _post(url, keys.terminal, BODY, "k-revoked").status_code == 201
+    # Positive control: while the key is valid, the retry is replayed.
+    assert _post(url, keys.terminal, BODY, "k-revoked").headers["idempotent-replayed"] == "true"
+    with UnitOfWork(shop.engine) as uow:
+        revoke_key(uow, keys.terminal.split("_")[1])
+    again = _post(url, keys.terminal, BODY, "k-revoked")
+    assert again.status_code == 401
+    assert "idempotent-replayed" not in again.headers
+    assert again.headers["content-type"] == "application/problem+json"
+
+
+def test_two_spellings_of_one_credential_are_one_principal(
+    pos_server: str, keys: StoreKeys, shop: Shop
+) -> None:
+    url = _url(pos_server, keys)
+    first = _post(url, keys.terminal, BODY, "k-spelling")
+    headers = {"Authorization": f"bearer {keys.terminal}", "Idempotency-Key": "k-spelling"}
+    again = httpx.post(url, json=BODY, headers=headers, timeout=30)
+    assert first.status_code == again.status_code == 201
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.json() == first.json()
+    assert _invoices(shop) == 1

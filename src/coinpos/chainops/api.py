@@ -10,7 +10,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Request
 
 from coinpos.chainops import operations
-from coinpos.chainops.refunds import refundable
 from coinpos.chainops.schemas import RefundIn, RefundOut
 from coinpos.db.models import Coin
 from coinpos.invoices.schemas import INVOICE_ID
@@ -20,7 +19,7 @@ from coinpos.server.auth import MANAGER_ROUTE, Manager, StoreId
 from coinpos.server.chain import sender_of
 from coinpos.server.database import get_uow
 from coinpos.server.idempotency import idempotency_key
-from coinpos.server.problems import ProblemError, not_found
+from coinpos.server.problems import not_found
 from coinpos.unit_of_work import UnitOfWork
 
 router = APIRouter(tags=["refunds"])
@@ -56,22 +55,19 @@ def refund_invoice(
         raise not_found(f"invoice {invoice_id}")
     coin = uow.session.get(Coin, invoice.coin_id)
     assert coin is not None
-    left = refundable(uow, invoice)
     amount = (
-        left if body.amount is None else to_base_units(parse_decimal(body.amount), coin.decimals)
+        None if body.amount is None else to_base_units(parse_decimal(body.amount), coin.decimals)
     )
-    if left == 0:
-        raise ProblemError(409, f"invoice {invoice_id} has nothing captured to refund", "conflict")
-    if amount > left:
-        raise ProblemError(
-            409, f"refund of {amount} base units exceeds the {left} left to refund", "conflict"
-        )
     result = operations.refund(
-        uow, sender_of(request), invoice.invoice_hash, amount, key=ledger_key(store_id, key)
+        uow,
+        sender_of(request),
+        invoice.invoice_hash,
+        amount,
+        key=ledger_key(principal.store_id, key),
     )
     return RefundOut(
         invoice_id=invoice.invoice_hash,
-        amount=str(amount),
+        amount=str(result.amount),
         status=result.status,
         tx_hash=result.tx_hash,
         failure_reason=result.failure_reason,

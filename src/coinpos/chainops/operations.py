@@ -23,12 +23,13 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from coinpos.chainops.escrow import bytes32_topic
+from coinpos.chainops.refunds import refundable
 from coinpos.chainops.sender import ChainRequest, Effect, SendResult, TransactionSender
 from coinpos.db.models import Coin, Invoice, TxKind
 from coinpos.errors import CoinposError
 from coinpos.invoices.service import get_invoice, terms_of
 from coinpos.invoices.terms import MAX_BPS, InvoiceTerms
-from coinpos.ledger import find_entry
+from coinpos.ledger import find_entry, lock_balance
 from coinpos.unit_of_work import UnitOfWork
 from coinpos.validation import InvalidInputError, address, non_empty
 
@@ -233,15 +234,32 @@ def refund(
     uow: UnitOfWork,
     sender: TransactionSender,
     invoice_ref: str,
-    amount: int,
+    amount: int | None,
     *,
     key: str,
 ) -> SendResult:
-    """Returns `amount` of a captured payment from the store's balance to the payer."""
+    """Returns `amount` (None: all that is left) of a captured payment from the store's
+    balance to the payer; never more than was captured less what is already refunded."""
     target = _target(uow, invoice_ref, sender)
-    if amount <= 0:
+    if amount is not None and amount <= 0:
         raise InvalidInputError(f"amount {amount} must be a positive number of base units")
     request_key = _key("refund", key)
+    logged = find_entry(uow.session, request_key)
+    if logged is not None:
+        # A retry: the sender answers from its entry; the amount is the one it logged.
+        amount = logged.amount if amount is None else amount
+    else:
+        # Under the balance lock until the sender commits the request: two concurrent
+        # refunds of one invoice cannot both count the same captured amount.
+        lock_balance(uow.session, target.invoice.store_id, target.invoice.coin_id)
+        left = refundable(uow, target.invoice)
+        if left == 0:
+            raise OperationError(
+                f"invoice {target.invoice.invoice_hash} has nothing captured to refund"
+            )
+        amount = left if amount is None else amount
+        if amount > left:
+            raise OperationError(f"refund of {amount} base units exceeds the {left} left to refund")
     _check_payment(uow, sender, target, request_key, "refund", CAPTURED, amount)
     request = ChainRequest(
         key=request_key,

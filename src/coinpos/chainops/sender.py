@@ -85,6 +85,8 @@ class SendResult:
     # Transactions this call broadcast (0 when the request was already done or sent).
     broadcast: list[str] = field(default_factory=list)
     failure_reason: str | None = None
+    # Base units the request moves, as logged (refunds, settlements, captures).
+    amount: int | None = None
 
 
 class TransactionSender:
@@ -331,6 +333,7 @@ def _result(entry: TransactionLogEntry, broadcast: list[str] | None = None) -> S
         tx_hash=entry.tx_hash,
         broadcast=broadcast or [],
         failure_reason=entry.failure_reason,
+        amount=entry.amount,
     )
 
 

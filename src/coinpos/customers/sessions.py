@@ -5,11 +5,14 @@ an unknown login id verifies the password against a dummy argon2 hash, so it tak
 as a wrong password and the answer time does not tell which login ids exist. Failed logins
 are recorded in the database and counted per login id and per client address over a
 window; past a limit, logins are refused with the time to wait (so it works across workers).
+A client is an IPv4 address or an IPv6 /64 (what one host or one customer line is given,
+so rotating addresses inside it is one client); an IPv4-mapped IPv6 address is its IPv4.
 """
 
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -72,6 +75,22 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+IPV6_CLIENT_PREFIX = 64
+
+
+def client_key(address: str) -> str:
+    """The address a client's failed logins are counted under (see the module's text)."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address[:64]
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.IPv6Network((parsed, IPV6_CLIENT_PREFIX), strict=False))
+    return str(parsed)
+
+
 def _retry_after(
     uow: UnitOfWork,
     column: InstrumentedAttribute[str],
@@ -104,7 +123,7 @@ def login(
     now: datetime | None = None,
 ) -> NewSession:
     moment = now or utcnow()
-    client = client[:64]
+    client = client_key(client)
     login_key = login_id[:64]
     waits = [
         _retry_after(uow, LoginFailure.login_id, login_key, policy.per_login, policy, moment),

@@ -17,8 +17,10 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security.utils import get_authorization_scheme_param
+from sqlalchemy import Engine
 
-from coinpos.apikeys.service import InvalidKeyError, authenticate_key
+from coinpos.apikeys.service import KEY_SCHEME, InvalidKeyError, authenticate_key
 from coinpos.customers.sessions import InvalidSessionError, authenticate_session
 from coinpos.db.models import KeyRole
 from coinpos.server.database import engine_of
@@ -85,6 +87,22 @@ def current_terminal(
     except InvalidKeyError as exc:
         raise unauthenticated(str(exc)) from None
     return TerminalPrincipal(holder.prefix, holder.store_id, holder.terminal_code, holder.role)
+
+
+def principal_of_header(engine: Engine, authorization: str) -> str | None:
+    """The principal id a valid `Authorization` header speaks for (a key's or a customer's),
+    None for missing, malformed, revoked or expired credentials. Read the same way as the
+    dependencies above, so spelling variants of one header are one principal."""
+    scheme, token = get_authorization_scheme_param(authorization)
+    if scheme.lower() != "bearer" or not token:
+        return None
+    try:
+        with UnitOfWork(engine) as uow:
+            if token.startswith(f"{KEY_SCHEME}_"):
+                return f"key:{authenticate_key(uow, token).prefix}"
+            return f"customer:{authenticate_session(uow, token).customer_id}"
+    except (InvalidKeyError, InvalidSessionError):
+        return None
 
 
 def require_manager(

@@ -8,10 +8,15 @@ two concurrent requests through; the other gets 409. When the route answers, its
 body are stored, and a later request with the same key and principal gets them replayed
 (with `Idempotent-Replayed: true`); the same key with another request gets 409.
 
-The principal is the SHA-256 of the Authorization header, so one caller cannot replay
-another's response. Only successes (2xx) are stored: a refused request changes nothing,
-not even the key table, and a retry after fixing it runs anew (Stripe keeps some refusals;
-we keep none, so that bad input leaves no trace). The key is stored or released before the
+The principal is who the Authorization header authenticates (a key's prefix, a customer),
+checked before anything is replayed: one caller cannot replay another's response, a
+revoked key or an ended session replays nothing, and two spellings of one header
+(`Bearer`/`bearer`) are one caller. A request without valid credentials is passed to the
+route untouched (which refuses it).
+
+Only successes (2xx) are stored: a refused request changes nothing, not even the key
+table, and a retry after fixing it runs anew (Stripe keeps some refusals; we keep none, so
+that bad input leaves no trace). The key is stored or released before the
 answer is sent. Rows are kept `retention` (24 h by default), then purged.
 """
 
@@ -30,6 +35,7 @@ from starlette.concurrency import run_in_threadpool
 
 from coinpos.db.models import IdempotencyRecord
 from coinpos.db.types import utcnow
+from coinpos.server.auth import principal_of_header
 from coinpos.server.problems import problem_response
 from coinpos.server.templates import PathTemplates
 from coinpos.unit_of_work import UnitOfWork
@@ -101,8 +107,12 @@ class IdempotencyMiddleware:
             # The route's header validation answers it (422).
             await self.app(scope, receive, send)
             return
+        authorization = headers.get("authorization", b"").decode("latin-1")
+        principal = await run_in_threadpool(principal_of_header, self.engine, authorization)
+        if principal is None:
+            await self.app(scope, receive, send)
+            return
         body = await _read_body(receive)
-        principal = hashlib.sha256(headers.get("authorization", b"")).hexdigest()
         fingerprint = hashlib.sha256(
             scope["method"].encode() + b" " + scope["path"].encode() + b"\n" + body
         ).hexdigest()
