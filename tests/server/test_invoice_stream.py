@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from coinpos.db.models import InvoiceExceptionStatus, InvoiceStatus
 from tests.server.conftest import bearer, store_with_keys
 from tests.server.invoices import change_status, make_invoice
-from tests.server.sse import StreamReader
+from coinpos.demo.sse import StreamReader
 
 
 def _stream(server_url: str, invoice: object, key: str, **headers: str) -> StreamReader:

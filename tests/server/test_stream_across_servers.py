@@ -11,8 +11,8 @@ from sqlalchemy import Engine
 from coinpos.db.models import InvoiceStatus
 from tests.server.conftest import bearer, store_with_keys
 from tests.server.invoices import change_status, make_invoice
-from tests.server.processes import serving_process
-from tests.server.sse import StreamReader
+from coinpos.demo.processes import serving_process
+from coinpos.demo.sse import StreamReader
 
 
 @pytest.mark.postgres

@@ -9,7 +9,7 @@ from coinpos.db.models import Store
 from coinpos.unit_of_work import UnitOfWork
 from coinpos.webhooks.service import EndpointView, create_endpoint
 from tests.offchain.factories import make_store
-from tests.offchain.webhooks.receiver import Receiver
+from coinpos.demo.receiver import Receiver
 
 
 @pytest.fixture

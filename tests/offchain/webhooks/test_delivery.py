@@ -18,7 +18,7 @@ from coinpos.webhooks.delivery import DeliveryPolicy, PassResult, deliver_due
 from coinpos.webhooks.events import NewEvent, publish
 from coinpos.webhooks.signing import SignatureVerificationError, verify_signature
 from tests.offchain.webhooks.conftest import register
-from tests.offchain.webhooks.receiver import Receiver
+from coinpos.demo.receiver import Receiver
 
 FAST = DeliveryPolicy(allow_private=True, timeout=5, first_backoff=timedelta(seconds=10))
 
