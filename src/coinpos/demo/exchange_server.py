@@ -11,6 +11,7 @@ it does from `coinpos track --follow`.
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from coinpos import deployments
 from coinpos.apikeys.service import issue_key
 from coinpos.db.models import KeyRole
 from coinpos.demo.context import DemoContext
-from coinpos.demo.processes import running, serving_process
+from coinpos.demo.processes import free_port, running, wait_until_serving
 from coinpos.demo.receiver import Receiver
 from coinpos.unit_of_work import UnitOfWork
 
@@ -33,18 +34,40 @@ NOTIFIER_LOG = "demo-notify.log"
 
 
 @dataclass(frozen=True)
-class ExchangeServer:
-    url: str
+class StoreClients:
+    """A store's two HTTP clients: the POS terminal's key (role terminal) and the store
+    manager's (role manager)."""
+
     store_id: str
-    # The POS terminal's key (role terminal) and the store manager's (role manager).
     terminal: httpx.Client
     manager: httpx.Client
-    receiver: Receiver
-    log: Path
 
     @property
     def store_path(self) -> str:
         return f"/api/v1/stores/{self.store_id}"
+
+
+@dataclass(frozen=True)
+class ExchangeServer:
+    url: str
+    receiver: Receiver
+    log: Path
+    process: subprocess.Popen[bytes]
+    stack: ExitStack
+
+    def clients(self, ctx: DemoContext, store_id: str, terminal_code: str) -> StoreClients:
+        """Waits for the server, issues the terminal's and the manager's keys as `coinpos
+        terminals issue-key` does, and opens a client with each (closed with the server)."""
+        wait_until_serving(self.url, self.process, self.log)
+        with UnitOfWork(ctx.engine) as uow:
+            terminal_key = issue_key(uow, store_id, terminal_code, KeyRole.TERMINAL).key
+        with UnitOfWork(ctx.engine) as uow:
+            manager_key = issue_key(uow, store_id, terminal_code, KeyRole.MANAGER).key
+        return StoreClients(
+            store_id,
+            self.stack.enter_context(_client(self.url, terminal_key)),
+            self.stack.enter_context(_client(self.url, manager_key)),
+        )
 
 
 def _client(url: str, key: str) -> httpx.Client:
@@ -54,15 +77,10 @@ def _client(url: str, key: str) -> httpx.Client:
 
 
 @contextmanager
-def exchange_server(
-    ctx: DemoContext, store_id: str, terminal_code: str, state_dir: Path
-) -> Iterator[ExchangeServer]:
-    """Issues the terminal's and the manager's keys, starts the server and the notifier on
-    the demo's chain, and stops everything it started when the block ends, however it ends."""
-    with UnitOfWork(ctx.engine) as uow:
-        terminal_key = issue_key(uow, store_id, terminal_code, KeyRole.TERMINAL).key
-    with UnitOfWork(ctx.engine) as uow:
-        manager_key = issue_key(uow, store_id, terminal_code, KeyRole.MANAGER).key
+def exchange_server(ctx: DemoContext, state_dir: Path) -> Iterator[ExchangeServer]:
+    """Starts the server and the notifier on the demo's chain and database (the server comes
+    up while the story goes on: `clients` waits for it), and stops everything it started
+    when the block ends, however it ends."""
     # The server reads the escrow from `<ecosystem>-<network>.json`: the demo's artifact is
     # given to it under that name in a folder of its own, so a local chain's is never touched.
     ecosystem, network = ctx.deployment.ecosystem, ctx.deployment.network
@@ -76,20 +94,16 @@ def exchange_server(
         "COINPOS_DEPLOYMENTS_DIR": str(artifacts),
         "COINPOS_OPERATOR_KEY": str(ctx.cast.operator.private_key),
     }
+    port = free_port()
+    serve = [
+        "serve", "--port", str(port), "--network", f"{ecosystem}:{network}:{rpc}", "--rpc", rpc,
+        "--allow-private-webhooks",
+    ]  # fmt: skip
+    notify = ["notify", "--follow", "--interval", "0.2", "--allow-private-webhooks"]
     with ExitStack() as stack:
         receiver = Receiver()
         stack.callback(receiver.stop)
-        url = stack.enter_context(
-            serving_process(
-                db_url,
-                state_dir / SERVER_LOG,
-                "--network", f"{ecosystem}:{network}:{rpc}", "--rpc", rpc,
-                "--allow-private-webhooks",
-                env=env,
-            )  # fmt: skip
-        )
-        notify = ["notify", "--follow", "--interval", "0.2", "--allow-private-webhooks"]
+        log = state_dir / SERVER_LOG
+        process = stack.enter_context(running(serve, db_url, log, env))
         stack.enter_context(running(notify, db_url, state_dir / NOTIFIER_LOG, env))
-        terminal = stack.enter_context(_client(url, terminal_key))
-        manager = stack.enter_context(_client(url, manager_key))
-        yield ExchangeServer(url, store_id, terminal, manager, receiver, state_dir / SERVER_LOG)
+        yield ExchangeServer(f"http://127.0.0.1:{port}", receiver, log, process, stack)

@@ -42,7 +42,7 @@ from coinpos.db.models import (
 )
 from coinpos.db.types import utcnow
 from coinpos.demo.context import DemoContext
-from coinpos.demo.exchange_server import ExchangeServer, exchange_server
+from coinpos.demo.exchange_server import ExchangeServer, StoreClients, exchange_server
 from coinpos.demo.outputs import prune_invoice_files
 from coinpos.demo.processes import ExchangeProcessError
 from coinpos.demo.receiver import Received
@@ -104,6 +104,7 @@ class PaymentsOutcome:
     webhook_secret: str = ""
     webhooks: list[Received] = field(default_factory=list)
     settlement_status: str = ""
+    server_url: str = ""
     server_log: Path = Path()
 
 
@@ -190,6 +191,9 @@ def _story(ctx: DemoContext, out_dir: Path, state_dir: Path, stack: ExitStack) -
     symbol = str(emoney.symbol())
     exchange = _Exchange(ctx, out_dir / "invoices")
     outcome = PaymentsOutcome(out_dir=out_dir)
+    # The exchange server comes up while the customer's chapter runs.
+    server = stack.enter_context(exchange_server(ctx, state_dir))
+    outcome.server_url, outcome.server_log = server.url, server.log
 
     def show(amount: int) -> str:
         return format_amount(amount, decimals, symbol)
@@ -276,16 +280,15 @@ def _story(ctx: DemoContext, out_dir: Path, state_dir: Path, stack: ExitStack) -
 
     # The exchange server, with a key for POS-1 and one for the store manager, who registers
     # the store's webhook endpoint.
-    server = stack.enter_context(exchange_server(ctx, store.store_id, "POS-1", state_dir))
-    outcome.server_log = server.log
+    pos = server.clients(ctx, store.store_id, "POS-1")
     ctx.say(
         f"exchange server up: `coinpos serve` on {server.url} and `coinpos notify --follow` "
         f"(their logs in {state_dir}/)"
     )
     ctx.say("  POS-1 holds a terminal key, the store manager a manager key (issued once, hashed)")
     hook = _expect(
-        server.manager.post(
-            f"{server.store_path}/webhooks",
+        pos.manager.post(
+            f"{pos.store_path}/webhooks",
             json={"url": server.receiver.url, "events": list(WEBHOOK_EVENTS)},
         ),
         201,
@@ -299,10 +302,10 @@ def _story(ctx: DemoContext, out_dir: Path, state_dir: Path, stack: ExitStack) -
         "coin": symbol,
         "cart": [{"sku": "AMERICANO", "quantity": 2}, {"sku": "CROISSANT", "quantity": 1}],
     }
-    path = f"{server.store_path}/invoices"
+    path = f"{pos.store_path}/invoices"
     retry = {"Idempotency-Key": INVOICE_REQUEST_KEY}
-    invoice = _expect(server.terminal.post(path, json=cart, headers=retry), 201)
-    replay = server.terminal.post(path, json=cart, headers=retry)
+    invoice = _expect(pos.terminal.post(path, json=cart, headers=retry), 201)
+    replay = pos.terminal.post(path, json=cart, headers=retry)
     outcome.invoice_replayed = (
         replay.headers.get("Idempotent-Replayed") == "true" and replay.json()["id"] == invoice["id"]
     )
@@ -311,12 +314,12 @@ def _story(ctx: DemoContext, out_dir: Path, state_dir: Path, stack: ExitStack) -
         amount=int(invoice["price"]["base_units"]),
         deposit_address=str(invoice["payment"]["deposit_address"]),
         uri=str(invoice["payment"]["payment_uri"]),
-        qr_png=str(_save_qr(server, invoice, out_dir / "invoices")),
+        qr_png=str(_save_qr(pos, invoice, out_dir / "invoices")),
         pay_call=b"",
     )
     outcome.invoices["counter"] = first.ref
-    ctx.say(f"POS-1: POST {path} -> invoice {first.ref[:18]}… for {show(first.amount)}")
-    ctx.say(f"  sent again with the same Idempotency-Key: the same invoice, replayed")
+    ctx.say(f"POS-1: POST …/invoices -> invoice {first.ref[:18]}… for {show(first.amount)}")
+    ctx.say("  sent again with the same Idempotency-Key: the same invoice, replayed")
     ctx.say(f"  pay to the private deposit address {first.deposit_address}")
     ctx.say(f"  EIP-681: {first.uri}")
     ctx.say(f"  QR code: {first.qr_png} (from GET …/qr.png)")
@@ -326,7 +329,7 @@ def _story(ctx: DemoContext, out_dir: Path, state_dir: Path, stack: ExitStack) -
     ctx.chapter(4)
     stream = StreamReader(
         f"{server.url}{path}/{first.ref}/events",
-        {"Authorization": server.terminal.headers["Authorization"]},
+        {"Authorization": pos.terminal.headers["Authorization"]},
     ).start()
     stack.callback(stream.close)
     _hear(ctx, outcome, stream, "POS-1 is listening")
@@ -462,9 +465,9 @@ def _story(ctx: DemoContext, out_dir: Path, state_dir: Path, stack: ExitStack) -
     to_settle = available // 2
     # The manager asks for the settlement through the API: the rate is locked now and the
     # settle call sent on chain; the tracker confirms it.
-    settlements = f"{server.store_path}/settlements"
+    settlements = f"{pos.store_path}/settlements"
     requested = _expect(
-        server.manager.post(
+        pos.manager.post(
             settlements,
             json={"coin": symbol, "amount": str(from_base_units(to_settle, decimals))},
             headers={"Idempotency-Key": SETTLEMENT_REQUEST_KEY},
@@ -472,11 +475,11 @@ def _story(ctx: DemoContext, out_dir: Path, state_dir: Path, stack: ExitStack) -
         201,
     )
     ctx.say(
-        f"the manager: POST {settlements} for {show(to_settle)} of {show(available)} -> "
+        f"the manager: POST …/settlements for {show(to_settle)} of {show(available)} -> "
         f"{requested['status']} (tx {str(requested['tx_hash'])[:18]}…)"
     )
     exchange.track(blocks_to_mine=2)
-    settlement = _expect(server.manager.get(f"{settlements}/{requested['id']}"), 200)
+    settlement = _expect(pos.manager.get(f"{settlements}/{requested['id']}"), 200)
     outcome.settlement_status = str(settlement["status"])
     outcome.settled = to_settle
     ctx.say(
@@ -543,11 +546,11 @@ def _expect(answer: httpx.Response, status: int) -> dict[str, Any]:
     return body
 
 
-def _save_qr(server: ExchangeServer, invoice: dict[str, Any], folder: Path) -> Path:
+def _save_qr(pos: StoreClients, invoice: dict[str, Any], folder: Path) -> Path:
     """The invoice's QR codes as the server draws them, saved as `<hash>.png` and `.svg`."""
     folder.mkdir(parents=True, exist_ok=True)
     for kind in ("png", "svg"):
-        answer = server.terminal.get(invoice["qr"][kind])
+        answer = pos.terminal.get(invoice["qr"][kind])
         answer.raise_for_status()
         (folder / f"{invoice['id']}.{kind}").write_bytes(answer.content)
     return folder / f"{invoice['id']}.png"
@@ -569,7 +572,9 @@ def _webhook(server: ExchangeServer, event_type: str, timeout: float = 30) -> Re
             if got.headers.get("Coinpos-Event-Type") == event_type:
                 return got
         time.sleep(0.1)
-    raise ExchangeProcessError(f"no {event_type} webhook reached the store's endpoint in {timeout:.0f} s")
+    raise ExchangeProcessError(
+        f"no {event_type} webhook reached the store's endpoint in {timeout:.0f} s"
+    )
 
 
 def _log_status(exchange: _Exchange, key: str) -> TxStatus:

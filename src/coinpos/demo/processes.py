@@ -58,6 +58,20 @@ def running(
                     process.wait(timeout=15)
 
 
+def wait_until_serving(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    """Returns once `url`/healthz answers; raises if the server exits or a minute passes."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(url + "/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise ExchangeProcessError(f"coinpos serve did not start: {log.read_text()[-2000:]}")
+        time.sleep(0.1)
+
+
 @contextmanager
 def serving_process(
     db_url: str,
@@ -71,16 +85,5 @@ def serving_process(
     args = ["serve", "--port", str(port), "--workers", str(workers), *extra]
     with running(args, db_url, log, env) as process:
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(url + "/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise ExchangeProcessError(
-                    f"coinpos serve did not start: {log.read_text()[-2000:]}"
-                )
-            time.sleep(0.1)
+        wait_until_serving(url, process, log)
         yield url
