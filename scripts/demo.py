@@ -30,7 +30,8 @@ from coinpos.deployer import deploy_all, load_params
 from coinpos.money import format_amount
 from scripts._shared import FlowCommand, clean_errors, console, print_deployment
 
-DEMO_DB = Path(".coinpos") / "demo.db"
+STATE_DIR = Path(".coinpos")
+DEMO_DB = STATE_DIR / "demo.db"
 
 
 def _fresh_database() -> str:
@@ -77,7 +78,7 @@ def cli(ecosystem, network):  # type: ignore[no-untyped-def]
     decimals = int(emoney.decimals())
     symbol = str(emoney.symbol())
 
-    payments_outcome = payments.run(ctx)
+    payments_outcome = payments.run(ctx, state_dir=STATE_DIR)
     mining.run(ctx)
 
     _chapter(9)

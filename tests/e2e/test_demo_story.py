@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from coinpos.db.engine import make_engine
 from coinpos.db.migrate import upgrade
-from coinpos.db.models import MiningCampaign, MiningClaim
+from coinpos.db.models import IdempotencyRecord, MiningCampaign, MiningClaim
 from coinpos.demo import mining, payments
 from coinpos.demo.context import Cast, DemoContext
 from coinpos.demo.summary import agreements
 from coinpos.deployer import deploy_all, load_params
 from coinpos.settlement.service import DEFAULT_FEE_BPS
+from coinpos.webhooks.signing import SignatureVerificationError, verify_signature
 
 
 @pytest.fixture
@@ -92,7 +95,9 @@ def test_payments_story__ends_with_chain_and_database_in_agreement(
     stale.write_bytes(b"from an earlier run")
 
     told: list[int] = []
-    outcome = payments.run(replace(demo, chapter=told.append), out_dir=tmp_path / "out")
+    outcome = payments.run(
+        replace(demo, chapter=told.append), out_dir=tmp_path / "out", state_dir=tmp_path / "state"
+    )
 
     assert told == [2, 3, 4, 5, 6, 7]  # the README's steps; 1 and 9 are the script's
 
@@ -108,9 +113,13 @@ def test_payments_story__ends_with_chain_and_database_in_agreement(
     assert outcome.expired_notifications == 1
     assert outcome.report is not None
     assert outcome.report.counts == {"pending": 0, "valid": 7, "failed": 0, "expired": 1}
-    assert [s.amount for s in outcome.report.sales] == [
-        Decimal("12.20"), Decimal("15.60"), Decimal("4.50"), Decimal("3.20"),
-    ]  # fmt: skip
+    # By name, not in the report's order: the server dates POS-1's invoice by the wall clock,
+    # the others are dated by the chain's, which the test chain may have moved on.
+    names = {ref: name for name, ref in outcome.invoices.items()}
+    assert {names[s.invoice_hash]: s.amount for s in outcome.report.sales} == {
+        "counter": Decimal("12.20"), "terrace": Decimal("15.60"),
+        "starved": Decimal("4.50"), "dropped": Decimal("3.20"),
+    }  # fmt: skip
     for sale in outcome.report.sales:
         assert sale.fiat_at_sale == (sale.amount * Decimal("1350")).quantize(Decimal(1))
         assert sale.fiat_now is not None and sale.fiat_now > sale.fiat_at_sale
@@ -140,3 +149,60 @@ def test_payments_story__ends_with_chain_and_database_in_agreement(
     checks = agreements(demo, outcome.store_id)
     assert [c.what for c in checks if not c.agrees] == []
     assert checks[0].chain == credited - credited // 2
+
+
+def test_payments_story__pos_chapters_go_through_the_http_api(
+    demo: DemoContext, tmp_path: Path
+) -> None:
+    outcome = payments.run(demo, out_dir=tmp_path / "out", state_dir=tmp_path / "state")
+    counter = outcome.invoices["counter"]
+
+    # POS-1's invoice was created by the server: the idempotency record of its POST holds
+    # the answer (and a retry was replayed from it), and the access log shows the request.
+    with Session(demo.engine) as session:
+        records = {r.key: r for r in session.scalars(select(IdempotencyRecord))}
+    made = records[payments.INVOICE_REQUEST_KEY]
+    assert made.status_code == 201
+    assert json.loads(made.response_body or b"{}")["id"] == counter
+    assert outcome.invoice_replayed
+    logged = [json.loads(line) for line in outcome.server_log.read_text().splitlines()
+              if line.startswith("{")]  # fmt: skip
+    assert {"method": "POST", "path": "/api/v1/stores/{store_id}/invoices", "status": 201} in [
+        {k: line[k] for k in ("method", "path", "status")} for line in logged
+    ]
+
+    # The stream gave POS-1 the statuses in order, ending at the approval.
+    assert outcome.streamed == ["New", "Processing", "Settled"]
+
+    # The store's endpoint got the signed invoice.settled and settlement.settled.
+    def received(event_type: str) -> list[dict[str, Any]]:
+        return [
+            json.loads(r.body)["data"]
+            for r in outcome.webhooks
+            if r.headers["Coinpos-Event-Type"] == event_type
+        ]
+
+    assert counter in [data["invoice"]["invoice_hash"] for data in received("invoice.settled")]
+    assert len(received("settlement.settled")) == 1
+    for delivery in outcome.webhooks:
+        verify_signature(
+            outcome.webhook_secret, delivery.headers["Coinpos-Signature"], delivery.body
+        )
+    approved = outcome.webhooks[0]
+    # Positive control: the same check with another secret, or a changed body, fails.
+    with pytest.raises(SignatureVerificationError):
+        verify_signature("whsec_other", approved.headers["Coinpos-Signature"], approved.body)
+    with pytest.raises(SignatureVerificationError):
+        verify_signature(
+            outcome.webhook_secret, approved.headers["Coinpos-Signature"], approved.body + b" "
+        )
+
+    # The manager's settlement request went through the API and settled on chain.
+    assert records[payments.SETTLEMENT_REQUEST_KEY].status_code == 201
+    assert outcome.settlement_status == "settled"
+    escrow, emoney = demo.contract("PaymentEscrow"), demo.contract("EMoney")
+    assert emoney.balanceOf(escrow.treasury()) == outcome.settled > 0
+
+    # Every process the story started is stopped.
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"{outcome.server_url}/healthz", timeout=5)

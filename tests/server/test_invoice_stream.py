@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import Engine
 
 from coinpos.db.models import InvoiceExceptionStatus, InvoiceStatus
+from coinpos.demo.sse import StreamReader
 from tests.server.conftest import bearer, store_with_keys
 from tests.server.invoices import change_status, make_invoice
-from tests.server.sse import StreamReader
 
 
 def _stream(server_url: str, invoice: object, key: str, **headers: str) -> StreamReader:

@@ -24,6 +24,9 @@ from coinpos.chainops.keys import LocalKey
 from coinpos.chainops.operations import capture, sweep
 from coinpos.chainops.sender import TransactionSender
 from coinpos.db.models import StoreBalance
+from coinpos.demo.processes import running
+from coinpos.demo.receiver import Receiver
+from coinpos.demo.sse import StreamReader
 from coinpos.invoices.service import Issuer
 from coinpos.invoices.terms import EscrowDomain
 from coinpos.rates.service import set_rate
@@ -33,11 +36,8 @@ from coinpos.stores.service import add_coin
 from coinpos.unit_of_work import UnitOfWork
 from coinpos.webhooks.signing import verify_signature
 from tests.offchain.tracker.anvil import Anvil, contract_type
-from tests.offchain.webhooks.receiver import Receiver
 from tests.server.conftest import bearer, store_with_keys
 from tests.server.live import serving
-from tests.server.processes import running
-from tests.server.sse import StreamReader
 
 # anvil's second default account: the exchange's operator here.
 OPERATOR_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import Engine
 
 from coinpos.db.models import InvoiceStatus
+from coinpos.demo.processes import serving_process
+from coinpos.demo.sse import StreamReader
 from tests.server.conftest import bearer, store_with_keys
 from tests.server.invoices import change_status, make_invoice
-from tests.server.processes import serving_process
-from tests.server.sse import StreamReader
 
 
 @pytest.mark.postgres

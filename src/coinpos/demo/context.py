@@ -39,11 +39,11 @@ class Cast:
 CHAPTERS = (
     "contracts deployed, the exchange's roles granted",
     "a customer, a multi-coin wallet and e-money",
-    "a store, its terminals and a signed invoice",
-    "a plain transfer to the invoice's deposit address",
+    "a store, its terminals, the exchange server and an invoice over HTTP",
+    "a plain transfer, approved live over server-sent events and a webhook",
     "a payment from the wallet through the escrow",
     "failures the exchange survives",
-    "the sales report and a settlement into fiat",
+    "the sales report and a settlement requested through the API",
     "location mining",
     "the chain and the database agree",
 )

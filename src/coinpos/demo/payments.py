@@ -2,17 +2,26 @@
 payments (a plain transfer to a private deposit address, and a direct escrow call from the
 wallet), the exchange's confirmations and captures, the failures it survives, a sales report
 and a partial settlement into fiat.
+
+POS-1 and the store manager work through the exchange server's HTTP API on a real port
+(`coinpos serve`, with `coinpos notify --follow` delivering webhooks; see exchange_server.py):
+POS-1 creates its invoice and hears it approved over server-sent events, the store's webhook
+endpoint receives the signed `invoice.settled`, and the manager requests the settlement.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import time
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
+import httpx
 from eth_utils.crypto import keccak
 from rich.table import Table
 from sqlalchemy import select
@@ -22,7 +31,6 @@ from coinpos.chainops import operations
 from coinpos.chainops.escrow import escrow_from_ape, forwarder_code
 from coinpos.chainops.keys import ApeAccountKey
 from coinpos.chainops.sender import TransactionSender
-from coinpos.chainops.settlement import EscrowSettlementExecutor, settle_store
 from coinpos.customers import service as customers
 from coinpos.db.models import (
     CustomerType,
@@ -34,7 +42,11 @@ from coinpos.db.models import (
 )
 from coinpos.db.types import utcnow
 from coinpos.demo.context import DemoContext
+from coinpos.demo.exchange_server import ExchangeServer, StoreClients, exchange_server
 from coinpos.demo.outputs import prune_invoice_files
+from coinpos.demo.processes import ExchangeProcessError
+from coinpos.demo.receiver import Received
+from coinpos.demo.sse import StreamReader
 from coinpos.invoices.service import CartLine, Issuer, NewInvoice, issue_invoice, terms_of
 from coinpos.invoices.terms import EscrowDomain
 from coinpos.issuance.chain import ApeMinter
@@ -44,16 +56,16 @@ from coinpos.issuance.service import (
     FiatPayment,
     buy_emoney,
 )
-from coinpos.money import format_amount
+from coinpos.money import format_amount, from_base_units
 from coinpos.rates.service import set_rate
 from coinpos.reports.service import SalesReport, sales_report
 from coinpos.settlement.payouts import export_payouts
-from coinpos.settlement.service import SettlementRequest
 from coinpos.stores.service import add_terminal, create_store, ensure_coin, get_coin
 from coinpos.tracker.config import TrackerConfig
 from coinpos.tracker.factory import open_tracker
 from coinpos.tracker.service import Tracker
 from coinpos.unit_of_work import UnitOfWork
+from coinpos.webhooks.signing import verify_signature
 
 ETH = "0x0000000000000000000000000000000000000000"
 FEE_BPS = 100
@@ -64,6 +76,10 @@ CATALOGUE = (
     ("LATTE", "Cafe latte", 520, 30),
     ("CROISSANT", "Butter croissant", 320, 12),
 )
+# What the store's endpoint subscribes to; `invoice.settled` is the approval.
+WEBHOOK_EVENTS = ("invoice.processing", "invoice.settled", "settlement.settled")
+INVOICE_REQUEST_KEY = "pos-1-sale-1"
+SETTLEMENT_REQUEST_KEY = "settle-seoul-coffee-1"
 
 
 @dataclass
@@ -80,6 +96,16 @@ class PaymentsOutcome:
     settled: int = 0
     payout_rows: list[dict[str, str]] = field(default_factory=list)
     out_dir: Path = Path("out")
+    # What happened over HTTP: the invoice POS-1 created (and the same request replayed),
+    # the statuses its event stream delivered, the webhooks the store's endpoint received
+    # (with the secret to check them), and the settlement as the API last showed it.
+    invoice_replayed: bool = False
+    streamed: list[str] = field(default_factory=list)
+    webhook_secret: str = ""
+    webhooks: list[Received] = field(default_factory=list)
+    settlement_status: str = ""
+    server_url: str = ""
+    server_log: Path = Path()
 
 
 @dataclass(frozen=True)
@@ -149,13 +175,25 @@ class _Exchange:
             return f"{invoice.status} ({invoice.exception_status})"
 
 
-def run(ctx: DemoContext, out_dir: Path = Path("out")) -> PaymentsOutcome:
+def run(
+    ctx: DemoContext, out_dir: Path = Path("out"), state_dir: Path = Path(".coinpos")
+) -> PaymentsOutcome:
+    """The story's chapters 2 to 7; the exchange server's logs go to `state_dir`, and every
+    process it started is stopped when the story ends, however it ends."""
+    with ExitStack() as stack:
+        return _story(ctx, out_dir, state_dir, stack)
+
+
+def _story(ctx: DemoContext, out_dir: Path, state_dir: Path, stack: ExitStack) -> PaymentsOutcome:
     cast, chain = ctx.cast, ctx.chain
     emoney = ctx.contract("EMoney")
     decimals = int(emoney.decimals())
     symbol = str(emoney.symbol())
     exchange = _Exchange(ctx, out_dir / "invoices")
     outcome = PaymentsOutcome(out_dir=out_dir)
+    # The exchange server comes up while the customer's chapter runs.
+    server = stack.enter_context(exchange_server(ctx, state_dir))
+    outcome.server_url, outcome.server_log = server.url, server.log
 
     def show(amount: int) -> str:
         return format_amount(amount, decimals, symbol)
@@ -240,31 +278,80 @@ def run(ctx: DemoContext, out_dir: Path = Path("out")) -> PaymentsOutcome:
     with exchange.uow() as uow:
         set_rate(uow, symbol, "KRW", Decimal("1350.00"), observed_at=min(chain_time, utcnow()))
 
-    # POS-1 builds a cart; the exchange issues and signs the invoice; the QR goes to out/.
-    first = exchange.issue(
-        NewInvoice(
-            store.store_id,
-            symbol,
-            cart=(CartLine("AMERICANO", 2), CartLine("CROISSANT", 1)),
-            terminal="POS-1",
-        )
+    # The exchange server, with a key for POS-1 and one for the store manager, who registers
+    # the store's webhook endpoint.
+    pos = server.clients(ctx, store.store_id, "POS-1")
+    ctx.say(
+        f"exchange server up: `coinpos serve` on {server.url} and `coinpos notify --follow` "
+        f"(their logs in {state_dir}/)"
+    )
+    ctx.say("  POS-1 holds a terminal key, the store manager a manager key (issued once, hashed)")
+    hook = _expect(
+        pos.manager.post(
+            f"{pos.store_path}/webhooks",
+            json={"url": server.receiver.url, "events": list(WEBHOOK_EVENTS)},
+        ),
+        201,
+    )
+    outcome.webhook_secret = str(hook["secret"])
+    ctx.say(f"  the manager registered the store's webhook endpoint {server.receiver.url}")
+
+    # POS-1 sends its cart; the exchange issues and signs the invoice. The same request sent
+    # again (a terminal retrying after a timeout) gets the same invoice, not a second one.
+    cart = {
+        "coin": symbol,
+        "cart": [{"sku": "AMERICANO", "quantity": 2}, {"sku": "CROISSANT", "quantity": 1}],
+    }
+    path = f"{pos.store_path}/invoices"
+    retry = {"Idempotency-Key": INVOICE_REQUEST_KEY}
+    invoice = _expect(pos.terminal.post(path, json=cart, headers=retry), 201)
+    replay = pos.terminal.post(path, json=cart, headers=retry)
+    outcome.invoice_replayed = (
+        replay.headers.get("Idempotent-Replayed") == "true" and replay.json()["id"] == invoice["id"]
+    )
+    first = _Issued(
+        ref=str(invoice["id"]),
+        amount=int(invoice["price"]["base_units"]),
+        deposit_address=str(invoice["payment"]["deposit_address"]),
+        uri=str(invoice["payment"]["payment_uri"]),
+        qr_png=str(_save_qr(pos, invoice, out_dir / "invoices")),
+        pay_call=b"",
     )
     outcome.invoices["counter"] = first.ref
-    ctx.say(f"POS-1 invoice {first.ref[:18]}… for {show(first.amount)}")
+    ctx.say(f"POS-1: POST …/invoices -> invoice {first.ref[:18]}… for {show(first.amount)}")
+    ctx.say("  sent again with the same Idempotency-Key: the same invoice, replayed")
     ctx.say(f"  pay to the private deposit address {first.deposit_address}")
     ctx.say(f"  EIP-681: {first.uri}")
-    ctx.say(f"  QR code: {first.qr_png}")
+    ctx.say(f"  QR code: {first.qr_png} (from GET …/qr.png)")
 
-    # The customer pays with a plain transfer to the virtual address.
+    # POS-1 follows the invoice's status over server-sent events; the customer pays with a
+    # plain transfer to the virtual address.
     ctx.chapter(4)
+    stream = StreamReader(
+        f"{server.url}{path}/{first.ref}/events",
+        {"Authorization": pos.terminal.headers["Authorization"]},
+    ).start()
+    stack.callback(stream.close)
+    _hear(ctx, outcome, stream, "POS-1 is listening")
     wallet.transferToken(emoney, first.deposit_address, first.amount, sender=cast.customer)
     ctx.say(f"the wallet sent {show(first.amount)} to the deposit address (a plain transfer)")
 
-    # The tracker sees it, confirms it at depth; the exchange sweeps and captures it.
+    # The tracker sees it and confirms it at depth; the stream carries each change to POS-1.
     exchange.track()
-    ctx.say(f"  tracker: invoice {exchange.status(first.ref)} (seen, not yet deep)")
+    _hear(ctx, outcome, stream, "tracker: seen, not yet deep")
     exchange.track(blocks_to_mine=2)
-    ctx.say(f"  tracker: invoice {exchange.status(first.ref)} (confirmed)")
+    _hear(ctx, outcome, stream, "tracker: confirmed")
+    ctx.say("  POS-1 shows: APPROVED (Settled)")
+    settled_hook = _webhook(server, "invoice.settled")
+    verify_signature(
+        outcome.webhook_secret, settled_hook.headers["Coinpos-Signature"], settled_hook.body
+    )
+    ctx.say(
+        f"  the store's endpoint received invoice.settled (delivery "
+        f"{settled_hook.headers['Coinpos-Delivery-Id']}), its Coinpos-Signature verified"
+    )
+
+    # The exchange sweeps the deposit into the escrow and captures it.
     with exchange.uow() as uow:
         swept = operations.sweep(
             uow, exchange.sender, [(first.ref, outcome.wallet)], key="sweep-counter-1"
@@ -273,9 +360,9 @@ def run(ctx: DemoContext, out_dir: Path = Path("out")) -> PaymentsOutcome:
         captured = operations.capture(uow, exchange.sender, first.ref, fee_bps=FEE_BPS)
     exchange.track(blocks_to_mine=2)
     ctx.say(
-        f"  swept (tx {str(swept.tx_hash)[:18]}…) and captured (tx {str(captured.tx_hash)[:18]}…)"
+        f"  swept (tx {str(swept.tx_hash)[:18]}…) and captured (tx {str(captured.tx_hash)[:18]}…): "
+        f"{_log_status(exchange, captured.key)}"
     )
-    ctx.say(f"  POS-1 shows: APPROVED ({_log_status(exchange, captured.key)})")
 
     # A second payment, from POS-2, through a direct escrow call from the wallet.
     ctx.chapter(5)
@@ -376,25 +463,33 @@ def run(ctx: DemoContext, out_dir: Path = Path("out")) -> PaymentsOutcome:
             .available
         )
     to_settle = available // 2
-    with exchange.uow() as uow:
-        settlement = settle_store(
-            uow,
-            SettlementRequest(
-                store.store_id,
-                symbol,
-                "settle-seoul-coffee-1",
-                amount=to_settle,
-                chain_id=chain.chain_id,
-            ),
-            EscrowSettlementExecutor(exchange.sender),
-        )
+    # The manager asks for the settlement through the API: the rate is locked now and the
+    # settle call sent on chain; the tracker confirms it.
+    settlements = f"{pos.store_path}/settlements"
+    requested = _expect(
+        pos.manager.post(
+            settlements,
+            json={"coin": symbol, "amount": str(from_base_units(to_settle, decimals))},
+            headers={"Idempotency-Key": SETTLEMENT_REQUEST_KEY},
+        ),
+        201,
+    )
+    ctx.say(
+        f"the manager: POST …/settlements for {show(to_settle)} of {show(available)} -> "
+        f"{requested['status']} (tx {str(requested['tx_hash'])[:18]}…)"
+    )
     exchange.track(blocks_to_mine=2)
+    settlement = _expect(pos.manager.get(f"{settlements}/{requested['id']}"), 200)
+    outcome.settlement_status = str(settlement["status"])
     outcome.settled = to_settle
     ctx.say(
-        f"settled {show(to_settle)} of {show(available)} at the locked rate "
-        f"{settlement.rate} KRW: payout {settlement.net_fiat} KRW after a "
-        f"{settlement.fee_fiat} KRW fee"
+        f"  {settlement['status']} on chain at the locked rate {settlement['rate']} KRW: payout "
+        f"{settlement['net']} KRW after a {settlement['fee']} KRW fee"
     )
+    paid_out = _webhook(server, "settlement.settled")
+    verify_signature(outcome.webhook_secret, paid_out.headers["Coinpos-Signature"], paid_out.body)
+    ctx.say("  the store's endpoint received settlement.settled, its signature verified")
+    outcome.webhooks = list(server.receiver.received)
     out_dir.mkdir(parents=True, exist_ok=True)
     csv_path = out_dir / "payouts.csv"
     with csv_path.open("w", newline="") as handle, exchange.uow() as uow:
@@ -437,6 +532,49 @@ def _counts_table(report: SalesReport) -> Table:
         table.add_column(name, justify="right")
     table.add_row(*(str(count) for count in report.counts.values()))
     return table
+
+
+def _expect(answer: httpx.Response, status: int) -> dict[str, Any]:
+    """The answer's JSON body, if it has the status the story expects; else the story stops
+    with what the server said."""
+    if answer.status_code != status:
+        raise ExchangeProcessError(
+            f"{answer.request.method} {answer.request.url.path} answered "
+            f"{answer.status_code}: {answer.text}"
+        )
+    body: dict[str, Any] = answer.json()
+    return body
+
+
+def _save_qr(pos: StoreClients, invoice: dict[str, Any], folder: Path) -> Path:
+    """The invoice's QR codes as the server draws them, saved as `<hash>.png` and `.svg`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for kind in ("png", "svg"):
+        answer = pos.terminal.get(invoice["qr"][kind])
+        answer.raise_for_status()
+        (folder / f"{invoice['id']}.{kind}").write_bytes(answer.content)
+    return folder / f"{invoice['id']}.png"
+
+
+def _hear(ctx: DemoContext, outcome: PaymentsOutcome, stream: StreamReader, why: str) -> None:
+    """Waits for the stream's next status and tells it."""
+    event = stream.next(timeout=30)
+    status = str(event.data["status"])
+    outcome.streamed.append(status)
+    ctx.say(f"  {why}; POS-1's event stream: {status} (event {event.id})")
+
+
+def _webhook(server: ExchangeServer, event_type: str, timeout: float = 30) -> Received:
+    """The first delivery of `event_type` to the store's endpoint, waiting for the notifier."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for got in list(server.receiver.received):
+            if got.headers.get("Coinpos-Event-Type") == event_type:
+                return got
+        time.sleep(0.1)
+    raise ExchangeProcessError(
+        f"no {event_type} webhook reached the store's endpoint in {timeout:.0f} s"
+    )
 
 
 def _log_status(exchange: _Exchange, key: str) -> TxStatus:

@@ -6,10 +6,10 @@ import pytest
 from sqlalchemy import Engine
 
 from coinpos.db.models import Store
+from coinpos.demo.receiver import Receiver
 from coinpos.unit_of_work import UnitOfWork
 from coinpos.webhooks.service import EndpointView, create_endpoint
 from tests.offchain.factories import make_store
-from tests.offchain.webhooks.receiver import Receiver
 
 
 @pytest.fixture

@@ -12,13 +12,13 @@ from sqlalchemy.orm import Session
 
 from coinpos.db.models import DeliveryStatus, Store, WebhookDelivery
 from coinpos.db.types import utcnow
+from coinpos.demo.receiver import Receiver
 from coinpos.unit_of_work import UnitOfWork
 from coinpos.webhooks import service
 from coinpos.webhooks.delivery import DeliveryPolicy, PassResult, deliver_due
 from coinpos.webhooks.events import NewEvent, publish
 from coinpos.webhooks.signing import SignatureVerificationError, verify_signature
 from tests.offchain.webhooks.conftest import register
-from tests.offchain.webhooks.receiver import Receiver
 
 FAST = DeliveryPolicy(allow_private=True, timeout=5, first_backoff=timedelta(seconds=10))
 
