@@ -48,8 +48,8 @@ class JsonRpcClient:
 
     def batch(self, calls: Sequence[Call], chunk: int | None = None) -> list[Any]:
         """Results in the order of `calls`, sent `chunk` (default `max_batch`) calls per HTTP
-        request; the first error raises."""
-        chunk = chunk or self.max_batch
+        request, never more than `max_batch` (the node's limit); the first error raises."""
+        chunk = min(chunk or self.max_batch, self.max_batch)
         results: list[Any] = []
         for start in range(0, len(calls), chunk):
             part = calls[start : start + chunk]
