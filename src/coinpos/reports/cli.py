@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     from coinpos.reports.service import Sale
 
 
+SALE_COLUMNS = ("invoice_id", "amount", "status", "fiat_at_sale", "fiat_now")
+
+
 def _sale_row(sale: Sale, fiat: str) -> dict[str, Any]:
     from dataclasses import asdict
 
@@ -92,5 +95,8 @@ def sales(
         summary_clean = {k: _jsonable(v) for k, v in summary.items()}
         click.echo(json.dumps({"summary": summary_clean, "sales": clean}, indent=2))
         return
-    emit(rows, False, f"sales of {report.store_id}")
-    emit([summary], False, "summary", single=True)
+    # At 80 columns the table names each sale by its invoice number (`invoices show` takes
+    # it), printed whole; --json and --csv carry the invoice hash and every other field.
+    emit(rows, False, f"sales of {report.store_id}", columns=SALE_COLUMNS, whole={"invoice_id"})
+    # The title names the store already: its 66-character id would overflow 80 columns.
+    emit([{k: v for k, v in summary.items() if k != "store_id"}], False, "summary", single=True)

@@ -61,6 +61,7 @@ COUNTED = {
 
 @dataclass(frozen=True)
 class Sale:
+    invoice_id: int
     invoice_hash: str
     created_at: datetime
     coin: str
@@ -154,6 +155,7 @@ def sales_report(
         rate_now = current[coin.symbol]
         sales.append(
             Sale(
+                invoice_id=invoice.id,
                 invoice_hash=invoice.invoice_hash,
                 created_at=invoice.created_at,
                 coin=coin.symbol,

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from decimal import Decimal
 
 import click
 import pytest
 
+from coinpos.apikeys.service import issue_key
+from coinpos.catalogue.service import add_priced_item
 from coinpos.db.engine import make_engine
 from coinpos.db.models import TxKind
 from coinpos.ledger import confirm, log_request
@@ -34,7 +37,7 @@ OFFLINE: dict[str, tuple[str, ...]] = {
     # Sorted, so the item is added before it is updated and listed.
     "catalogue add": ("{store}", "TEA", "--name", "Tea", "--price", "3.00", "--coin", "CPW"),
     "catalogue list": ("{store}",),
-    "catalogue update": ("{store}", "TEA", "--price", "3.50"),
+    "catalogue update": ("{store}", "LATTE", "--price", "3.50"),
     "rates show": ("CPW", "KRW"),
     "settle request": ("{store}", "CPW", "--amount", "1.00", "--key", "json-1", "--fee-bps", "0"),
     "payouts list": (),
@@ -42,6 +45,10 @@ OFFLINE: dict[str, tuple[str, ...]] = {
     "invoices show": ("{invoice}",),
     "invoices list": (),
     "reports sales": ("{store}",),
+    "terminals issue-key": ("{store}", "POS-1"),
+    "terminals keys": ("{store}",),
+    # The key `populated` issues, named by its prefix.
+    "terminals revoke-key": ("{key_prefix}",),
     # Nothing waits in the outbox, so no request goes to the URL.
     "notify": ("--webhook-url", "http://127.0.0.1:9/hook", "--secret", "s"),
 }
@@ -76,6 +83,9 @@ def test_every_json_command_is_run_somewhere() -> None:
     assert set(OFFLINE) | ON_CHAIN <= found
 
 
+ISSUED_KEY_PREFIX: list[str] = []
+
+
 @pytest.fixture(scope="module")
 def populated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
     """The bad-input workspace, with a confirmed capture so a settlement can be requested, a
@@ -102,13 +112,19 @@ def populated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
                 fee_bps=0,
             ),
         )  # fmt: skip
+    with UnitOfWork(engine) as uow:
+        ISSUED_KEY_PREFIX.append(issue_key(uow, workspace.store, "POS-1").record.prefix)
+        # Its own item: under xdist `catalogue add` may run in another process, or later.
+        add_priced_item(uow, workspace.store, "LATTE", "Latte", "CPW", Decimal("4.50"), 10)
+        uow.commit()
     engine.dispose()
     yield workspace
 
 
 @pytest.mark.parametrize("command", sorted(OFFLINE))
 def test_json_output__parses_whole(populated: Workspace, command: str) -> None:
-    args = ("--db", "sqlite:///{db}", *command.split(), *OFFLINE[command], "--json")
+    given = (arg.replace("{key_prefix}", ISSUED_KEY_PREFIX[0]) for arg in OFFLINE[command])
+    args = ("--db", "sqlite:///{db}", *command.split(), *given, "--json")
     result = populated.invoke(args)
     assert result.exit_code == 0, result.stderr
     parsed = json.loads(result.stdout)

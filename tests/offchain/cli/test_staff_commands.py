@@ -357,6 +357,7 @@ LIST_COMMANDS = [
     ["catalogue", "list", "Gangnam Cafe", "--all"],
     ["invoices", "list"],
     ["payouts", "list"],
+    ["reports", "sales", "Gangnam Cafe"],
 ]
 
 
@@ -388,6 +389,11 @@ def test_list_tables__at_80_columns__fit_and_print_every_id_whole(
         assert f"│ {invoice} " in rendered["invoices list"]
     for payout in seeded.payouts:
         assert f"│ {payout} " in rendered["payouts list"]
+    sales = rendered["reports sales Gangnam Cafe"]
+    sold = _json(run("reports", "sales", "Gangnam Cafe", "--json"))["sales"]
+    assert sold
+    for sale in sold:
+        assert f"│ {sale['invoice_id']} " in sales
 
 
 def test_list_tables__positive_control__every_column_at_80_cuts_the_login_id(
