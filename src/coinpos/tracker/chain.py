@@ -8,7 +8,7 @@ keep state for about the last 128 blocks only.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from coinpos.tracker.errors import ReplayUnavailableError, RpcError, TrackerError
@@ -20,6 +20,28 @@ class BlockRef:
     number: int
     hash: str
     timestamp: int
+
+
+@dataclass(frozen=True)
+class LogQuery:
+    """One eth_getLogs filter over the blocks [start, end]."""
+
+    start: int
+    end: int
+    address: str | Sequence[str]
+    topics: Sequence[Any]
+
+    def params(self) -> dict[str, Any]:
+        return {
+            "fromBlock": hex(self.start),
+            "toBlock": hex(self.end),
+            "address": self.address,
+            "topics": self.topics,
+        }
+
+    def halves(self) -> tuple[LogQuery, LogQuery]:
+        middle = (self.start + self.end) // 2
+        return replace(self, end=middle), replace(self, start=middle + 1)
 
 
 def as_int(value: Any) -> int:
@@ -66,23 +88,35 @@ class ChainReader:
         """Blocks with their full transactions (None past the head), in batches."""
         return list(self._batch([("eth_getBlockByNumber", [hex(n), True]) for n in numbers]))
 
-    def logs(
-        self, start: int, end: int, address: str | Sequence[str], topics: Sequence[Any]
-    ) -> list[dict[str, Any]]:
-        """All matching logs of [start, end], splitting the range while the node refuses it."""
-        query = {"fromBlock": hex(start), "toBlock": hex(end), "address": address, "topics": topics}
-        try:
-            result = self.rpc.call("eth_getLogs", [query])
-        except RpcError as exc:
-            if not exc.too_many_results or start == end:
-                raise
-            middle = (start + end) // 2
-            return self.logs(start, middle, address, topics) + self.logs(
-                middle + 1, end, address, topics
+    def logs(self, queries: Sequence[LogQuery]) -> list[list[dict[str, Any]]]:
+        """All matching logs of each query, in the order of `queries`.
+
+        The queries go out together, in JSON-RPC batches of at most `batch_size` calls. A
+        query the node refuses as too large ("too many results", "block range too large")
+        is split in two halves that go out in the next batch, until it is a single block;
+        any other error raises."""
+        found: list[dict[int, list[dict[str, Any]]]] = [{} for _ in queries]
+        pending = [(i, q) for i, q in enumerate(queries)]
+        while pending:
+            outcomes = self.rpc.batch_outcomes(
+                [("eth_getLogs", [q.params()]) for _, q in pending], chunk=self.batch_size
             )
-        if not isinstance(result, list):
-            raise TrackerError(f"eth_getLogs [{start}, {end}]: malformed answer")
-        return result
+            retry: list[tuple[int, LogQuery]] = []
+            for (i, query), outcome in zip(pending, outcomes, strict=True):
+                if isinstance(outcome, RpcError):
+                    if not outcome.too_many_results or query.start == query.end:
+                        raise outcome
+                    retry += [(i, half) for half in query.halves()]
+                elif isinstance(outcome, list):
+                    found[i][query.start] = outcome
+                else:
+                    raise TrackerError(
+                        f"eth_getLogs [{query.start}, {query.end}]: malformed answer"
+                    )
+            pending = retry
+        # The pieces of a split query cover disjoint ranges: in order of their first block
+        # they give the logs in chain order, as one answer would.
+        return [[log for _, part in sorted(parts.items()) for log in part] for parts in found]
 
     def balances_at_head(self, addresses: Sequence[str]) -> tuple[int, list[int]]:
         """The head's number and the balances at `latest`, in one batch: the only state the
