@@ -59,8 +59,13 @@ class ChainReader:
         self.batch_size = batch_size
         self._chain_id: int | None = None
 
+    @property
+    def _chunk(self) -> int:
+        """Calls per HTTP request: the configured size, within the client's own cap."""
+        return min(self.batch_size, self.rpc.max_batch)
+
     def _batch(self, calls: Sequence[tuple[str, Sequence[Any]]]) -> list[Any]:
-        return self.rpc.batch(calls, chunk=self.batch_size)
+        return self.rpc.batch(calls, chunk=self._chunk)
 
     def chain_id(self) -> int:
         if self._chain_id is None:
@@ -99,7 +104,7 @@ class ChainReader:
         pending = [(i, q) for i, q in enumerate(queries)]
         while pending:
             outcomes = self.rpc.batch_outcomes(
-                [("eth_getLogs", [q.params()]) for _, q in pending], chunk=self.batch_size
+                [("eth_getLogs", [q.params()]) for _, q in pending], chunk=self._chunk
             )
             retry: list[tuple[int, LogQuery]] = []
             for (i, query), outcome in zip(pending, outcomes, strict=True):
