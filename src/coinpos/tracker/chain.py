@@ -52,6 +52,33 @@ def block_ref(raw: dict[str, Any]) -> BlockRef:
     return BlockRef(as_int(raw["number"]), str(raw["hash"]).lower(), as_int(raw["timestamp"]))
 
 
+# Addresses named (in `address` or a topic list) per HTTP request of log queries: nodes cap
+# a request's body (anvil at 2 MiB), and 20,000 topics of 66 characters are about 1.4 MB.
+LOG_BATCH_ADDRESSES = 20_000
+
+
+def _named(query: LogQuery) -> int:
+    lists = [query.address, *query.topics]
+    return sum(len(x) for x in lists if isinstance(x, list)) or 1
+
+
+def _by_request_size(
+    pending: list[tuple[int, LogQuery]],
+) -> list[list[tuple[int, LogQuery]]]:
+    """The queries in groups naming at most LOG_BATCH_ADDRESSES addresses (a query naming
+    more goes alone)."""
+    groups: list[list[tuple[int, LogQuery]]] = [[]]
+    named = 0
+    for item in pending:
+        size = _named(item[1])
+        if groups[-1] and named + size > LOG_BATCH_ADDRESSES:
+            groups.append([])
+            named = 0
+        groups[-1].append(item)
+        named += size
+    return groups
+
+
 class ChainReader:
     def __init__(self, rpc: JsonRpcClient, batch_size: int = 100) -> None:
         self.rpc = rpc
@@ -103,9 +130,11 @@ class ChainReader:
         found: list[dict[int, list[dict[str, Any]]]] = [{} for _ in queries]
         pending = [(i, q) for i, q in enumerate(queries)]
         while pending:
-            outcomes = self.rpc.batch_outcomes(
-                [("eth_getLogs", [q.params()]) for _, q in pending], chunk=self._chunk
-            )
+            outcomes: list[Any] = []
+            for group in _by_request_size(pending):
+                outcomes += self.rpc.batch_outcomes(
+                    [("eth_getLogs", [q.params()]) for _, q in group], chunk=self._chunk
+                )
             retry: list[tuple[int, LogQuery]] = []
             for (i, query), outcome in zip(pending, outcomes, strict=True):
                 if isinstance(outcome, RpcError):
