@@ -9,7 +9,10 @@ import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import pytest
+
 from coinpos.db.models import Invoice
+from coinpos.tracker import chain
 from tests.offchain.tracker.conftest import UNIT, Shop
 
 MAX_BLOCKS = 4
@@ -144,6 +147,28 @@ def test_a_query_refused_inside_the_batch__is_split_and_retried_in_the_next(shop
     assert node.log_requests[0] == 7
     assert len(node.log_requests) < sum(node.log_requests)
     assert max(node.log_requests[1:]) > 1
+    assert (summary.recorded, summary.confirmed) == (10, 10)
+    for invoice in invoices:
+        assert shop.valid_total(invoice) == shop.on_chain(invoice) == invoice.amount
+
+
+def test_a_batch_of_log_queries_stays_within_the_request_size_cap(
+    shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    invoices = _two_token_shop(shop)
+    # Two 2-address filters per request: the node's body cap, scaled down to this test.
+    monkeypatch.setattr(chain, "LOG_BATCH_ADDRESSES", 2 * ADDRESSES_PER_QUERY)
+    node = RefusingNode(shop.anvil.url, max_blocks=10_000, max_addresses=ADDRESSES_PER_QUERY)
+    try:
+        tracker = shop.tracker(
+            batch_blocks=10_000, addresses_per_query=ADDRESSES_PER_QUERY, url=node.url
+        )
+        summary = tracker.run_once()
+    finally:
+        node.server.shutdown()
+
+    # Six 2-address filters two by two, then the escrow's query (seven topics) alone.
+    assert node.log_requests == [2, 2, 2, 1]
     assert (summary.recorded, summary.confirmed) == (10, 10)
     for invoice in invoices:
         assert shop.valid_total(invoice) == shop.on_chain(invoice) == invoice.amount
