@@ -52,23 +52,41 @@ class JsonRpcClient:
         chunk = min(chunk or self.max_batch, self.max_batch)
         results: list[Any] = []
         for start in range(0, len(calls), chunk):
-            part = calls[start : start + chunk]
-            requests = [self._request(m, p) for m, p in part]
-            replies = self._post(requests)
-            if isinstance(replies, dict) and "error" in replies:
-                # A node refusing the batch as a whole (over its batch limit, say).
-                raise RpcError(f"batch of {len(part)}", replies["error"])
-            if not isinstance(replies, list):
-                raise NodeUnavailableError(f"batch of {len(part)}: malformed reply")
-            by_id = {r.get("id"): r for r in replies}
-            for request, (method, _params) in zip(requests, part, strict=True):
-                reply = by_id.get(request["id"])
-                if reply is None:
-                    raise NodeUnavailableError(f"{method}: no reply in the batch")
-                if "error" in reply:
-                    raise RpcError(method, reply["error"])
-                results.append(reply.get("result"))
+            for outcome in self._send_batch(calls[start : start + chunk]):
+                if isinstance(outcome, RpcError):
+                    raise outcome
+                results.append(outcome)
         return results
+
+    def batch_outcomes(self, calls: Sequence[Call], chunk: int | None = None) -> list[Any]:
+        """Like `batch`, but a call the node answered with an error gets its RpcError in
+        its place, so the caller can retry that call alone; the others stand."""
+        chunk = chunk or self.max_batch
+        outcomes: list[Any] = []
+        for start in range(0, len(calls), chunk):
+            outcomes += self._send_batch(calls[start : start + chunk])
+        return outcomes
+
+    def _send_batch(self, part: Sequence[Call]) -> list[Any]:
+        """One HTTP request: each call's result, or its RpcError."""
+        requests = [self._request(m, p) for m, p in part]
+        replies = self._post(requests)
+        if isinstance(replies, dict) and "error" in replies:
+            # A node refusing the batch as a whole (over its batch limit, say).
+            raise RpcError(f"batch of {len(part)}", replies["error"])
+        if not isinstance(replies, list):
+            raise NodeUnavailableError(f"batch of {len(part)}: malformed reply")
+        by_id = {r.get("id"): r for r in replies if isinstance(r, dict)}
+        outcomes: list[Any] = []
+        for request, (method, _params) in zip(requests, part, strict=True):
+            reply = by_id.get(request["id"])
+            if reply is None:
+                raise NodeUnavailableError(f"{method}: no reply in the batch")
+            if "error" in reply:
+                outcomes.append(RpcError(method, reply["error"]))
+            else:
+                outcomes.append(reply.get("result"))
+        return outcomes
 
     def _request(self, method: str, params: Sequence[Any]) -> dict[str, Any]:
         self._next_id += 1

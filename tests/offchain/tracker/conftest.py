@@ -59,6 +59,19 @@ class Shop:
     payer: str
     operator: str
     terms: dict[int, tuple[Any, ...]] = field(default_factory=dict)
+    # Every ERC-20 of the shop by its coin id; `token` is the first.
+    tokens: dict[int, Any] = field(default_factory=dict)
+
+    def add_token(self, symbol: str) -> int:
+        """Another ERC-20, allowed by the escrow and minted to the payer; its coin id."""
+        admin = self.anvil.accounts[0]
+        token = self.anvil.deploy("TestToken", f"{symbol} Coin", symbol)
+        token.functions.mint(self.payer, 10**9 * UNIT).transact({"from": admin})
+        self.escrow.functions.setTokenAllowed(token.address, True).transact({"from": admin})
+        with UnitOfWork(self.engine) as uow:
+            coin = add_coin(uow, symbol, 31337, 18, token.address)
+        self.tokens[coin.id] = token
+        return coin.id
 
     def invoice(
         self,
@@ -66,13 +79,15 @@ class Shop:
         *,
         eth: bool = False,
         pay_deadline: datetime | None = None,
+        coin_id: int | None = None,
     ) -> Invoice:
         """An invoice in the database whose deposit address is the escrow's for its terms."""
         now = datetime.now(UTC)
         deadline = pay_deadline or now + timedelta(minutes=15)
+        coin_id = self.eth_coin_id if eth else (coin_id or self.coin_id)
         terms = (
             bytes.fromhex(self.store.store_id[2:]),
-            "0x" + "00" * 20 if eth else self.token.address,
+            "0x" + "00" * 20 if eth else self.tokens[coin_id].address,
             amount,
             "0x" + "00" * 20,
             int(deadline.timestamp()),
@@ -88,7 +103,7 @@ class Shop:
             invoice = Invoice(
                 invoice_hash=invoice_hash,
                 store_id=self.store.store_id,
-                coin_id=self.eth_coin_id if eth else self.coin_id,
+                coin_id=coin_id,
                 amount=amount,
                 pay_deadline=deadline,
                 authorization_expiry=deadline + timedelta(days=1),
@@ -113,7 +128,8 @@ class Shop:
                 {"from": self.payer, "to": invoice.deposit_address, "value": amount}
             )
         else:
-            tx = self.token.functions.transfer(invoice.deposit_address, amount).transact(
+            token = self.tokens[invoice.coin_id]
+            tx = token.functions.transfer(invoice.deposit_address, amount).transact(
                 {"from": self.payer}
             )
         return "0x" + bytes(tx).hex()
@@ -184,7 +200,8 @@ class Shop:
         assert invoice.deposit_address is not None
         if invoice.coin_id == self.eth_coin_id:
             return int(self.anvil.w3.eth.get_balance(invoice.deposit_address))
-        return int(self.token.functions.balanceOf(invoice.deposit_address).call())
+        token = self.tokens[invoice.coin_id]
+        return int(token.functions.balanceOf(invoice.deposit_address).call())
 
 
 @pytest.fixture
@@ -203,7 +220,9 @@ def make_shop(engine: Engine) -> Callable[[Anvil], Shop]:
             coin = add_coin(uow, "TST", 31337, 18, token.address)
         with UnitOfWork(engine) as uow:
             eth = add_coin(uow, "ETH", 31337, 18, None)
-        return Shop(node, engine, store, token, escrow, coin.id, eth.id, payer, operator)
+        shop = Shop(node, engine, store, token, escrow, coin.id, eth.id, payer, operator)
+        shop.tokens[coin.id] = token
+        return shop
 
     return make
 
