@@ -46,3 +46,19 @@ def test_load_operator_key__environment_wins_over_the_local_default(
 )
 def test_is_local__only_apes_local_network(choice: str, local: bool) -> None:
     assert is_local(choice) is local
+
+
+def test_local_key_sign_typed__same_signature_as_eth_accounts_typed_message() -> None:
+    """The digest signed directly is what eth-account signs for the EIP-712 message; a
+    different struct hash gives another signature (so the comparison can fail)."""
+    from eth_account import Account
+    from eth_account.messages import SignableMessage
+
+    from coinpos.chainops.keys import LocalKey
+
+    private_key = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"
+    separator, struct_hash = b"\x11" * 32, b"\x22" * 32
+    expected = Account.sign_message(SignableMessage(b"\x01", separator, struct_hash), private_key)
+    signed = LocalKey(private_key).sign_typed(separator, struct_hash)
+    assert signed == bytes(expected.signature)
+    assert LocalKey(private_key).sign_typed(separator, b"\x23" * 32) != signed

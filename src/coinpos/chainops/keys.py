@@ -16,6 +16,7 @@ from eth_account import Account
 from eth_account.messages import SignableMessage
 from eth_account.signers.local import LocalAccount
 from eth_typing import Hash32
+from eth_utils.crypto import keccak
 
 from coinpos.errors import CoinposError
 
@@ -63,7 +64,9 @@ class LocalKey:
         return bytes(self._account.unsafe_sign_hash(Hash32(digest)).signature)
 
     def sign_typed(self, domain_separator: bytes, struct_hash: bytes) -> bytes:
-        return bytes(self._account.sign_message(_typed(domain_separator, struct_hash)).signature)
+        # The EIP-712 digest signed directly: the same signature as `sign_message` of the
+        # typed message (RFC 6979 nonces), without eth-account's message encoding per call.
+        return self.sign_digest(typed_digest(domain_separator, struct_hash))
 
     def sign_transaction(self, tx: dict[str, Any]) -> bytes:
         return bytes(self._account.sign_transaction(tx).raw_transaction)
@@ -100,6 +103,11 @@ class ApeAccountKey:
         if signed is None:
             raise OperatorKeyError(f"account {self.address} refused to sign the transaction")
         return bytes(signed.serialize_transaction())
+
+
+def typed_digest(domain_separator: bytes, struct_hash: bytes) -> bytes:
+    """The 32 bytes an EIP-712 signature signs: keccak(0x19 0x01 ‖ domainSeparator ‖ hashStruct)."""
+    return bytes(keccak(b"\x19\x01" + domain_separator + struct_hash))
 
 
 def _typed(domain_separator: bytes, struct_hash: bytes) -> SignableMessage:

@@ -7,6 +7,7 @@ The digest is `keccak256(0x1901 ‖ domainSeparator ‖ hashStruct(invoice))` un
 
 from __future__ import annotations
 
+import functools
 from dataclasses import astuple, dataclass
 from typing import Any
 
@@ -59,18 +60,27 @@ class EscrowDomain:
     escrow: str
 
     def separator(self) -> bytes:
-        return keccak(
+        return _separator(self.chain_id, self.escrow)
+
+
+@functools.lru_cache(maxsize=64)
+def _separator(chain_id: int, escrow: str) -> bytes:
+    """A domain's separator, computed once per (chain, escrow): it is hashed into every
+    invoice digest and signature."""
+    return bytes(
+        keccak(
             encode(
                 ["bytes32", "bytes32", "bytes32", "uint256", "address"],
                 [
                     DOMAIN_TYPEHASH,
                     keccak(text=DOMAIN_NAME),
                     keccak(text=DOMAIN_VERSION),
-                    self.chain_id,
-                    to_checksum_address(self.escrow),
+                    chain_id,
+                    to_checksum_address(escrow),
                 ],
             )
         )
+    )
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,19 @@ class AccessLogMiddleware:
         scope["coinpos.request_id"] = request_id
         started = time.perf_counter()
         status = 500
+        logged = False
+
+        def write_line() -> None:
+            nonlocal logged
+            logged = True
+            record: dict[str, Any] = {
+                "method": scope["method"],
+                "path": self._template(scope),
+                "status": status,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                "request_id": request_id,
+            }
+            log.info(json.dumps(record))
 
         async def send_with_id(message: Message) -> None:
             nonlocal status
@@ -50,16 +63,14 @@ class AccessLogMiddleware:
                     *message["headers"],
                     (b"x-request-id", request_id.encode()),
                 ]
+            elif message["type"] == "http.response.body" and not message.get("more_body"):
+                # Written before the last of the body goes out, so the line is in the log by
+                # the time the client has the answer (uvloop sends it at once).
+                write_line()
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            record: dict[str, Any] = {
-                "method": scope["method"],
-                "path": self._template(scope),
-                "status": status,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                "request_id": request_id,
-            }
-            log.info(json.dumps(record))
+            if not logged:
+                write_line()

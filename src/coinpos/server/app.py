@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 
 from coinpos import __version__
-from coinpos.db.engine import make_engine
+from coinpos.db.engine import database_url, make_engine
 from coinpos.server import health, problems
 from coinpos.server.access_log import AccessLogMiddleware
 from coinpos.server.chain import load_sender
@@ -52,6 +52,19 @@ def _load_issuer(settings: ServerSettings) -> Any:
         return replace(issuer_for(connection), qr_dir=None)
 
 
+# Sync routes and dependencies run on AnyIO's thread pool, 40 threads per worker: a pool of
+# up to as many connections keeps a request from queueing for one (10 are kept open; the
+# default, 5 + 10, made a loaded worker wait, and time out after 30 s).
+WORKER_THREADS = 40
+KEPT_CONNECTIONS = 10
+
+
+def _pool_size(settings: ServerSettings) -> dict[str, int]:
+    if database_url(settings.database_url).startswith("sqlite"):
+        return {}
+    return {"pool_size": KEPT_CONNECTIONS, "max_overflow": WORKER_THREADS - KEPT_CONNECTIONS}
+
+
 def create_app(settings: ServerSettings, extra_routers: tuple[APIRouter, ...] = ()) -> FastAPI:
     """The app; `extra_routers` are mounted under /api/v1 beside the areas' routers."""
     app = FastAPI(
@@ -66,7 +79,7 @@ def create_app(settings: ServerSettings, extra_routers: tuple[APIRouter, ...] = 
         redoc_url=None,
         openapi_url="/openapi.json",
     )
-    engine = make_engine(settings.database_url, pool_pre_ping=True)
+    engine = make_engine(settings.database_url, pool_pre_ping=True, **_pool_size(settings))
     app.state.settings = settings
     app.state.engine = engine
     app.state.issuer = _load_issuer(settings)
