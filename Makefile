@@ -42,7 +42,7 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	@touch $@
 
 node_modules/.installed: package.json package-lock.json
-	@echo "setup: npm packages (solc, anvil, OpenZeppelin; pinned by package-lock.json)"
+	@echo "setup: npm packages (solc, anvil, OpenZeppelin, axe-core; pinned by package-lock.json)"
 	@npm ci --no-audit --no-fund --loglevel=error > /dev/null
 	@touch $@
 
