@@ -21,13 +21,15 @@ from rich.console import Console
 from rich.table import Table
 
 from coinpos import deployments
+from coinpos.ape_output import route_ape_logs
 from coinpos.chainops.keys import LOCAL_OPERATOR_TEST_ACCOUNT
-from coinpos.cli_support import CommandError, OneLineUsageErrors
+from coinpos.cli_support import ChainRefusal, OneLineUsageErrors
 from coinpos.deployments import Deployment
-from coinpos.errors import CoinposError
 
 # Long lines (hashes, URIs) stay whole, so they can be copied and parsed.
 console = Console(soft_wrap=True)
+# ape's notices go to stderr (its connection notice not at all), so stdout is the script's.
+route_ape_logs()
 F = TypeVar("F", bound=Callable[..., Any])
 
 # On the local network, the test account that plays each role (deployments/params.yaml).
@@ -40,19 +42,17 @@ ROLE_TEST_ACCOUNTS = {
 }
 
 
-class ChainFailure(click.ClickException):
+class ChainFailure(ChainRefusal):
     """A transaction the chain refused: one line, exit code 1 (bad input exits with 2)."""
-
-    def show(self, file: Any = None) -> None:
-        click.echo(f"error: {self.format_message()}", err=True)
 
 
 class FlowCommand(OneLineUsageErrors, ConnectedProviderCommand):
-    """A script command whose usage errors (a malformed option) are one line with exit code 2."""
+    """A script command whose every error is one line, as in the staff CLI (exit code 2 for
+    bad input; see coinpos.cli_support)."""
 
 
 def clean_errors(command: F) -> F:
-    """A CoinposError becomes one line and exit code 2; a reverted transaction, exit code 1."""
+    """A reverted transaction becomes one line and exit code 1 (FlowCommand maps the rest)."""
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -60,8 +60,6 @@ def clean_errors(command: F) -> F:
 
         try:
             return command(*args, **kwargs)
-        except CoinposError as exc:
-            raise CommandError(str(exc)) from None
         except ContractLogicError as exc:
             raise ChainFailure(f"the transaction reverted: {exc}") from None
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import click
 from ape import project
 
-from coinpos.cli_support import ADDRESS, AMOUNT, STORE_ID, SYMBOL
+from coinpos.cli_support import ADDRESS, AMOUNT, STORE, SYMBOL
 from scripts._shared import (
     FlowCommand,
     amount_text,
@@ -44,7 +44,13 @@ def _cart_line(value: str) -> tuple[str, int]:
 
 
 @click.command(cls=FlowCommand, help=__doc__)
-@click.option("--store", "store_id", type=STORE_ID, required=True, help="The store's bytes32 id.")
+@click.option(
+    "--store",
+    "store_id",
+    type=STORE,
+    required=True,
+    help="The store: its bytes32 id, a unique prefix of it, or its name.",
+)
 @click.option("--coin", type=SYMBOL, required=True, help="The coin to pay in, e.g. CPE or ETH.")
 @click.option("--amount", type=AMOUNT, help="Whole coins, e.g. 12.50 (or give --item).")
 @click.option("--item", "items", multiple=True, metavar="SKU=QTY", help="A catalogue item.")
@@ -78,7 +84,7 @@ def cli(
     from coinpos.invoices.service import CartLine, Issuer, NewInvoice, issue_invoice
     from coinpos.invoices.terms import EscrowDomain
     from coinpos.money import to_base_units
-    from coinpos.stores.service import get_coin, get_store
+    from coinpos.stores.service import get_coin, resolve_store
     from coinpos.validation import InvalidInputError
 
     if (amount is None) == (not items):
@@ -89,7 +95,7 @@ def cli(
     deployment = deployment_of(ecosystem, network)
     with unit_of_work(db_url) as uow:
         register_coins(uow, deployment)
-        get_store(uow, store_id)
+        store_id = resolve_store(uow, store_id).store_id
         found = get_coin(uow, coin, deployment.chain_id)
         units = None if amount is None else to_base_units(amount, found.decimals)
         sender = pick_sender(account, network, yes, "sign an invoice", role="operator")

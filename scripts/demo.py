@@ -15,7 +15,6 @@ from pathlib import Path
 
 import click
 from ape import accounts, chain, project
-from ape.cli import ConnectedProviderCommand
 from ape.logging import LogLevel, logger
 from click.core import ParameterSource
 from rich.panel import Panel
@@ -29,7 +28,7 @@ from coinpos.demo.context import Cast, DemoContext, chapter_title
 from coinpos.demo.summary import agreements
 from coinpos.deployer import deploy_all, load_params
 from coinpos.money import format_amount
-from scripts._shared import clean_errors, console, print_deployment
+from scripts._shared import FlowCommand, clean_errors, console, print_deployment
 
 DEMO_DB = Path(".coinpos") / "demo.db"
 
@@ -51,7 +50,7 @@ def _chapter(number: int) -> None:
     console.rule(chapter_title(number))
 
 
-@click.command(cls=ConnectedProviderCommand)
+@click.command(cls=FlowCommand)
 @clean_errors
 def cli(ecosystem, network):  # type: ignore[no-untyped-def]
     if not network.is_local:

@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import click
 from ape import accounts, chain, project
-from ape.cli import ConnectedProviderCommand, account_option
+from ape.cli import account_option
 
 from coinpos import deployments
 from coinpos.deployer import deploy_all, load_params
-from scripts._shared import clean_errors, console, pick_sender, print_deployment
+from scripts._shared import FlowCommand, clean_errors, console, pick_sender, print_deployment
 
 
-@click.command(cls=ConnectedProviderCommand)
+@click.command(cls=FlowCommand)
 @account_option(prompt=False)
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation on a non-local network.")
 @click.option(

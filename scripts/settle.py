@@ -17,7 +17,7 @@ from datetime import timedelta
 
 import click
 
-from coinpos.cli_support import AMOUNT, STORE_ID, SYMBOL
+from coinpos.cli_support import AMOUNT, STORE, SYMBOL
 from scripts._shared import (
     Denomination,
     FlowCommand,
@@ -38,7 +38,13 @@ from scripts._shared import (
 
 
 @click.command(cls=FlowCommand, help=__doc__)
-@click.option("--store", "store_id", type=STORE_ID, required=True, help="The store's bytes32 id.")
+@click.option(
+    "--store",
+    "store_id",
+    type=STORE,
+    required=True,
+    help="The store: its bytes32 id, a unique prefix of it, or its name.",
+)
 @click.option("--coin", type=SYMBOL, required=True, help="The coin to settle, e.g. ETH or CPE.")
 @click.option("--amount", type=AMOUNT, help="Whole coins to settle, e.g. 12.50.")
 @click.option("--all", "settle_all", is_flag=True, help="Settle the whole confirmed balance.")
@@ -68,7 +74,7 @@ def cli(
     from coinpos.invoices.service import token_of
     from coinpos.money import to_base_units
     from coinpos.settlement.service import SettlementRequest
-    from coinpos.stores.service import get_coin
+    from coinpos.stores.service import get_coin, resolve_store
     from coinpos.validation import InvalidInputError
 
     if (amount is not None) == settle_all:
@@ -77,6 +83,7 @@ def cli(
         raise InvalidInputError("amount must be more than zero")
     deployment = deployment_of(ecosystem, network)
     with unit_of_work(db_url) as uow:
+        store_id = resolve_store(uow, store_id).store_id
         found = get_coin(uow, coin, deployment.chain_id)
         wanted = SettlementRequest(
             store_id=store_id,

@@ -1,7 +1,8 @@
 """The staff CLI: `coinpos [--config PATH] [--db URL] <group> <command>`.
 
-Entry points stay thin: they parse input, call a service, and print. Any CoinposError
-becomes a one-line message with exit code 2 (see coinpos.cli_support). Services and the
+Entry points stay thin: they parse input, call a service, and print. Every error becomes
+one line on stderr, exit code 2 for bad input (see coinpos.cli_support for the rules and
+for what every command added below the root inherits). Services and the
 database layer are imported inside the commands, so `coinpos --help` stays fast.
 """
 
@@ -13,7 +14,7 @@ from pathlib import Path
 import click
 
 from coinpos import __version__
-from coinpos.cli_support import AppContext, CoinposGroup
+from coinpos.cli_support import DATABASE_URL, AppContext, CoinposGroup
 
 # Each module area contributes its click groups as "module:attribute".
 COMMAND_GROUPS = (
@@ -24,6 +25,7 @@ COMMAND_GROUPS = (
     "coinpos.stores.cli:terminals",
     "coinpos.apikeys.cli:terminals",
     "coinpos.stores.cli:coins",
+    "coinpos.catalogue.cli:catalogue",
     "coinpos.rates.cli:rates",
     "coinpos.settlement.cli:settle",
     "coinpos.settlement.cli:payouts",
@@ -43,6 +45,7 @@ COMMAND_GROUPS = (
 @click.option(
     "--db",
     "db_url",
+    type=DATABASE_URL,
     metavar="URL",
     help="Database URL (default: $COINPOS_DATABASE_URL, else sqlite:///.coinpos/coinpos.db).",
 )
@@ -58,7 +61,9 @@ COMMAND_GROUPS = (
 def cli(ctx: click.Context, db_url: str | None, config_path: Path | None) -> None:
     """coinpos exchange staff tools."""
     from coinpos import settings
+    from coinpos.ape_output import route_ape_logs
 
+    route_ape_logs()
     loaded = settings.load(config_path, flags={"database_url": db_url})
     ctx.with_resource(loaded.exported())
     ctx.meta[settings.SETTINGS_META_KEY] = loaded

@@ -68,7 +68,12 @@ def fiat_places(fiat: str) -> int:
 
 def parse_decimal(text: str, what: str = "amount") -> Decimal:
     """Parses a user-written decimal; refuses NaN, infinities, exponents and negatives."""
-    cleaned = text.strip().replace("_", "")
+    from coinpos.validation import ascii_number
+
+    try:
+        cleaned = ascii_number(text, what).strip().replace("_", "")
+    except CoinposError as exc:
+        raise MoneyError(str(exc)) from None
     try:
         value = Decimal(cleaned)
     except InvalidOperation:

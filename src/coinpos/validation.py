@@ -63,6 +63,28 @@ def aware_datetime(value: str, field: str = "time") -> datetime:
     return parsed.astimezone(UTC)
 
 
+def ascii_number(value: str, field: str) -> str:
+    """Refuses a number not written in ASCII: Python's int() and Decimal() read any Unicode
+    digit (full-width １２, Arabic-Indic ١٢), which a staff keyboard can type by accident."""
+    if not value.isascii():
+        raise InvalidInputError(f"{field} {value!r} is not written in ASCII digits 0-9")
+    return value
+
+
+def ascii_digits(value: str) -> bool:
+    """Whether `value` is a non-empty run of ASCII digits 0-9 (str.isdigit takes any script)."""
+    return value.isascii() and value.isdigit()
+
+
+def date_or_datetime(value: str, field: str = "time") -> datetime:
+    """A date (its start, UTC) or an ISO 8601 timestamp with a zone, in ASCII digits."""
+    ascii_number(value, field)
+    if len(value.strip()) == 10:
+        day = iso_date(value.strip(), field)
+        return datetime(day.year, day.month, day.day, tzinfo=UTC)
+    return aware_datetime(value, field)
+
+
 def non_empty(value: str, field: str, max_length: int) -> str:
     stripped = value.strip()
     if not stripped:

@@ -120,6 +120,21 @@ def test_invoices_create__unknown_store__exit_2(run: Callable[..., Result], shop
     assert _count(shop, Invoice) == 0
 
 
+def test_invoices_create__deactivated_store__exit_2_no_row_no_qr__by_name_once_reactivated(
+    run: Callable[..., Result], shop: Shop, tmp_path: Path
+) -> None:
+    _ok(run("stores", "deactivate", shop.store.store_id))
+    refused = run("invoices", "create", shop.store.name, "CPW", "--amount", "1",
+                  "--out", str(tmp_path / "qr"))  # fmt: skip
+    assert refused.exit_code == 2 and "deactivated" in refused.output
+    assert len(refused.output.strip().splitlines()) == 1
+    assert _count(shop, Invoice) == 0 and not (tmp_path / "qr").exists()
+    _ok(run("stores", "reactivate", shop.store.name))
+    created = _ok(run("invoices", "create", shop.store.name, "CPW", "--amount", "1",
+                      "--out", str(tmp_path / "qr"), "--json"))  # fmt: skip
+    assert created["store_id"] == shop.store.store_id
+
+
 def test_ops_capture__twice__one_effect__then_settle_and_report(
     run: Callable[..., Result],
     shop: Shop,
@@ -206,15 +221,15 @@ def test_ops_capture__twice__one_effect__then_settle_and_report(
     assert _count(shop, TransactionLogEntry) == 2
 
 
-def test_ops_void__never_paid__failed_entry_with_the_error_name(
+def test_ops_void__never_paid__one_line_exit_2_nothing_logged(
     run: Callable[..., Result], shop: Shop, tmp_path: Path
 ) -> None:
     created = _create(run, shop, tmp_path)
     result = run("ops", "void", created["invoice_hash"], "--network", NETWORK, "--json")
-    assert result.exit_code == 1, result.output
-    shown = json.loads(result.output)
-    assert shown["status"] == "failed"
-    assert shown["failure_reason"].startswith("PaymentEscrowInvalidStatus(")
+    assert result.exit_code == 2, result.output
+    assert result.output.strip().endswith("its payment is never paid, not held")
+    assert len(result.output.strip().splitlines()) == 1
+    assert _count(shop, TransactionLogEntry) == 0
 
 
 def test_ops_capture_many__two_paid_invoices__one_transaction(

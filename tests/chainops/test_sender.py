@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from coinpos.chainops import operations
@@ -15,6 +16,7 @@ from coinpos.db.models import Invoice, TransactionLogEntry, TxKind, TxStatus
 from coinpos.invoices.service import terms_of
 from coinpos.ledger import find_entry, log_request
 from coinpos.unit_of_work import UnitOfWork
+from coinpos.validation import InvalidInputError
 from tests.chainops.conftest import Shop
 
 CAPTURED = 2
@@ -174,23 +176,72 @@ def test_capture__fee_bump__replacement_keeps_the_nonce_and_only_one_is_mined(
     assert _entry(shop, key).tx_hash == bumped.tx_hash
 
 
-def test_void__not_paid__fails_the_entry_with_the_decoded_error_and_sends_nothing(
-    issue: Callable[..., Invoice],
-    shop: Shop,
-    sender: TransactionSender,
-    chain: Any,
-    operator: Any,
+def _log_size(shop: Shop) -> int:
+    with UnitOfWork(shop.engine) as uow:
+        return len(list(uow.session.scalars(select(TransactionLogEntry))))
+
+
+def test_void_and_capture__not_paid__refused_before_logging_and_nothing_sent(
+    issue: Callable[..., Invoice], shop: Shop, sender: TransactionSender, operator: Any
 ) -> None:
     invoice = issue()
-    nonce = operator.nonce
+    nonce, logged = operator.nonce, _log_size(shop)
+    for operation in (operations.void, operations.capture):
+        with (
+            UnitOfWork(shop.engine) as uow,
+            pytest.raises(operations.OperationError, match="its payment is never paid, not held"),
+        ):
+            operation(uow, sender, invoice.invoice_hash)
+    assert (operator.nonce, _log_size(shop)) == (nonce, logged)
+
+
+def test_capture__over_the_held_amount__refused_before_logging(
+    issue: Callable[..., Invoice],
+    shop: Shop,
+    escrow: Any,
+    funded: Any,
+    customer: Any,
+    sender: TransactionSender,
+    operator: Any,
+) -> None:
+    invoice = _paid(issue, shop, escrow, customer)
+    nonce, logged = operator.nonce, _log_size(shop)
+    with (
+        UnitOfWork(shop.engine) as uow,
+        pytest.raises(InvalidInputError, match="over the invoice's 12345 base units"),
+    ):
+        operations.capture(uow, sender, invoice.invoice_hash, amount=12_346)
+    assert (operator.nonce, _log_size(shop)) == (nonce, logged)
+
+
+def test_refund__over_the_captured_amount_or_not_captured__refused_before_logging(
+    issue: Callable[..., Invoice],
+    shop: Shop,
+    escrow: Any,
+    funded: Any,
+    customer: Any,
+    sender: TransactionSender,
+    operator: Any,
+) -> None:
+    invoice = _paid(issue, shop, escrow, customer)
+    with (
+        UnitOfWork(shop.engine) as uow,
+        pytest.raises(operations.OperationError, match="its payment is held, not captured"),
+    ):
+        operations.refund(uow, sender, invoice.invoice_hash, 1, key="early")
     with UnitOfWork(shop.engine) as uow:
-        result = operations.void(uow, sender, invoice.invoice_hash)
-    assert result.status is TxStatus.FAILED and result.broadcast == []
-    assert result.failure_reason and result.failure_reason.startswith(
-        f"PaymentEscrowInvalidStatus({invoice.invoice_hash}, 1, 0)"
-    )
-    assert operator.nonce == nonce
-    assert _entry(shop, f"void:{invoice.invoice_hash}").status is TxStatus.FAILED
+        operations.capture(uow, sender, invoice.invoice_hash, fee_bps=0)
+    with UnitOfWork(shop.engine) as uow:
+        operations.refund(uow, sender, invoice.invoice_hash, 12_000, key="r-1")
+    nonce, logged = operator.nonce, _log_size(shop)
+    with (
+        UnitOfWork(shop.engine) as uow,
+        pytest.raises(
+            operations.OperationError, match="only 345 are captured and not yet refunded"
+        ),
+    ):
+        operations.refund(uow, sender, invoice.invoice_hash, 346, key="r-2")
+    assert (operator.nonce, _log_size(shop)) == (nonce, logged)
 
 
 def test_void__twice__one_event_and_the_payer_is_repaid_once(

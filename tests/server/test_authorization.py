@@ -23,6 +23,7 @@ from coinpos.server.settings import ServerSettings
 from coinpos.settlement.service import SettlementRequest, request_settlement
 from coinpos.stores.service import get_store
 from coinpos.unit_of_work import UnitOfWork
+from coinpos.webhooks.service import create_endpoint, list_deliveries
 from tests.chainops.conftest import Shop
 from tests.offchain.factories import PASSWORD, make_customer
 from tests.server.authorization import Case, Principal, World, walk
@@ -33,6 +34,9 @@ from tests.server.test_manager import _captured
 STORE = "/api/v1/stores/{store_id}"
 INVOICE = STORE + "/invoices/{invoice_id}"
 AMOUNT = {"coin": "CPW", "amount": "1"}
+WEBHOOKS = STORE + "/webhooks"
+WEBHOOK = WEBHOOKS + "/{webhook_id}"
+HOOK_URL = "https://93.184.215.14/walk-hook"
 
 TABLE: dict[tuple[str, str], Case] = {
     ("GET", "/healthz"): Case("public"),
@@ -55,6 +59,15 @@ TABLE: dict[tuple[str, str], Case] = {
     ("GET", STORE + "/reports/sales"): Case("manager"),
     ("POST", STORE + "/settlements"): Case("manager", body=AMOUNT),
     ("GET", STORE + "/settlements/{settlement_id}"): Case("manager"),
+    ("GET", "/api/v1/invoices/{invoice_id}/events"): Case("terminal"),
+    ("GET", INVOICE + "/events"): Case("terminal"),
+    ("POST", WEBHOOKS): Case("manager", body={"url": HOOK_URL, "events": ["invoice.settled"]}),
+    ("GET", WEBHOOKS): Case("manager"),
+    ("GET", WEBHOOK): Case("manager"),
+    ("DELETE", WEBHOOK): Case("manager"),
+    ("POST", WEBHOOK + "/rotate-secret"): Case("manager", body={}),
+    ("GET", WEBHOOK + "/deliveries"): Case("manager"),
+    ("POST", WEBHOOK + "/deliveries/{delivery_id}/redeliver"): Case("manager"),
 }
 
 
@@ -71,7 +84,12 @@ def _world(client: httpx.Client, shop: Shop, issuer: Issuer, customer: Any) -> W
     with UnitOfWork(engine) as uow:
         set_rate(uow, "CPW", "KRW", Decimal("1000"))
     with UnitOfWork(engine) as uow:
+        hook, _ = create_endpoint(uow, a.store.store_id, HOOK_URL, ["invoice.created"])
+    with UnitOfWork(engine) as uow:
         invoice = issue_invoice(uow, NewInvoice(a.store.store_id, "CPW", amount=777), issuer)
+    with UnitOfWork(engine) as uow:
+        [delivery] = list_deliveries(uow, a.store.store_id)
+        delivery_id = delivery.delivery.id
     _captured(shop, 10_000)
     with UnitOfWork(engine) as uow:
         settlement = request_settlement(
@@ -94,6 +112,8 @@ def _world(client: httpx.Client, shop: Shop, issuer: Issuer, customer: Any) -> W
         values={
             "invoice_id": invoice.invoice_hash,
             "settlement_id": settlement.reference,
+            "webhook_id": str(hook.endpoint.id),
+            "delivery_id": str(delivery_id),
             "wallet_address": wallet.address,
             "coin": "CPW",
             "fiat": "KRW",
@@ -105,6 +125,7 @@ def _world(client: httpx.Client, shop: Shop, issuer: Issuer, customer: Any) -> W
             wallet.address,
             str(customer.address),
             "Hana Bank",
+            HOOK_URL,
         ],
     )
 

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from coinpos.cli_support import STORE_ID, AppContext, emit, json_option, pass_app, unit_of_work
+from coinpos.cli_support import STORE, AppContext, emit, json_option, pass_app, unit_of_work
 from coinpos.stores.cli import terminals
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ def _key_row(key: ApiKey, terminal_code: str) -> dict[str, Any]:
 
 
 @terminals.command("issue-key")
-@click.argument("store_id", type=STORE_ID)
+@click.argument("store_id", type=STORE)
 @click.argument("terminal")
 @click.option(
     "--role",
@@ -42,8 +42,10 @@ def issue_key(app: AppContext, store_id: str, terminal: str, role: str, as_json:
     """Issue an API key for a terminal; the key is shown this once."""
     from coinpos.apikeys.service import issue_key as issue
     from coinpos.apikeys.service import parse_role
+    from coinpos.stores.service import resolve_store
 
     with unit_of_work(app) as uow:
+        store_id = resolve_store(uow, store_id).store_id
         issued = issue(uow, store_id, terminal, parse_role(role))
     row = {**_key_row(issued.record, terminal), "key": issued.key}
     emit([row], as_json, "API key (shown once: store it now)", single=True)
@@ -67,13 +69,15 @@ def revoke_key(app: AppContext, prefix: str, as_json: bool) -> None:
 
 
 @terminals.command("keys")
-@click.argument("store_id", type=STORE_ID)
+@click.argument("store_id", type=STORE)
 @json_option
 @pass_app
 def keys(app: AppContext, store_id: str, as_json: bool) -> None:
     """List a store's API keys (prefix, role, created, last used, revoked)."""
     from coinpos.apikeys.service import list_keys
+    from coinpos.stores.service import resolve_store
 
     with unit_of_work(app) as uow:
+        store_id = resolve_store(uow, store_id).store_id
         rows = [_key_row(key, code) for key, code in list_keys(uow, store_id)]
     emit(rows, as_json, "API keys")

@@ -59,12 +59,22 @@ def _units(app: AppContext, invoice: str, amount: Decimal | None) -> int | None:
 
 
 def _run(
-    app: AppContext, network: str, operator_alias: str | None, call: Any, as_json: bool
+    app: AppContext,
+    network: str,
+    operator_alias: str | None,
+    call: Any,
+    as_json: bool,
+    invoices: tuple[str, ...] = (),
 ) -> None:
+    """Checks the database and the invoices named before it connects to the network."""
     from coinpos.chainops.connect import connect
+    from coinpos.invoices.service import get_invoice
 
-    with connect(network, operator_alias) as connection, unit_of_work(app) as uow:
-        result = call(uow, connection.sender)
+    with unit_of_work(app) as uow:
+        for ref in invoices:
+            get_invoice(uow, ref)
+        with connect(network, operator_alias) as connection:
+            result = call(uow, connection.sender)
     emit([_row(result)], as_json, "request", single=True)
     if result.failure_reason and result.status.value == "failed":
         raise click.exceptions.Exit(1)
@@ -107,6 +117,7 @@ def capture(
             uow, sender, invoice, amount=units, fee_bps=fee_bps, key=key, gas_limit=gas_limit
         ),
         as_json,
+        (invoice,),
     )
 
 
@@ -139,6 +150,7 @@ def capture_many(
             uow, sender, list(invoice_refs), fee_bps=fee_bps, key=key
         ),
         as_json,
+        invoice_refs,
     )
 
 
@@ -165,6 +177,7 @@ def void(
         operator_alias,
         lambda uow, sender: operations.void(uow, sender, invoice, key=key),
         as_json,
+        (invoice,),
     )
 
 
@@ -195,6 +208,7 @@ def refund(
         operator_alias,
         lambda uow, sender: operations.refund(uow, sender, invoice, units, key=key),
         as_json,
+        (invoice,),
     )
 
 
@@ -236,6 +250,7 @@ def sweep(
             uow, sender, pairs, key=key, capture_fee_bps=capture_fee_bps
         ),
         as_json,
+        tuple(invoice for invoice, _ in pairs),
     )
 
 

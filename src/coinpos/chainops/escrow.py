@@ -59,6 +59,11 @@ class Escrow:
     def store_balance(self, store_id: bytes, token: str) -> int:
         return int(self.contract.functions.storeBalance(store_id, token).call())
 
+    def payment(self, invoice_hash: bytes) -> tuple[int, int]:
+        """(status, amount) of the escrow's payment state: held, or still refundable."""
+        _payer, amount, status = self.contract.functions.payment(invoice_hash).call()
+        return int(status), int(amount)
+
     def is_reference_used(self, reference: bytes) -> bool:
         return bool(self.contract.functions.isReferenceUsed(reference).call())
 

@@ -116,8 +116,8 @@ def load_operator_key(alias: str | None = None, local: bool = False) -> Operator
 
         try:
             return ApeAccountKey(accounts.load(alias))
-        except (AccountsError, IndexError) as exc:
-            raise OperatorKeyError(f"no ape account {alias!r}: {exc}") from None
+        except (AccountsError, IndexError, KeyError):
+            raise OperatorKeyError(f"no ape account {alias!r} (see `ape accounts list`)") from None
     key = os.environ.get(OPERATOR_KEY_ENV)
     if not key and local:
         from ape import accounts

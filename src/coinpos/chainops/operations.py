@@ -3,6 +3,12 @@
 Each builds a `ChainRequest` (the call, its log entry's fields, and the escrow event that
 proves it happened) and hands it to the sender, which logs it before sending it once.
 
+Before a new request is logged, what can be known without sending is checked, and a request
+the escrow would refuse is an OperationError (nothing logged, nothing sent): an amount over
+the invoice's, and the escrow's payment state read by a view call (a capture or void needs
+a held payment, a refund a captured one with that much still refundable). A request whose
+key is already logged skips the checks: the sender answers it with what was done.
+
 Idempotency keys: a capture or a void happens at most once per invoice, so their key
 defaults to the invoice hash; refunds and sweeps may repeat, so their key is the caller's.
 A capture's log amount is what the store is credited: the amount less the fee, rounded
@@ -22,10 +28,14 @@ from coinpos.db.models import Coin, Invoice, TxKind
 from coinpos.errors import CoinposError
 from coinpos.invoices.service import get_invoice, terms_of
 from coinpos.invoices.terms import MAX_BPS, InvoiceTerms
+from coinpos.ledger import find_entry
 from coinpos.unit_of_work import UnitOfWork
 from coinpos.validation import InvalidInputError, address, non_empty
 
 DEFAULT_CAPTURE_FEE_BPS = 100
+# The escrow's Payment.Status, in its order.
+PAYMENT_STATUSES = ("never paid", "held", "captured", "closed")
+HELD, CAPTURED = 1, 2
 
 
 class OperationError(CoinposError):
@@ -61,6 +71,32 @@ def _coin(session: Session, invoice: Invoice) -> Coin:
 def store_credit(amount: int, fee_bps: int) -> int:
     """What a capture of `amount` credits the store: the fee is rounded down, as on chain."""
     return amount - amount * fee_bps // MAX_BPS
+
+
+def _check_payment(
+    uow: UnitOfWork,
+    sender: TransactionSender,
+    target: Target,
+    key: str,
+    action: str,
+    needed: int,
+    amount: int | None = None,
+) -> None:
+    """Refuses a new request the escrow's payment state would make revert."""
+    if find_entry(uow.session, key) is not None:
+        return
+    status, available = sender.escrow.payment(target.digest)
+    name = target.invoice.invoice_hash
+    if status != needed:
+        raise OperationError(
+            f"cannot {action} invoice {name}: its payment is {PAYMENT_STATUSES[status]}, "
+            f"not {PAYMENT_STATUSES[needed]}"
+        )
+    if amount is not None and amount > available:
+        what = "held" if needed == HELD else "captured and not yet refunded"
+        raise OperationError(
+            f"cannot {action} {amount} base units of invoice {name}: only {available} are {what}"
+        )
 
 
 def _fee(target: Target, fee_bps: int | None) -> int:
@@ -116,9 +152,15 @@ def capture_request(
     value = target.terms.amount if amount is None else amount
     if value <= 0:
         raise InvalidInputError(f"amount {value} must be a positive number of base units")
+    if value > target.terms.amount:
+        raise InvalidInputError(
+            f"amount {value} is over the invoice's {target.terms.amount} base units"
+        )
     fee = _fee(target, fee_bps)
+    request_key = _key("capture", key, target.invoice.invoice_hash)
+    _check_payment(uow, sender, target, request_key, "capture", HELD, value)
     return ChainRequest(
-        key=_key("capture", key, target.invoice.invoice_hash),
+        key=request_key,
         kind=TxKind.CAPTURE,
         function="capture",
         args=(target.terms.abi(), value, fee),
@@ -148,9 +190,12 @@ def capture_many(
     if len(stores) != 1:
         raise OperationError("a batch capture logs one store balance: one store and coin per batch")
     fees = [_fee(t, fee_bps) for t in targets]
+    request_key = _key("capture", key)
+    for t in targets:
+        _check_payment(uow, sender, t, request_key, "capture", HELD, t.terms.amount)
     first = targets[0]
     request = ChainRequest(
-        key=_key("capture", key),
+        key=request_key,
         kind=TxKind.CAPTURE,
         function="captureMany",
         args=([t.terms.abi() for t in targets], [t.terms.amount for t in targets], fees),
@@ -168,8 +213,10 @@ def void(
 ) -> SendResult:
     """Returns a held, uncaptured payment to its payer."""
     target = _target(uow, invoice_ref, sender)
+    request_key = _key("void", key, target.invoice.invoice_hash)
+    _check_payment(uow, sender, target, request_key, "void", HELD)
     request = ChainRequest(
-        key=_key("void", key, target.invoice.invoice_hash),
+        key=request_key,
         kind=TxKind.VOID,
         function="void",
         args=(target.terms.abi(),),
@@ -194,8 +241,10 @@ def refund(
     target = _target(uow, invoice_ref, sender)
     if amount <= 0:
         raise InvalidInputError(f"amount {amount} must be a positive number of base units")
+    request_key = _key("refund", key)
+    _check_payment(uow, sender, target, request_key, "refund", CAPTURED, amount)
     request = ChainRequest(
-        key=_key("refund", key),
+        key=request_key,
         kind=TxKind.REFUND,
         function="refund",
         args=(target.terms.abi(), amount),

@@ -1,4 +1,5 @@
-"""`coinpos customers ...`: register, unregister, list, show, login-check, add-account."""
+"""`coinpos customers ...`: register, update, set-password, unregister, list, show,
+login-check, add-account."""
 
 from __future__ import annotations
 
@@ -15,6 +16,17 @@ if TYPE_CHECKING:
     from coinpos.db.models import Customer
 
 CUSTOMER_TYPES = ("individual", "business")
+LIST_COLUMNS = ("login_id", "name", "type", "country", "email", "active")
+# `update --clear NAME`: the option's name → the customer field it empties.
+CLEARABLE = {
+    "phone": "phone",
+    "email": "email",
+    "device": "device_type",
+    "bank": "bank_name",
+    "account-number": "bank_account_number",
+    "location": "location",
+    "group": "affiliated_group",
+}
 
 
 def _row(customer: Customer) -> dict[str, Any]:
@@ -42,9 +54,15 @@ def _degrees_e6(value: str | None, name: str) -> int | None:
     if value is None:
         return None
     from coinpos.money import MoneyError, to_base_units
+    from coinpos.validation import InvalidInputError, ascii_number
 
     try:
-        degrees = Decimal(value.strip())
+        degrees = Decimal(ascii_number(value, name).strip())
+    except InvalidInputError as exc:
+        raise click.BadParameter(str(exc), param_hint=name) from None
+    except ArithmeticError:
+        degrees = Decimal("NaN")
+    try:
         if not degrees.is_finite():
             raise ArithmeticError
         return to_base_units(degrees, 6)
@@ -131,6 +149,92 @@ def register(
 
 @customers.command()
 @click.argument("login_id")
+@click.option("--name", help="Full name.")
+@click.option("--type", "customer_type", type=click.Choice(CUSTOMER_TYPES), help="Customer type.")
+@click.option("--language", help="Language tag, e.g. ko or en-US.")
+@click.option("--country", help="ISO 3166 alpha-2 code, e.g. KR.")
+@click.option("--phone", help="Phone number.")
+@click.option("--email", help="E-mail address.")
+@click.option("--device", help="Device type, e.g. android, ios, pos.")
+@click.option("--bank", help="Bank name.")
+@click.option("--account-number", help="Bank account number.")
+@click.option("--lat", help="Latitude in decimal degrees (with --lon).")
+@click.option("--lon", help="Longitude in decimal degrees (with --lat).")
+@click.option("--group", "affiliated_group", help="Affiliated group.")
+@click.option(
+    "--clear",
+    "cleared",
+    multiple=True,
+    type=click.Choice(tuple(CLEARABLE)),
+    help="Empty this optional field (repeatable).",
+)
+@json_option
+@pass_app
+def update(
+    app: AppContext,
+    login_id: str,
+    name: str | None,
+    customer_type: str | None,
+    language: str | None,
+    country: str | None,
+    phone: str | None,
+    email: str | None,
+    device: str | None,
+    bank: str | None,
+    account_number: str | None,
+    lat: str | None,
+    lon: str | None,
+    affiliated_group: str | None,
+    cleared: tuple[str, ...],
+    as_json: bool,
+) -> None:
+    """Change a customer's details.
+
+    Every field is checked as at registration, and one bad field changes nothing. The
+    password changes only with set-password.
+    """
+    from coinpos.customers.service import update as update_customer
+
+    given = {
+        "name": name,
+        "customer_type": customer_type,
+        "language": language,
+        "country_code": country,
+        "phone": phone,
+        "email": email,
+        "device_type": device,
+        "bank_name": bank,
+        "bank_account_number": account_number,
+        "latitude_e6": _degrees_e6(lat, "--lat"),
+        "longitude_e6": _degrees_e6(lon, "--lon"),
+        "affiliated_group": affiliated_group,
+    }
+    changes: dict[str, object] = {k: v for k, v in given.items() if v is not None}
+    with unit_of_work(app) as uow:
+        customer = update_customer(
+            uow, login_id, changes, tuple(CLEARABLE[name] for name in cleared)
+        )
+        emit([_row(customer)], as_json, "updated", single=True)
+
+
+@customers.command("set-password")
+@click.argument("login_id")
+@click.password_option("--password", help="Prompted (twice) when not given.")
+@pass_app
+def set_password(app: AppContext, login_id: str, password: str) -> None:
+    """Replace a customer's password.
+
+    Only its argon2id hash is stored.
+    """
+    from coinpos.customers.service import set_password as set_customer_password
+
+    with unit_of_work(app) as uow:
+        set_customer_password(uow, login_id, password)
+    click.echo(f"password of {login_id} changed")
+
+
+@customers.command()
+@click.argument("login_id")
 @pass_app
 def unregister(app: AppContext, login_id: str) -> None:
     """Deactivate a customer (their history is kept)."""
@@ -151,7 +255,7 @@ def list_(app: AppContext, include_inactive: bool, as_json: bool) -> None:
 
     with unit_of_work(app) as uow:
         rows = [_row(c) for c in list_customers(uow, include_inactive)]
-    emit(rows, as_json, "customers")
+    emit(rows, as_json, "customers", columns=LIST_COLUMNS, whole={"login_id"})
 
 
 @customers.command()

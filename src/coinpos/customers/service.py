@@ -23,6 +23,38 @@ _PHONE = re.compile(r"^\+?[0-9 -]{4,31}$")
 _ACCOUNT_CODE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 LATITUDE_E6_LIMIT = 90_000_000
 LONGITUDE_E6_LIMIT = 180_000_000
+# The column widths of the free-text fields, so a long value is refused, not cut.
+_TEXT_LIMITS = {
+    "device_type": 32,
+    "bank_name": 100,
+    "bank_account_number": 64,
+    "affiliated_group": 100,
+}
+# What `update` may change: everything but the login id, the password and the history.
+EDITABLE_FIELDS = (
+    "name",
+    "customer_type",
+    "language",
+    "country_code",
+    "phone",
+    "email",
+    "device_type",
+    "bank_name",
+    "bank_account_number",
+    "latitude_e6",
+    "longitude_e6",
+    "affiliated_group",
+)
+# Of those, the ones a customer may leave empty.
+CLEARABLE_FIELDS = (
+    "phone",
+    "email",
+    "device_type",
+    "bank_name",
+    "bank_account_number",
+    "location",
+    "affiliated_group",
+)
 
 
 class CustomerError(CoinposError):
@@ -57,23 +89,43 @@ def _check(details: NewCustomer, password: str) -> None:
         raise InvalidInputError(
             f"login id {details.login_id!r} must be 3-64 of a-z, 0-9, '.', '_' or '-'"
         )
-    non_empty(details.name, "name", 200)
+    _check_password(password)
+    _check_fields(vars(details))
+
+
+def _check_password(password: str) -> None:
     if len(password) < MIN_LENGTH:
         raise InvalidInputError(f"password must be at least {MIN_LENGTH} characters")
-    if not _LANGUAGE.match(details.language):
-        raise InvalidInputError(f"language {details.language!r} is not a tag such as ko or en-US")
-    if not _COUNTRY.match(details.country_code):
-        raise InvalidInputError(f"country code {details.country_code!r} is not ISO 3166 alpha-2")
-    if details.email is not None and not _EMAIL.match(details.email):
-        raise InvalidInputError(f"e-mail {details.email!r} is not an address")
-    if details.phone is not None and not _PHONE.match(details.phone):
-        raise InvalidInputError(f"phone {details.phone!r} is not a phone number")
-    if (details.latitude_e6 is None) != (details.longitude_e6 is None):
+
+
+def _check_fields(fields: dict[str, object]) -> None:
+    """The rules for every field a customer record has, applied to those present."""
+    name = fields.get("name")
+    if isinstance(name, str):
+        non_empty(name, "name", 200)
+    language = fields.get("language")
+    if isinstance(language, str) and not _LANGUAGE.match(language):
+        raise InvalidInputError(f"language {language!r} is not a tag such as ko or en-US")
+    country = fields.get("country_code")
+    if isinstance(country, str) and not _COUNTRY.match(country):
+        raise InvalidInputError(f"country code {country!r} is not ISO 3166 alpha-2")
+    email = fields.get("email")
+    if isinstance(email, str) and not _EMAIL.match(email):
+        raise InvalidInputError(f"e-mail {email!r} is not an address")
+    phone = fields.get("phone")
+    if isinstance(phone, str) and not _PHONE.match(phone):
+        raise InvalidInputError(f"phone {phone!r} is not a phone number")
+    latitude, longitude = fields.get("latitude_e6"), fields.get("longitude_e6")
+    if (latitude is None) != (longitude is None):
         raise InvalidInputError("latitude and longitude go together")
-    if details.latitude_e6 is not None and abs(details.latitude_e6) > LATITUDE_E6_LIMIT:
-        raise InvalidInputError(f"latitude {details.latitude_e6} E6 is beyond ±90°")
-    if details.longitude_e6 is not None and abs(details.longitude_e6) > LONGITUDE_E6_LIMIT:
-        raise InvalidInputError(f"longitude {details.longitude_e6} E6 is beyond ±180°")
+    if isinstance(latitude, int) and abs(latitude) > LATITUDE_E6_LIMIT:
+        raise InvalidInputError(f"latitude {latitude} E6 is beyond ±90°")
+    if isinstance(longitude, int) and abs(longitude) > LONGITUDE_E6_LIMIT:
+        raise InvalidInputError(f"longitude {longitude} E6 is beyond ±180°")
+    for field, limit in _TEXT_LIMITS.items():
+        value = fields.get(field)
+        if isinstance(value, str) and len(value) > limit:
+            raise InvalidInputError(f"{field.replace('_', ' ')} is longer than {limit} characters")
 
 
 def _find(uow: UnitOfWork, login_id: str) -> Customer | None:
@@ -96,6 +148,57 @@ def register(
     fields = vars(details) | {"subscribed_on": details.subscribed_on or today or date.today()}
     customer = Customer(password_hash=hash_password(password), active=True, **fields)
     uow.session.add(customer)
+    uow.commit()
+    return customer
+
+
+def update(
+    uow: UnitOfWork,
+    login_id: str,
+    changes: dict[str, object],
+    clear: tuple[str, ...] = (),
+) -> Customer:
+    """Changes the given fields of an active customer (EDITABLE_FIELDS; `clear` empties
+    CLEARABLE_FIELDS, "location" being both coordinates), all checked together: one bad
+    field changes nothing. The password has its own call, set_password."""
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise InvalidInputError(f"cannot change {', '.join(sorted(unknown))} of a customer")
+    not_clearable = set(clear) - set(CLEARABLE_FIELDS)
+    if not_clearable:
+        raise InvalidInputError(f"cannot clear {', '.join(sorted(not_clearable))}")
+    cleared = {f: None for f in clear if f != "location"}
+    if "location" in clear:
+        cleared |= {"latitude_e6": None, "longitude_e6": None}
+    both = set(cleared) & set(changes)
+    if both:
+        raise InvalidInputError(f"{', '.join(sorted(both))} given and cleared at once")
+    if not changes and not cleared:
+        raise InvalidInputError("nothing to change: give at least one field")
+    customer = get(uow, login_id)
+    if not customer.active:
+        raise CustomerError(f"customer {login_id!r} is unregistered; their record stays as it was")
+    merged = {field: getattr(customer, field) for field in EDITABLE_FIELDS} | changes | cleared
+    if "customer_type" in changes:
+        try:
+            merged["customer_type"] = CustomerType(str(changes["customer_type"]))
+        except ValueError:
+            kinds = ", ".join(kind.value for kind in CustomerType)
+            raise InvalidInputError(f"customer type must be one of {kinds}") from None
+    _check_fields(merged)
+    for field, value in merged.items():
+        setattr(customer, field, value)
+    uow.commit()
+    return customer
+
+
+def set_password(uow: UnitOfWork, login_id: str, password: str) -> Customer:
+    """Replaces an active customer's password hash (argon2id) with one of `password`."""
+    _check_password(password)
+    customer = get(uow, login_id)
+    if not customer.active:
+        raise CustomerError(f"customer {login_id!r} is unregistered")
+    customer.password_hash = hash_password(password)
     uow.commit()
     return customer
 

@@ -18,8 +18,9 @@ def upgrade(app: AppContext) -> None:
     """Create or migrate the schema to the latest revision of every module."""
     from coinpos.db.migrate import upgrade as run_upgrade
 
-    run_upgrade(app.engine)
-    click.echo(f"database at {app.engine.url.render_as_string(hide_password=True)} is up to date")
+    engine = app.creating_engine()
+    run_upgrade(engine)
+    click.echo(f"database at {engine.url.render_as_string(hide_password=True)} is up to date")
 
 
 @click.command()

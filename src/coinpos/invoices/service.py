@@ -22,14 +22,15 @@ from coinpos.chainops.keys import OperatorKey
 from coinpos.db.models import CatalogueItem, Coin, Invoice, InvoiceLine, InvoiceStatus, Terminal
 from coinpos.db.types import utcnow
 from coinpos.errors import CoinposError
+from coinpos.invoices import events as invoice_events
 from coinpos.invoices.deposit import deposit_address
 from coinpos.invoices.terms import ZERO_ADDRESS, EscrowDomain, InvoiceTerms
 from coinpos.payment_uri import ether_payment_uri, token_payment_uri
 from coinpos.qr import write_png, write_svg
-from coinpos.stores.service import get_coin, get_store
+from coinpos.stores.service import InactiveError, get_coin, get_store
 from coinpos.tracker.outbox import notify
 from coinpos.unit_of_work import UnitOfWork
-from coinpos.validation import InvalidInputError, address
+from coinpos.validation import InvalidInputError, address, ascii_digits
 
 # BTCPay Server's default invoice expiry.
 DEFAULT_PAY_WINDOW = timedelta(minutes=15)
@@ -124,6 +125,8 @@ def _take_cart(
         ).one_or_none()
         if item is None:
             raise InvoiceError(f"store {store_id} has no catalogue item {line.sku!r}")
+        if item.removed_at is not None:
+            raise InvoiceError(f"item {line.sku!r} was removed from the catalogue")
         if item.coin_id != coin.id:
             raise InvoiceError(f"item {line.sku!r} is not priced in {coin.symbol}")
         reserve_stock(uow, item.id, line.quantity)
@@ -139,6 +142,8 @@ def _terminal_id(uow: UnitOfWork, store_id: str, code: str | None) -> int | None
     ).one_or_none()
     if terminal is None:
         raise InvoiceError(f"store {store_id} has no terminal {code!r}")
+    if not terminal.active:
+        raise InactiveError(f"terminal {code!r} is deactivated: it takes no new invoices")
     return terminal.id
 
 
@@ -151,6 +156,10 @@ def issue_invoice(
 ) -> Invoice:
     """Creates, signs and stores an invoice; returns the committed row."""
     store = get_store(uow, request.store_id)
+    if not store.active:
+        raise InactiveError(
+            f"store {store.name!r} ({store.store_id}) is deactivated: it takes no new invoices"
+        )
     coin = get_coin(uow, request.coin, issuer.domain.chain_id)
     if (request.amount is None) == (not request.cart):
         raise InvalidInputError("give either an amount or a cart, not both or neither")
@@ -218,6 +227,7 @@ def issue_invoice(
     for line in lines:
         line.invoice_id = invoice.id
         uow.session.add(line)
+    invoice_events.record(uow.session, [invoice_events.created(invoice)], invoice.created_at)
     uow.commit()
     return invoice
 
@@ -226,7 +236,7 @@ def get_invoice(uow: UnitOfWork, ref: str) -> Invoice:
     """An invoice by its hash (0x…) or its number."""
     if ref.startswith("0x"):
         query = select(Invoice).where(Invoice.invoice_hash == ref.lower())
-    elif ref.isdigit():
+    elif ascii_digits(ref):
         query = select(Invoice).where(Invoice.id == int(ref))
     else:
         raise InvalidInputError(f"invoice {ref!r} is neither a 0x hash nor a number")
@@ -325,6 +335,16 @@ def cancel_invoice(uow: UnitOfWork, invoice: Invoice, now: datetime | None = Non
             .where(CatalogueItem.id == item_id)
             .values(stock=CatalogueItem.stock + quantity)
         )
+    invoice_events.record(
+        uow.session,
+        [
+            invoice_events.StatusChange(
+                invoice.id, invoice.invoice_hash, invoice.store_id, invoice.amount, 0,
+                InvoiceStatus.INVALID, None, InvoiceStatus.NEW, None,
+            )
+        ],
+        now or utcnow(),
+    )  # fmt: skip
     notify(
         uow.session,
         f"invoice:{invoice.id}:{InvoiceStatus.INVALID.value}:0",

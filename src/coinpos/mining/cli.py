@@ -22,8 +22,9 @@ import click
 from eth_utils.address import is_address, to_checksum_address
 from eth_utils.crypto import keccak
 
-from coinpos.cli_support import CoinposGroup
+from coinpos.cli_support import OUTPUT_PATH, TEXT_FILE, CoinposGroup
 from coinpos.mining.errors import MiningError
+from coinpos.validation import ascii_digits
 
 DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86_400}
 
@@ -108,7 +109,7 @@ def _account(alias: str) -> Any:
 
     if alias.startswith("TEST::"):
         index = alias.removeprefix("TEST::")
-        if not index.isdigit():
+        if not ascii_digits(index):
             raise MiningError(f"bad test account {alias!r}: expected TEST::<index>")
         return accounts.test_accounts[int(index)]
     try:
@@ -156,6 +157,8 @@ def _address(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
 
 def _degrees(limit: int) -> Any:
     def convert(_ctx: click.Context, _param: click.Parameter, value: str) -> int:
+        if not value.isascii():
+            raise click.BadParameter(f"{value!r} is not written in ASCII digits 0-9")
         try:
             degrees = Decimal(value)
         except ArithmeticError:
@@ -170,7 +173,7 @@ def _degrees(limit: int) -> Any:
 def _when(_ctx: click.Context, _param: click.Parameter, value: str | None) -> int | None:
     if value is None:
         return None
-    if value.isdigit():
+    if ascii_digits(value):
         return int(value)
     try:
         parsed = datetime.fromisoformat(value)
@@ -181,7 +184,7 @@ def _when(_ctx: click.Context, _param: click.Parameter, value: str | None) -> in
 
 def _duration(_ctx: click.Context, _param: click.Parameter, value: str) -> int:
     unit = value[-1:]
-    if unit not in DURATION_UNITS or not value[:-1].isdigit() or int(value[:-1]) == 0:
+    if unit not in DURATION_UNITS or not ascii_digits(value[:-1]) or int(value[:-1]) == 0:
         raise click.BadParameter(f"{value!r} is not a duration like 90m, 12h or 7d")
     return int(value[:-1]) * DURATION_UNITS[unit]
 
@@ -237,6 +240,7 @@ def create_campaign(
             "first-come needs --max-claims above 0; everyone takes none", param_hint="--max-claims"
         )
     target = _target(network_choice, deployments)
+    sender = _account(account_alias)  # before connecting: a wrong alias is input
     engine = _engine(db_url)
     with target.connected() as geo:
         from ape import Contract, chain
@@ -245,7 +249,6 @@ def create_campaign(
         spec = CampaignSpec(
             lat, lon, radius, action, token, reward, chosen, max_claims, begin, begin + duration
         )
-        sender = _account(account_alias)
         _confirm(target, f"create a campaign funded with {budget} base units", yes)
         erc20 = Contract(token, contract_type=_erc20_type())
         with _reverts_as_errors("create-campaign"):
@@ -271,11 +274,11 @@ def top_up(
     from coinpos.mining.chain import top_up as add
 
     target = _target(network_choice, deployments)
+    sender = _account(account_alias)  # before connecting: a wrong alias is input
     with target.connected() as geo:
         from ape import Contract
 
         state = read_campaign(geo, campaign_id)
-        sender = _account(account_alias)
         _confirm(target, f"top up campaign {campaign_id} with {amount} base units", yes)
         erc20 = Contract(state.spec.token, contract_type=_erc20_type())
         with _reverts_as_errors("top-up"):
@@ -341,7 +344,7 @@ def campaigns(network_choice: str, deployments: Path | None, as_json: bool) -> N
 @mining.command("check-claim")
 @network_options
 @db_option
-@click.argument("fix_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("fix_file", type=TEXT_FILE)
 @click.option(
     "--oracle-account",
     default=None,
@@ -351,7 +354,7 @@ def campaigns(network_choice: str, deployments: Path | None, as_json: bool) -> N
     "--max-speed-kmh", type=click.FloatRange(min=0, min_open=True), default=300.0,
     show_default=True, help="Fastest travel since the last fix that is believed, km/h.",
 )  # fmt: skip
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+@click.option("--out", type=OUTPUT_PATH, default=None,
               help="Write the signed claim here (default: print it).")  # fmt: skip
 def check_claim(
     network_choice: str, deployments: Path | None, db_url: str | None, fix_file: Path,
@@ -392,7 +395,7 @@ def check_claim(
 @mining.command("submit-claim")
 @network_options
 @db_option
-@click.argument("signed_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("signed_file", type=TEXT_FILE)
 @click.option("--account", "account_alias", required=True, help="ape alias of the submitter.")
 @click.option("--yes", is_flag=True, help="Do not ask before sending to a live network.")
 def submit_claim(
@@ -410,13 +413,13 @@ def submit_claim(
     except json.JSONDecodeError as exc:
         raise SignedClaimError(f"{signed_file} is not valid JSON: {exc.msg}") from None
     target = _target(network_choice, deployments)
+    sender = _account(account_alias)  # before connecting: a wrong alias is input
     engine = _engine(db_url)
     with target.connected() as geo:
         from ape import chain
 
         if chain.chain_id != signed.chain_id:
             raise MiningError(f"the claim is for chain {signed.chain_id}, not {chain.chain_id}")
-        sender = _account(account_alias)
         _confirm(target, f"submit claim {signed.attestation.claim_id.hex()}", yes)
         with _reverts_as_errors("claim"):
             tx_hash = submit(geo, signed, sender)

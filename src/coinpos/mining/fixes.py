@@ -121,7 +121,8 @@ def parse_timestamp(value: Any) -> int:
 
 
 def _decimal(value: Any, name: str) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
+    wrong_type = isinstance(value, bool) or not isinstance(value, int | float | str)
+    if wrong_type or not str(value).isascii():
         raise InvalidFixError(f"{name} must be a number of degrees, got {value!r}")
     try:
         result = Decimal(str(value))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import IO, TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -12,6 +13,7 @@ from coinpos.cli_support import (
     AMOUNT,
     FIAT,
     SYMBOL,
+    TEXT_FILE,
     TIMESTAMP,
     AppContext,
     emit,
@@ -57,13 +59,13 @@ def set_(
 
 
 @rates.command("import")
-@click.argument("file", type=click.File("r", encoding="utf-8"))
+@click.argument("file", type=TEXT_FILE)
 @pass_app
-def import_(app: AppContext, file: IO[str]) -> None:
+def import_(app: AppContext, file: Path) -> None:
     """Import a CSV (coin,fiat,rate,observed_at); one bad row refuses the whole file."""
     from coinpos.rates.service import import_csv
 
-    text = file.read()
+    text = file.read_text(encoding="utf-8")
     with unit_of_work(app) as uow:
         count = import_csv(uow, text)
     click.echo(f"imported {count} rates")

@@ -11,7 +11,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from coinpos.db.models import ExchangeRate, RateSource
+from coinpos.db.models import Coin, ExchangeRate, RateSource
 from coinpos.db.types import utcnow
 from coinpos.errors import CoinposError
 from coinpos.money import fiat_places, fits_places, parse_decimal
@@ -51,6 +51,12 @@ def validate(
     return RateInput(coin, fiat, rate, observed_at)
 
 
+def _registered(session: Session, coin: str) -> None:
+    """A rate is for a coin the exchange accepts (on any chain): a typo is refused, not kept."""
+    if session.scalars(select(Coin.id).where(Coin.symbol == coin).limit(1)).first() is None:
+        raise RateError(f"no coin {coin} is registered (see `coinpos coins list`)")
+
+
 def _exists(session: Session, item: RateInput, source: RateSource) -> ExchangeRate | None:
     return session.scalars(
         select(ExchangeRate).where(
@@ -73,6 +79,7 @@ def set_rate(
     """Records a rate entered by staff."""
     now = now or utcnow()
     item = validate(coin, fiat, rate, observed_at or now, now)
+    _registered(uow.session, item.coin)
     if _exists(uow.session, item, RateSource.STAFF):
         raise RateError(
             f"a staff {coin}/{fiat} rate observed at {item.observed_at.isoformat()} already exists"
@@ -124,6 +131,8 @@ def parse_csv(text: str, now: datetime) -> list[RateInput]:
 def import_csv(uow: UnitOfWork, text: str, now: datetime | None = None) -> int:
     """Imports a rate file all-or-nothing; returns the number of rates recorded."""
     items = parse_csv(text, now or utcnow())
+    for coin in sorted({i.coin for i in items}):
+        _registered(uow.session, coin)
     clashes = [
         f"{i.coin}/{i.fiat} at {i.observed_at.isoformat()} is already recorded"
         for i in items

@@ -9,7 +9,8 @@ import click
 
 from coinpos.cli_support import (
     DATE,
-    STORE_ID,
+    OUTPUT_FILE,
+    STORE,
     AppContext,
     emit,
     json_option,
@@ -38,7 +39,7 @@ def reports() -> None:
 
 
 @reports.command()
-@click.argument("store_id", type=STORE_ID)
+@click.argument("store_id", metavar="STORE", type=STORE)
 @click.option("--from", "since", type=DATE, help="First day (YYYY-MM-DD, UTC).")
 @click.option("--to", "until", type=DATE, help="Last day (YYYY-MM-DD, UTC).")
 @click.option(
@@ -51,7 +52,7 @@ def reports() -> None:
 @click.option(
     "--csv",
     "csv_out",
-    type=click.File("w", encoding="utf-8"),
+    type=OUTPUT_FILE,
     help="Write the sales as CSV to this file ('-' for stdout).",
 )
 @json_option
@@ -69,8 +70,10 @@ def sales(
     from datetime import timedelta
 
     from coinpos.reports.service import sales_report, write_csv
+    from coinpos.stores.service import resolve_store
 
     with unit_of_work(app) as uow:
+        store_id = resolve_store(uow, store_id).store_id
         report = sales_report(
             uow, store_id, since, until, max_rate_age=timedelta(seconds=max_rate_age)
         )

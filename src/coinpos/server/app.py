@@ -33,6 +33,8 @@ API_ROUTERS: tuple[str, ...] = (
     "coinpos.reports.api:router",
     "coinpos.settlement.api:router",
     "coinpos.chainops.api:router",
+    "coinpos.invoices.events_api:router",
+    "coinpos.webhooks.api:router",
 )
 
 
@@ -44,9 +46,11 @@ def _load_issuer(settings: ServerSettings) -> Any:
         return replace(settings.issuer, qr_dir=None)
     if settings.network is None:
         return None
-    from coinpos.chainops.connect import issuer_for
+    from coinpos.chainops.connect import connect, issuer_for
 
-    return replace(issuer_for(settings.network, settings.operator_alias), qr_dir=None)
+    # Connecting checks the artifact's chain id against the node's before anything is signed.
+    with connect(settings.network, settings.operator_alias) as connection:
+        return replace(issuer_for(connection), qr_dir=None)
 
 
 def create_app(settings: ServerSettings, extra_routers: tuple[APIRouter, ...] = ()) -> FastAPI:

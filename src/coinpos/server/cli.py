@@ -38,9 +38,21 @@ def openapi_document(app: FastAPI) -> str:
 @click.option(
     "--rpc", "rpc_url", envvar="COINPOS_RPC_URL", metavar="URL", help="Node URL for /readyz."
 )
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
-@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8000,
+    show_default=True,
+    help="Port to listen on (0: any free one).",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Worker processes (for several, use PostgreSQL: SQLite serialises every write).",
+)
 @click.option(
     "--allow-private-webhooks",
     is_flag=True,

@@ -41,6 +41,7 @@ from coinpos.settlement.service import SettlementError
 from coinpos.stores.service import StoreError, UnknownCoinError, UnknownStoreError
 from coinpos.tracker.errors import TrackerError
 from coinpos.validation import InvalidInputError
+from coinpos.webhooks.service import UnknownWebhookError, WebhookError
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "urn:coinpos:problem:"
@@ -82,6 +83,8 @@ ERROR_STATUS: dict[type[CoinposError], tuple[int, str]] = {
     DeploymentError: (503, "not-configured"),
     OperatorKeyError: (503, "not-configured"),
     DatabaseNotReadyError: (503, "database-not-ready"),
+    WebhookError: (409, "conflict"),
+    UnknownWebhookError: (404, "not-found"),
 }
 
 

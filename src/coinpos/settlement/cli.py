@@ -1,4 +1,4 @@
-"""`coinpos settle request` and `coinpos payouts list|export`."""
+"""`coinpos settle request|send` and `coinpos payouts list|export|mark-paid`."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import click
 
 from coinpos.cli_support import (
     AMOUNT,
-    STORE_ID,
+    OUTPUT_FILE,
+    STORE,
     SYMBOL,
     AppContext,
     emit,
@@ -54,7 +55,12 @@ def _payout_row(payout: Payout) -> dict[str, Any]:
         "status": payout.status,
         "created_at": payout.created_at,
         "exported_at": payout.exported_at,
+        "paid_at": payout.paid_at,
+        "bank_reference": payout.bank_reference,
     }
+
+
+PAYOUT_COLUMNS = ("id", "store_id", "amount", "fiat", "status", "created_at")
 
 
 @click.group()
@@ -63,7 +69,7 @@ def settle() -> None:
 
 
 @settle.command()
-@click.argument("store_id", type=STORE_ID)
+@click.argument("store_id", metavar="STORE", type=STORE)
 @click.argument("coin", type=SYMBOL)
 @click.option("--amount", type=AMOUNT, help="Whole coins to settle, e.g. 12.50.")
 @click.option("--all", "settle_all", is_flag=True, help="Settle the whole confirmed balance.")
@@ -119,7 +125,7 @@ def request(
 
     from coinpos.money import to_base_units
     from coinpos.settlement.service import SettlementRequest, request_settlement
-    from coinpos.stores.service import get_coin
+    from coinpos.stores.service import get_coin, resolve_store
 
     connection_context: Any = nullcontext()
     if network is not None:
@@ -136,6 +142,7 @@ def request(
                     param_hint="--chain-id",
                 )
             chain_id = network_chain
+        store_id = resolve_store(uow, store_id).store_id
         found = get_coin(uow, coin, chain_id)
         units = None if amount is None else to_base_units(amount, found.decimals)
         wanted = SettlementRequest(
@@ -173,7 +180,7 @@ def send(app: AppContext, network: str, operator_alias: str | None, as_json: boo
     from coinpos.chainops.settlement import EscrowSettlementExecutor
     from coinpos.settlement.service import send_requested
 
-    with connect(network, operator_alias) as connection, unit_of_work(app) as uow:
+    with unit_of_work(app) as uow, connect(network, operator_alias) as connection:
         sent = send_requested(uow, EscrowSettlementExecutor(connection.sender))
         rows = [
             {**_settlement_row(s, s.coin.symbol, s.coin.decimals), "tx_hash": s.log_entry.tx_hash}
@@ -189,25 +196,53 @@ def payouts() -> None:
 
 @payouts.command("list")
 @click.option("--status", type=click.Choice(PAYOUT_STATUSES), help="Only payouts in this status.")
-@click.option("--store", "store_id", type=STORE_ID, help="Only this store's payouts.")
+@click.option(
+    "--store",
+    "store_id",
+    type=STORE,
+    help="Only this store's payouts (its id, an id prefix, or its name).",
+)
 @json_option
 @pass_app
 def list_payouts(app: AppContext, status: str | None, store_id: str | None, as_json: bool) -> None:
     """List payouts."""
     from coinpos.db.models import PayoutStatus
     from coinpos.settlement.payouts import list_payouts as service_list
+    from coinpos.stores.service import resolve_store, short_store_ids
 
     with unit_of_work(app) as uow:
         chosen = PayoutStatus(status) if status else None
-        rows = [_payout_row(p) for p in service_list(uow, chosen, store_id)]
-    emit(rows, as_json, "payouts")
+        store = None if store_id is None else resolve_store(uow, store_id).store_id
+        rows = [_payout_row(p) for p in service_list(uow, chosen, store)]
+        short = {"store_id": short_store_ids(uow)}
+    if not as_json:
+        for row in rows:
+            row["created_at"] = f"{row['created_at']:%Y-%m-%d %H:%M}"
+    emit(rows, as_json, "payouts", columns=PAYOUT_COLUMNS, whole={"id", "store_id"}, short=short)
+
+
+@payouts.command("mark-paid")
+@click.argument("payout_id", type=click.IntRange(min=1))
+@click.option("--reference", help="The bank's reference of the transfer.")
+@json_option
+@pass_app
+def mark_paid(app: AppContext, payout_id: int, reference: str | None, as_json: bool) -> None:
+    """Mark a payout paid once the bank transfer is made.
+
+    Only a pending or exported payout can be marked paid, and only once.
+    """
+    from coinpos.settlement.payouts import mark_paid as service_mark_paid
+
+    with unit_of_work(app) as uow:
+        row = _payout_row(service_mark_paid(uow, payout_id, reference))
+    emit([row], as_json, "payout paid", single=True)
 
 
 @payouts.command()
 @click.option(
     "--output",
     "-o",
-    type=click.File("w", encoding="utf-8"),
+    type=OUTPUT_FILE,
     default="-",
     show_default=True,
     help="CSV file to write ('-' for stdout).",

@@ -1,4 +1,10 @@
-"""Payouts: the fiat bank transfers owed for settlements, listed and exported as CSV."""
+"""Payouts: the fiat bank transfers owed for settlements, listed, exported as CSV, and
+marked paid once the bank transfer is done.
+
+A payout moves pending → exported → paid; a pending one may be marked paid directly (a
+transfer made by hand). Paid is final, and a payout whose settlement failed on chain is
+never marked paid.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +15,12 @@ from typing import IO
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from coinpos.db.models import Payout, PayoutStatus, Settlement, Store
+from coinpos.db.models import Payout, PayoutStatus, Settlement, SettlementStatus, Store
 from coinpos.db.types import utcnow
+from coinpos.errors import CoinposError
 from coinpos.money import PAYOUT_ROUNDING, quantize_fiat
 from coinpos.unit_of_work import UnitOfWork
+from coinpos.validation import non_empty
 
 EXPORT_COLUMNS = (
     "payout_id",
@@ -25,6 +33,45 @@ EXPORT_COLUMNS = (
     "amount",
     "created_at",
 )
+
+
+class PayoutError(CoinposError):
+    """A payout change that the payout's state does not allow; nothing is changed."""
+
+
+# The states a payout may leave for paid.
+PAYABLE = frozenset({PayoutStatus.PENDING, PayoutStatus.EXPORTED})
+
+
+def get_payout(uow: UnitOfWork, payout_id: int) -> Payout:
+    payout = uow.session.get(Payout, payout_id, options=[joinedload(Payout.settlement)])
+    if payout is None:
+        raise PayoutError(f"no payout {payout_id}")
+    return payout
+
+
+def mark_paid(
+    uow: UnitOfWork,
+    payout_id: int,
+    bank_reference: str | None = None,
+    now: datetime | None = None,
+) -> Payout:
+    """Records that the bank transfer of a pending or exported payout was made."""
+    reference = None if bank_reference is None else non_empty(bank_reference, "bank reference", 100)
+    payout = get_payout(uow, payout_id)
+    if payout.status not in PAYABLE:
+        when = f" on {payout.paid_at:%Y-%m-%d}" if payout.paid_at else ""
+        raise PayoutError(f"payout {payout_id} is already {payout.status}{when}")
+    if payout.settlement.status is SettlementStatus.FAILED:
+        raise PayoutError(
+            f"payout {payout_id} belongs to settlement {payout.settlement.reference}, which "
+            "failed on chain: nothing is owed"
+        )
+    payout.status = PayoutStatus.PAID
+    payout.paid_at = now or utcnow()
+    payout.bank_reference = reference
+    uow.commit()
+    return payout
 
 
 def list_payouts(

@@ -1,4 +1,7 @@
-"""`coinpos stores ...`, `coinpos terminals ...` and `coinpos coins ...`."""
+"""`coinpos stores ...`, `coinpos terminals ...` and `coinpos coins ...`.
+
+A store is named by its id, a unique prefix of it (as the tables print it) or its name.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ import click
 from coinpos.cli_support import (
     ADDRESS,
     FIAT,
-    STORE_ID,
+    STORE,
     SYMBOL,
     AppContext,
     emit,
@@ -31,6 +34,9 @@ def _store_row(store: Store) -> dict[str, Any]:
         "account_number": store.bank_account_number,
         "active": store.active,
     }
+
+
+STORE_COLUMNS = ("store_id", "name", "fiat", "bank", "active")
 
 
 def _terminal_row(terminal: Terminal) -> dict[str, Any]:
@@ -80,23 +86,58 @@ def create(
 def list_stores(app: AppContext, as_json: bool) -> None:
     """List stores."""
     from coinpos.stores.service import list_stores as service_list
+    from coinpos.stores.service import short_store_ids
 
     with unit_of_work(app) as uow:
         rows = [_store_row(s) for s in service_list(uow)]
-    emit(rows, as_json, "stores")
+        short = {"store_id": short_store_ids(uow)}
+    emit(rows, as_json, "stores", columns=STORE_COLUMNS, whole={"store_id"}, short=short)
 
 
 @stores.command()
-@click.argument("store_id", type=STORE_ID)
+@click.argument("store", type=STORE)
 @json_option
 @pass_app
-def show(app: AppContext, store_id: str, as_json: bool) -> None:
-    """Show one store."""
-    from coinpos.stores.service import get_store
+def show(app: AppContext, store: str, as_json: bool) -> None:
+    """Show one store.
+
+    STORE is the store's id, a unique prefix of it (as `stores list` prints it), or its name.
+    """
+    from coinpos.stores.service import resolve_store
 
     with unit_of_work(app) as uow:
-        row = _store_row(get_store(uow, store_id))
+        row = _store_row(resolve_store(uow, store))
     emit([row], as_json, "store", single=True)
+
+
+def _set_store_active(app: AppContext, store: str, active: bool) -> None:
+    from coinpos.stores.service import resolve_store, set_store_active
+
+    with unit_of_work(app) as uow:
+        found = set_store_active(uow, resolve_store(uow, store).store_id, active)
+        click.echo(
+            f"store {found.name!r} {found.store_id} {'reactivated' if active else 'deactivated'}"
+        )
+
+
+@stores.command()
+@click.argument("store", type=STORE)
+@pass_app
+def deactivate(app: AppContext, store: str) -> None:
+    """Stop a store taking new invoices.
+
+    Its invoices, balances, settlements and payouts are kept; open invoices can still be
+    paid, captured and settled.
+    """
+    _set_store_active(app, store, False)
+
+
+@stores.command()
+@click.argument("store", type=STORE)
+@pass_app
+def reactivate(app: AppContext, store: str) -> None:
+    """Let a deactivated store take new invoices again."""
+    _set_store_active(app, store, True)
 
 
 @click.group()
@@ -105,30 +146,64 @@ def terminals() -> None:
 
 
 @terminals.command("add")
-@click.argument("store_id", type=STORE_ID)
+@click.argument("store", type=STORE)
 @click.argument("code")
 @click.option("--label", required=True, help="What staff call it, e.g. front counter.")
 @pass_app
-def add_terminal(app: AppContext, store_id: str, code: str, label: str) -> None:
+def add_terminal(app: AppContext, store: str, code: str, label: str) -> None:
     """Add a terminal to a store."""
     from coinpos.stores.service import add_terminal as add
+    from coinpos.stores.service import resolve_store
 
     with unit_of_work(app) as uow:
+        store_id = resolve_store(uow, store).store_id
         terminal = add(uow, store_id, code, label)
     click.echo(f"terminal {terminal.code} added to store {store_id}")
 
 
 @terminals.command("list")
-@click.argument("store_id", type=STORE_ID)
+@click.argument("store", type=STORE)
 @json_option
 @pass_app
-def list_terminals(app: AppContext, store_id: str, as_json: bool) -> None:
-    """List a store's terminals."""
+def list_terminals(app: AppContext, store: str, as_json: bool) -> None:
+    """List a store's terminals, active or not."""
     from coinpos.stores.service import list_terminals as service_list
+    from coinpos.stores.service import resolve_store
 
     with unit_of_work(app) as uow:
-        rows = [_terminal_row(t) for t in service_list(uow, store_id)]
-    emit(rows, as_json, "terminals")
+        rows = [_terminal_row(t) for t in service_list(uow, resolve_store(uow, store).store_id)]
+    emit(rows, as_json, "terminals", columns=("code", "label", "active"), whole={"code"})
+
+
+def _set_terminal_active(app: AppContext, store: str, code: str, active: bool) -> None:
+    from coinpos.stores.service import resolve_store, set_terminal_active
+
+    with unit_of_work(app) as uow:
+        found = resolve_store(uow, store)
+        set_terminal_active(uow, found.store_id, code, active)
+        state = "reactivated" if active else "deactivated"
+        click.echo(f"terminal {code} of store {found.name!r} {state}")
+
+
+@terminals.command("deactivate")
+@click.argument("store", type=STORE)
+@click.argument("code")
+@pass_app
+def deactivate_terminal(app: AppContext, store: str, code: str) -> None:
+    """Stop a terminal taking new invoices.
+
+    Its invoices are kept; the store's other terminals go on.
+    """
+    _set_terminal_active(app, store, code, False)
+
+
+@terminals.command("reactivate")
+@click.argument("store", type=STORE)
+@click.argument("code")
+@pass_app
+def reactivate_terminal(app: AppContext, store: str, code: str) -> None:
+    """Let a deactivated terminal take new invoices again."""
+    _set_terminal_active(app, store, code, True)
 
 
 @click.group()
@@ -167,4 +242,4 @@ def list_coins(app: AppContext, as_json: bool) -> None:
 
     with unit_of_work(app) as uow:
         rows = [_coin_row(c) for c in service_list(uow)]
-    emit(rows, as_json, "coins")
+    emit(rows, as_json, "coins", whole={"token"})

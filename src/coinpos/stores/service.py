@@ -1,11 +1,16 @@
-"""Store, terminal and coin services."""
+"""Store, terminal and coin services.
+
+Staff name a store by its whole id, by a unique prefix of it (as the tables print it), or
+by its name: `resolve_store` is the one place that turns such a reference into a store.
+"""
 
 from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from coinpos.db.models import Coin, Store, Terminal
 from coinpos.errors import CoinposError
@@ -14,6 +19,11 @@ from coinpos.unit_of_work import UnitOfWork
 from coinpos.validation import InvalidInputError, address, bytes32, coin_symbol, non_empty
 
 _TERMINAL_CODE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+_HEX_REF = re.compile(r"^0[xX][0-9a-fA-F]*$")
+# A prefix shorter than this would match by accident more often than it helps.
+MIN_PREFIX_DIGITS = 4
+# Tables print store ids cut to at least this many hex digits, longer where two share them.
+SHORT_ID_DIGITS = 8
 
 
 class StoreError(CoinposError):
@@ -27,6 +37,10 @@ class UnknownStoreError(StoreError):
 
 class UnknownCoinError(StoreError):
     pass
+
+
+class InactiveError(StoreError):
+    """A store or terminal that is deactivated takes no new invoices."""
 
 
 def new_store_id() -> str:
@@ -79,8 +93,107 @@ def get_store(uow: UnitOfWork, store_id: str) -> Store:
     return store
 
 
+def check_store_ref(ref: str) -> str:
+    """The syntax of a store reference, before any lookup: 0x and hex digits is an id or an
+    id prefix (returned in lowercase); anything else is a name."""
+    stripped = ref.strip()
+    if not stripped:
+        raise InvalidInputError("store must not be empty: give its id, an id prefix or its name")
+    if _HEX_REF.match(stripped):
+        digits = len(stripped) - 2
+        if digits > 64:
+            raise InvalidInputError(f"store id {ref!r} has more than 64 hex digits")
+        if digits < MIN_PREFIX_DIGITS:
+            raise InvalidInputError(
+                f"store id prefix {ref!r} is too short: give at least {MIN_PREFIX_DIGITS} hex "
+                "digits after 0x"
+            )
+        return stripped.lower()
+    return non_empty(stripped, "store name", 200)
+
+
+def resolve_store(uow: UnitOfWork, ref: str) -> Store:
+    """The one store that `ref` names: its whole id, a unique id prefix, or its name."""
+    checked = check_store_ref(ref)
+    if _HEX_REF.match(checked):
+        if len(checked) == 66:
+            return get_store(uow, checked)
+        matches = list(uow.session.scalars(select(Store).where(Store.store_id.startswith(checked))))
+        if not matches:
+            raise StoreError(f"no store id starts with {checked}")
+    else:
+        matches = list(uow.session.scalars(select(Store).where(Store.name == checked)))
+        if not matches:
+            folded = func.lower(Store.name) == checked.lower()
+            matches = list(uow.session.scalars(select(Store).where(folded)))
+        if not matches:
+            raise StoreError(f"no store named {checked!r}")
+    if len(matches) > 1:
+        ids = ", ".join(sorted(store.store_id[:18] + "…" for store in matches))
+        raise StoreError(f"{ref!r} names {len(matches)} stores ({ids}): give more of the id")
+    return matches[0]
+
+
+def short_ids(ids: Iterable[str], digits: int = SHORT_ID_DIGITS) -> dict[str, str]:
+    """Each 0x id cut to the shortest prefix (at least `digits` hex digits) no other shares."""
+    ordered = sorted(set(ids))
+    short = {}
+    for n, full in enumerate(ordered):
+        neighbours = ordered[max(n - 1, 0) : n] + ordered[n + 1 : n + 2]
+        shared = max((_common_prefix(full, other) for other in neighbours), default=0)
+        short[full] = full[: max(2 + digits, shared + 1)]
+    return short
+
+
+def _common_prefix(a: str, b: str) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def short_store_ids(uow: UnitOfWork) -> dict[str, str]:
+    """Every store's id as the tables print it: unique among all stores, so it resolves."""
+    return short_ids(uow.session.scalars(select(Store.store_id)))
+
+
 def list_stores(uow: UnitOfWork) -> list[Store]:
     return list(uow.session.scalars(select(Store).order_by(Store.name, Store.store_id)))
+
+
+def set_store_active(uow: UnitOfWork, store_id: str, active: bool) -> Store:
+    """Deactivates or reactivates a store. Inactive, it takes no new invoices; its invoices,
+    balances, settlements and payouts stay as they are, and can still be settled."""
+    store = get_store(uow, store_id)
+    if store.active == active:
+        state = "active" if active else "inactive"
+        raise StoreError(f"store {store.name!r} ({store.store_id}) is already {state}")
+    store.active = active
+    uow.commit()
+    return store
+
+
+def get_terminal(uow: UnitOfWork, store_id: str, code: str) -> Terminal:
+    store = get_store(uow, store_id)
+    terminal = uow.session.scalars(
+        select(Terminal).where(Terminal.store_id == store.store_id, Terminal.code == code)
+    ).one_or_none()
+    if terminal is None:
+        raise StoreError(f"store {store.name!r} has no terminal {code!r}")
+    return terminal
+
+
+def set_terminal_active(uow: UnitOfWork, store_id: str, code: str, active: bool) -> Terminal:
+    """Deactivates or reactivates one terminal; inactive, it takes no new invoices."""
+    terminal = get_terminal(uow, store_id, code)
+    if terminal.active == active:
+        state = "active" if active else "inactive"
+        raise StoreError(f"terminal {code!r} is already {state}")
+    terminal.active = active
+    uow.commit()
+    return terminal
 
 
 def add_terminal(uow: UnitOfWork, store_id: str, code: str, label: str) -> Terminal:

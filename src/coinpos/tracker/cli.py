@@ -189,15 +189,13 @@ def _run(tracker: Any, as_json: bool) -> dict[str, Any]:
 @click.option(
     "--webhook-url",
     envvar="COINPOS_WEBHOOK_URL",
-    required=True,
     metavar="URL",
-    help="Where notifications are POSTed (default: $COINPOS_WEBHOOK_URL).",
+    help="Also POST the staff outbox (alerts, reorgs) here (default: $COINPOS_WEBHOOK_URL).",
 )
 @click.option(
     "--secret",
     envvar="COINPOS_WEBHOOK_SECRET",
-    required=True,
-    help="HMAC-SHA256 key (default: $COINPOS_WEBHOOK_SECRET).",
+    help="HMAC-SHA256 key of the staff outbox (default: $COINPOS_WEBHOOK_SECRET).",
 )
 @click.option(
     "--max-attempts",
@@ -206,15 +204,66 @@ def _run(tracker: Any, as_json: bool) -> dict[str, Any]:
     show_default=True,
     help="Deliveries tried before a notification is marked failed.",
 )
+@click.option(
+    "--allow-private-webhooks",
+    is_flag=True,
+    envvar="COINPOS_ALLOW_PRIVATE_WEBHOOKS",
+    help="Deliver store webhooks to loopback and private addresses too (tests, local receivers).",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.1),
+    default=10.0,
+    show_default=True,
+    help="Seconds a store endpoint has to answer.",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 64),
+    default=8,
+    show_default=True,
+    help="Store webhook deliveries sent at once.",
+)
+@click.option("--follow", is_flag=True, help="Keep running, one pass every --interval seconds.")
+@click.option(
+    "--interval",
+    type=click.FloatRange(min=0.05),
+    default=1.0,
+    show_default=True,
+    help="Seconds between passes with --follow.",
+)
 @json_option
 @pass_app
 def notify(
-    app: AppContext, webhook_url: str, secret: str, max_attempts: int, as_json: bool
-) -> None:
-    """Deliver pending outbox notifications to the webhook, signed, with retries."""
+    app: AppContext, webhook_url: str | None, secret: str | None, max_attempts: int,
+    allow_private_webhooks: bool, timeout: float, concurrency: int, follow: bool,
+    interval: float, as_json: bool,
+) -> None:  # fmt: skip
+    """Deliver store webhooks (signed, retried for up to 3 days) and, with --webhook-url,
+    the staff outbox."""
     from dataclasses import asdict
 
-    from coinpos.tracker.webhook import Webhook, deliver
+    from coinpos.tracker.webhook import Webhook
+    from coinpos.tracker.webhook import deliver as deliver_outbox
+    from coinpos.webhooks.delivery import DeliveryPolicy, deliver_due
 
-    result = deliver(app.engine, Webhook(webhook_url, secret, max_attempts=max_attempts))
-    emit([asdict(result)], as_json, "coinpos notify", single=True)
+    if (webhook_url is None) != (secret is None):
+        raise CommandError("--webhook-url and --secret go together")
+    staff = None if webhook_url is None else Webhook(webhook_url, secret or "", max_attempts)
+    policy = DeliveryPolicy(
+        allow_private=allow_private_webhooks, timeout=timeout, concurrency=concurrency
+    )
+    while True:
+        store = deliver_due(app.engine, policy)
+        summary: dict[str, Any] = asdict(store)
+        if staff is not None:
+            outbox = deliver_outbox(app.engine, staff)
+            summary.update({f"outbox_{k}": v for k, v in asdict(outbox).items()})
+        if not follow:
+            emit([summary], as_json, "coinpos notify", single=True)
+            return
+        if store.claimed:
+            emit([summary], as_json, "coinpos notify", single=True)
+        # A full batch means more is due: go on at once.
+        if store.claimed < policy.batch:
+            time.sleep(interval)

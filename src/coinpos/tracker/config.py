@@ -20,6 +20,7 @@ from datetime import timedelta
 
 from coinpos.ledger import DEFAULT_PENDING_DEADLINE
 from coinpos.tracker.errors import TrackerError
+from coinpos.validation import ascii_digits
 
 BLOCK_TAGS = ("safe", "finalized")
 
@@ -40,7 +41,7 @@ class ConfirmationRule:
     @classmethod
     def parse(cls, text: str) -> ConfirmationRule:
         """`12` (a depth) or `finalized` / `safe` (a tag)."""
-        if text.isdigit():
+        if ascii_digits(text):
             return cls(depth=int(text))
         return cls(tag=text)
 

@@ -16,6 +16,7 @@ from coinpos.ledger import Anchored, confirm_many
 from coinpos.tracker.chain import ChainReader
 from coinpos.tracker.config import ConfirmationRule
 from coinpos.tracker.reorgs import unanchor_entry
+from coinpos.webhooks import ledger_events
 
 
 @dataclass
@@ -89,4 +90,6 @@ def confirm_ready(
             .where(Settlement.log_entry_id.in_(settles))
             .values(status=SettlementStatus.SETTLED)
         )
+        ledger_events.settlements_changed(session, settles, "settlement.settled", now)
+    ledger_events.refunds_confirmed(session, [a.id for a in ready if a.kind is TxKind.REFUND], now)
     return result

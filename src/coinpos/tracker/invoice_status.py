@@ -31,6 +31,8 @@ from coinpos.db.models import (
     TxKind,
     TxStatus,
 )
+from coinpos.db.types import utcnow
+from coinpos.invoices import events as invoice_events
 from coinpos.tracker.outbox import notify_many
 
 # Invoices per query: far below SQLite's limit on bound parameters.
@@ -60,10 +62,12 @@ def refresh(
     late: Collection[int] = (),
     now: datetime | None = None,
 ) -> None:
-    """Recomputes the invoices' statuses in a few statements, whatever their number; a
-    change of status goes to the outbox when `now` is given."""
+    """Recomputes the invoices' statuses in a few statements, whatever their number. A
+    change of status or exception status appends an invoice event (and its webhook events);
+    a change of status also goes to the staff outbox when `now` is given."""
     ids = sorted(invoice_ids)
     changes: list[tuple[str, dict[str, Any]]] = []
+    events: list[invoice_events.StatusChange] = []
     updates: list[dict[str, Any]] = []
     for start in range(0, len(ids), _CHUNK):
         part = ids[start : start + _CHUNK]
@@ -103,10 +107,19 @@ def refresh(
                     {"id": invoice.id, "status": after[0], "exception_status": after[1],
                      "amount_paid": after[2]}
                 )  # fmt: skip
+            if after[:2] != before[:2]:
+                events.append(
+                    invoice_events.StatusChange(
+                        invoice.id, invoice.invoice_hash, invoice.store_id, invoice.amount,
+                        invoice.amount_paid, invoice.status, invoice.exception_status,
+                        before[0], before[1],
+                    )
+                )  # fmt: skip
             if invoice.status is not before[0]:
                 changes.append(_change(invoice, before[0]))
     if updates:
         session.execute(update(Invoice), updates)
+    invoice_events.record(session, events, now or utcnow())
     if now is not None:
         notify_many(session, "invoice_status", changes, now)
 

@@ -22,6 +22,7 @@ from coinpos.tracker.errors import ReplayUnavailableError
 from coinpos.tracker.events import TOPICS
 from coinpos.tracker.outbox import notify
 from coinpos.tracker.revert import ErrorDecoder, failure_reason
+from coinpos.webhooks import ledger_events
 
 OWN_KINDS = (TxKind.CAPTURE, TxKind.VOID, TxKind.REFUND, TxKind.SETTLE, TxKind.SWEEP)
 
@@ -153,6 +154,7 @@ def _fail(session: Session, entry: TransactionLogEntry, reason: str, now: dateti
         ).one_or_none()
         if settlement is not None:
             settlement.status = SettlementStatus.FAILED
+            ledger_events.settlements_changed(session, [entry.id], "settlement.failed", now)
     notify(
         session,
         f"failed:{entry.id}:{entry.tx_hash}",

@@ -142,6 +142,12 @@ def test_settle_request__over_settlement__exit_2_nothing_written(
     assert _count(engine, Settlement) == 0
 
 
+@pytest.fixture
+def eth(run: Any, engine: Engine) -> None:
+    _ok(run("coins", "add", "ETH", "--chain-id", "1", "--decimals", "18"))
+
+
+@pytest.mark.usefixtures("eth")
 def test_rates_import__bad_file__nothing_imported(run: Any, engine: Engine, tmp_path: Path) -> None:
     good = tmp_path / "good.csv"
     good.write_text("coin,fiat,rate,observed_at\nETH,USD,3000.5,2026-11-23T11:00:00Z\n")
@@ -154,6 +160,7 @@ def test_rates_import__bad_file__nothing_imported(run: Any, engine: Engine, tmp_
     assert "imported 1 rates" in _ok(run("rates", "import", str(good))).output
 
 
+@pytest.mark.usefixtures("eth")
 def test_rates_show__stale__exit_2(run: Any) -> None:
     _ok(run("rates", "set", "ETH", "USD", "3000", "--at", "2020-01-01T00:00:00Z"))
     result = run("rates", "show", "ETH", "USD")
@@ -161,6 +168,7 @@ def test_rates_show__stale__exit_2(run: Any) -> None:
     assert "stale" in result.output
 
 
+@pytest.mark.usefixtures("eth")
 def test_rates_set__bad_date__exit_2(run: Any, engine: Engine) -> None:
     result = run("rates", "set", "ETH", "USD", "3000", "--at", "yesterday")
     assert result.exit_code == 2
@@ -219,6 +227,7 @@ def test_status__unmigrated_database__asks_for_upgrade(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["--db", url, "status"])
     assert result.exit_code == 2
     assert "coinpos db upgrade" in result.output
+    assert not (tmp_path / "empty.db").exists()
     assert _ok(CliRunner().invoke(cli, ["--db", url, "db", "upgrade"]))
     assert CliRunner().invoke(cli, ["--db", url, "status"]).exit_code == 0
 

@@ -11,9 +11,19 @@ from coinpos.money import UnknownCurrencyError
 from coinpos.rates.chainlink import FeedRound
 from coinpos.rates.errors import RateError, RateImportError, RateNotFoundError, StaleRateError
 from coinpos.rates.service import import_csv, latest_rate, record_feed_round, set_rate
+from coinpos.stores.service import add_coin
 from coinpos.unit_of_work import UnitOfWork
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def coins(engine: Engine) -> None:
+    """Rates are recorded only for coins the exchange accepts."""
+    with UnitOfWork(engine) as uow:
+        add_coin(uow, "ETH", 1, 18)
+        add_coin(uow, "CPW", 1, 2, "0x" + "11" * 20)
+        uow.commit()
 
 
 def _count(engine: Engine) -> int:
@@ -119,6 +129,15 @@ def test_import_csv__rows_already_recorded__imports_nothing(engine: Engine) -> N
     with UnitOfWork(engine) as uow, pytest.raises(RateImportError, match="already recorded"):
         import_csv(uow, text + "ETH,USD,3001,2026-11-23T11:01:00Z\n", now=NOW)
     assert _count(engine) == 1
+
+
+def test_set_rate__unregistered_coin__is_refused(engine: Engine) -> None:
+    with UnitOfWork(engine) as uow, pytest.raises(RateError, match="no coin DOGE is registered"):
+        set_rate(uow, "DOGE", "KRW", Decimal(100), now=NOW)
+    text = "coin,fiat,rate,observed_at\nDOGE,KRW,100,2026-11-23T11:00:00Z\n"
+    with UnitOfWork(engine) as uow, pytest.raises(RateError, match="no coin DOGE is registered"):
+        import_csv(uow, text, now=NOW)
+    assert _count(engine) == 0
 
 
 def test_import_csv__wrong_header__is_refused(engine: Engine) -> None:

@@ -124,3 +124,79 @@ def test_add_account__bad_checksum__is_refused(engine: Engine) -> None:
     bad = ADDRESS[:-1] + "e"
     with UnitOfWork(engine) as uow, pytest.raises(InvalidInputError, match="checksum"):
         add_account(uow, "minji", bad, "MAIN")
+
+
+@pytest.mark.postgres
+def test_update__changes_the_fields_given__clears_the_ones_named(engine: Engine) -> None:
+    from coinpos.customers.service import update
+
+    make_customer(engine)
+    with UnitOfWork(engine) as uow:
+        before = get(uow, "minji").password_hash
+        update(uow, "minji", {"phone": "+82 10 1234 5678", "language": "en-US"}, ("location",))
+    with UnitOfWork(engine) as uow:
+        customer = get(uow, "minji")
+        assert (customer.phone, customer.language, customer.email) == (
+            "+82 10 1234 5678",
+            "en-US",
+            "minji@example.com",
+        )
+        assert (customer.latitude_e6, customer.longitude_e6) == (None, None)
+        assert customer.password_hash == before
+
+
+@pytest.mark.parametrize(
+    ("changes", "clear", "message"),
+    [
+        ({"email": "not-an-address", "name": "Kim M"}, (), "is not an address"),
+        ({"latitude_e6": 95_000_000}, (), "beyond ±90°"),
+        ({"password_hash": "x"}, (), "cannot change password_hash"),
+        ({"login_id": "other"}, (), "cannot change login_id"),
+        ({}, ("name",), "cannot clear name"),
+        ({"email": "a@b.co"}, ("email",), "given and cleared"),
+        ({}, (), "nothing to change"),
+        ({"customer_type": "robot"}, (), "customer type must be one of"),
+        ({"bank_name": "B" * 101}, (), "longer than 100"),
+    ],
+)
+def test_update__bad_change__changes_nothing(
+    engine: Engine, changes: dict[str, object], clear: tuple[str, ...], message: str
+) -> None:
+    from coinpos.customers.service import update
+
+    make_customer(engine)
+    with UnitOfWork(engine) as uow, pytest.raises(InvalidInputError, match=message):
+        update(uow, "minji", changes, clear)
+    with UnitOfWork(engine) as uow:
+        customer = get(uow, "minji")
+        assert (customer.name, customer.email, customer.latitude_e6) == (
+            "Kim Minji",
+            "minji@example.com",
+            37_497_942,
+        )
+
+
+def test_update_and_set_password__unregistered_customer__are_refused(engine: Engine) -> None:
+    from coinpos.customers.service import set_password, update
+
+    make_customer(engine)
+    with UnitOfWork(engine) as uow:
+        unregister(uow, "minji")
+        with pytest.raises(CustomerError, match="unregistered"):
+            update(uow, "minji", {"email": "new@example.com"})
+        with pytest.raises(CustomerError, match="unregistered"):
+            set_password(uow, "minji", "a long new password")
+
+
+def test_set_password__new_one_logs_in__short_one_refused(engine: Engine) -> None:
+    from coinpos.customers.service import set_password
+
+    make_customer(engine)
+    with UnitOfWork(engine) as uow:
+        with pytest.raises(InvalidInputError, match="at least"):
+            set_password(uow, "minji", "short")
+        assert check_login(uow, "minji", PASSWORD)
+        set_password(uow, "minji", "a long new password")
+    with UnitOfWork(engine) as uow:
+        assert not check_login(uow, "minji", PASSWORD)
+        assert check_login(uow, "minji", "a long new password")

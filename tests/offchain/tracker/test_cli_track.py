@@ -68,6 +68,7 @@ def test_track__bad_input__one_line_exit_2_nothing_written(
         assert session.scalars(select(TrackerCursor)).all() == []
 
 
+@pytest.mark.usefixtures("engine")
 def test_track__node_down__one_line_exit_2(run: Any) -> None:
     result = run("track", "--rpc", "http://127.0.0.1:9")
     assert result.exit_code == 2

@@ -5,6 +5,7 @@ from coinpos.db.models.catalogue import CatalogueItem
 from coinpos.db.models.coins import Coin
 from coinpos.db.models.customers import Account, Customer, CustomerType, Wallet, WalletCoin
 from coinpos.db.models.idempotency import IdempotencyRecord
+from coinpos.db.models.invoice_events import InvoiceEvent
 from coinpos.db.models.invoices import (
     Invoice,
     InvoiceExceptionStatus,
@@ -31,6 +32,13 @@ from coinpos.db.models.settlements import (
 from coinpos.db.models.stores import Store, Terminal
 from coinpos.db.models.tracker import EthDepositSweep, TrackedBlock, TrackerCursor
 from coinpos.db.models.transactions import TransactionLogEntry, TxKind, TxStatus, ValidTransaction
+from coinpos.db.models.webhooks import (
+    DeliveryStatus,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+    WebhookSubscription,
+)
 
 __all__ = [
     "Account",
@@ -41,12 +49,14 @@ __all__ = [
     "Customer",
     "CustomerSession",
     "CustomerType",
+    "DeliveryStatus",
     "EthDepositSweep",
     "ExchangeRate",
     "FiatDeposit",
     "FiatDepositStatus",
     "IdempotencyRecord",
     "Invoice",
+    "InvoiceEvent",
     "InvoiceExceptionStatus",
     "InvoiceLine",
     "InvoiceStatus",
@@ -74,4 +84,8 @@ __all__ = [
     "ValidTransaction",
     "Wallet",
     "WalletCoin",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
+    "WebhookSubscription",
 ]

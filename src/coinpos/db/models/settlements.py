@@ -96,5 +96,8 @@ class Payout(Base):
     status: Mapped[PayoutStatus] = mapped_column(str_enum(PayoutStatus, "payout_status"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     exported_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Set when staff mark the bank transfer done; the reference is the bank's, if given.
+    paid_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    bank_reference: Mapped[str | None] = mapped_column(String(100))
 
     settlement: Mapped[Settlement] = relationship()

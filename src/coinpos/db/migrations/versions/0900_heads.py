@@ -1,7 +1,7 @@
 """Joins the areas' heads into one, so `coinpos db upgrade` has a single target.
 
 Revision ID: 0900_heads
-Revises: 0600_tracker_eth, 0700_server
+Revises: 0600_tracker_eth, 0610_staff_commands, 0700_server, 0710_webhooks
 """
 
 from __future__ import annotations
@@ -10,7 +10,9 @@ revision = "0900_heads"
 # Every head this revision merges; a new head branching off 0500 joins this tuple.
 down_revision = (
     "0600_tracker_eth",
+    "0610_staff_commands",
     "0700_server",
+    "0710_webhooks",
 )
 branch_labels = None
 depends_on = None

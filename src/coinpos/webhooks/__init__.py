@@ -1,0 +1,1 @@
+"""Store webhooks: endpoints, events, signed deliveries through the database outbox."""
