@@ -9,7 +9,7 @@ SLITHER_VENV := .venv-slither
 BIN := $(CURDIR)/$(VENV)/bin
 export PATH := $(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: test demo setup solc lint format bench clean openapi
+.PHONY: test demo setup solc chromium lint format bench clean openapi
 
 # The suite runs in PYTEST_WORKERS processes (pytest-xdist), each with an anvil of its own on
 # a free port; the contracts are compiled once by setup, so no worker writes the build.
@@ -31,7 +31,7 @@ OZ_SOURCES := .deps/openzeppelin-contracts
 CONTRACT_SOURCES := $(shell find contracts -name '*.sol' -not -path 'contracts/.cache/*')
 COMPILED := .build/.compiled
 
-setup: $(VENV)/.installed node_modules/.installed $(OZ_SOURCES)/.installed solc $(COMPILED)
+setup: $(VENV)/.installed node_modules/.installed $(OZ_SOURCES)/.installed solc $(COMPILED) chromium
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	@echo "setup: Python environment in $(VENV)/ (pinned by constraints.txt)"
@@ -42,7 +42,7 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	@touch $@
 
 node_modules/.installed: package.json package-lock.json
-	@echo "setup: npm packages (solc, anvil, OpenZeppelin; pinned by package-lock.json)"
+	@echo "setup: npm packages (solc, anvil, OpenZeppelin, axe-core; pinned by package-lock.json)"
 	@npm ci --no-audit --no-fund --loglevel=error > /dev/null
 	@touch $@
 
@@ -62,6 +62,18 @@ $(COMPILED): $(CONTRACT_SOURCES) ape-config.yaml $(OZ_SOURCES)/.installed | solc
 	@echo "setup: compiling the contracts (ape compile)"
 	@$(BIN)/ape compile -v WARNING
 	@touch $@
+
+# Debian's Chromium for the browser tests (tests/pages/): Playwright drives it at
+# /usr/bin/chromium, since Playwright's own browser download is not reachable.
+# (as root here; through sudo on a CI runner that is not).
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		echo "setup: Debian's chromium for the browser tests (apt-get)"; \
+		$(SUDO) apt-get update -qq > /dev/null && \
+		$(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium > /dev/null; \
+	fi
 
 # --- quality -------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from fastapi import APIRouter, FastAPI
 
 from coinpos import __version__
 from coinpos.db.engine import database_url, make_engine
+from coinpos.pages.mount import mount_pages
 from coinpos.server import health, problems
 from coinpos.server.access_log import AccessLogMiddleware
 from coinpos.server.chain import load_sender
@@ -93,6 +94,7 @@ def create_app(settings: ServerSettings, extra_routers: tuple[APIRouter, ...] = 
     for router in extra_routers:
         api.include_router(router)
     app.include_router(api)
+    mount_pages(app)
     templates = PathTemplates(app.openapi)
     app.add_middleware(
         IdempotencyMiddleware,

@@ -1,0 +1,96 @@
+"""The pages in a real browser: Debian's Chromium at /usr/bin/chromium driven by Playwright
+(its own browser download is not reachable), one browser per test module, against the
+exchange server on a real port over a real SQLite database and anvil.
+
+`make setup` installs the browser when it is missing; without it these tests fail rather
+than skip, so CI cannot pass without running them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+
+from coinpos.catalogue.service import add_item
+from coinpos.rates.service import set_rate
+from coinpos.unit_of_work import UnitOfWork
+from tests.chainops.conftest import Shop, issuer, operator_key, shop  # noqa: F401
+from tests.contracts.escrow.conftest import deploy_escrow, escrow  # noqa: F401
+from tests.offchain.conftest import db_url, engine, pytest_generate_tests  # noqa: F401
+from tests.server.conftest import StoreKeys, pos_server, store_with_keys  # noqa: F401
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENS = Path(__file__).resolve().parents[2] / "out" / "screens"
+PHONE = {"width": 360, "height": 740}
+TABLET = {"width": 1024, "height": 768}
+
+# The catalogue of the tests' shop: prices in ETH base units (1 ETH = 10**18).
+LATTE_PRICE = 2 * 10**15
+LATTE_STOCK = 5
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    assert Path(CHROMIUM).exists(), f"no {CHROMIUM}: run `make setup` to install chromium"
+    with sync_playwright() as playwright:
+        # Playwright gives each launch a fresh, temporary user-data directory.
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def context(browser: Browser) -> Iterator[BrowserContext]:
+    opened = browser.new_context(viewport=TABLET)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def page(context: BrowserContext) -> Page:
+    return context.new_page()
+
+
+@pytest.fixture
+def keys(shop: Shop) -> StoreKeys:  # noqa: F811
+    """The shop's keys and catalogue: a latte in stock, a muffin sold out, ETH at 4 500 000 KRW."""
+    with UnitOfWork(shop.engine) as uow:
+        add_item(uow, shop.store.store_id, "LATTE", "Cafe latte", "ETH", LATTE_PRICE, LATTE_STOCK)
+    with UnitOfWork(shop.engine) as uow:
+        add_item(uow, shop.store.store_id, "MUFFIN", "Blueberry muffin", "ETH", 10**15, 0)
+    with UnitOfWork(shop.engine) as uow:
+        set_rate(uow, "ETH", "KRW", Decimal("4500000"))
+    return store_with_keys(shop.engine, store=shop.store)
+
+
+def screenshot(page: Page, name: str) -> bytes:
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    return page.screenshot(path=SCREENS / f"{name}.png", full_page=True)
+
+
+def pair(page: Page, base_url: str, key: str) -> None:
+    page.goto(f"{base_url}/pos")
+    page.get_by_label("Terminal key").fill(key)
+    page.get_by_role("button", name="Pair").click()
+    page.wait_for_load_state()
+
+
+def horizontal_overflow(page: Page) -> int:
+    """How far the page is wider than the window (0: no horizontal scroll)."""
+    return int(
+        page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    )
