@@ -60,7 +60,7 @@ WORKER_THREADS = 40
 KEPT_CONNECTIONS = 10
 
 
-def _pool_size(settings: ServerSettings) -> dict[str, int]:
+def _pool_size(settings: ServerSettings) -> dict[str, Any]:
     if database_url(settings.database_url).startswith("sqlite"):
         return {}
     return {"pool_size": KEPT_CONNECTIONS, "max_overflow": WORKER_THREADS - KEPT_CONNECTIONS}
