@@ -112,8 +112,8 @@ def test_json_output__chain_commands__stdout_parses_whole(
     def invoice() -> str:
         """An ETH invoice, paid to its deposit address with a plain transfer."""
         created = coinpos(
-            "invoices", "create", store.store_id, "ETH", "--amount", "0.01", "--network",
-            "ethereum:local", "--out", str(tmp_path / "qr"),
+            "invoices", "create", store.store_id, "ETH", "--amount", "0.01", *network,
+            "--out", str(tmp_path / "qr"),
         )  # fmt: skip
         w3.eth.wait_for_transaction_receipt(
             w3.eth.send_transaction(

@@ -204,8 +204,11 @@ def test_cli__artifact_of_another_chain__signing_and_sending_refused__nothing_wr
     operator = w3.eth.accounts[1]
     sweep = ("ops", "sweep", f"{invoice['invoice_hash']}={customer}", "--key", "sweep-1")
 
-    # The same escrow recorded for chain 1337 (a self-run `anvil --chain-id 1337`).
+    # The same escrow recorded for chain 1337 (a self-run `anvil --chain-id 1337`), whose
+    # ETH staff registered too: only the node's chain id can tell the two apart.
     deployments.save(Deployment("ethereum", "local", 1337, deployment.contracts), artifact)
+    with UnitOfWork(engine) as uow:
+        add_coin(uow, "ETH", 1337, 18, None)
     for args in (
         (*create, "--network", network, "--out", str(tmp_path / "qr-2")),  # signs
         (*sweep, "--network", network),  # sends

@@ -21,6 +21,7 @@ from coinpos.invoices.service import NewInvoice, issue_invoice
 from coinpos.rates.service import set_rate
 from coinpos.server.app import create_app
 from coinpos.server.settings import ServerSettings
+from coinpos.stores.service import add_coin
 from coinpos.unit_of_work import UnitOfWork
 from tests.chainops.conftest import Shop
 from tests.contracts.wallet.conftest import factory  # noqa: F401
@@ -132,6 +133,9 @@ def test_history_lists_invoices_the_customer_paid(
 
 def test_rate_history_newest_first(client: httpx.Client, minji: Customer, engine: Engine) -> None:
     now = utcnow()
+    with UnitOfWork(engine) as uow:
+        add_coin(uow, "CPW", 31337, 2, "0x" + "22" * 20)
+        uow.commit()
     for hours, rate in ((2, "1290"), (1, "1300.5")):
         with UnitOfWork(engine) as uow:
             set_rate(uow, "CPW", "KRW", Decimal(rate), now - timedelta(hours=hours))

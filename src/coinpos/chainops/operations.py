@@ -252,15 +252,22 @@ def refund(
         # Under the balance lock until the sender commits the request: two concurrent
         # refunds of one invoice cannot both count the same captured amount.
         lock_balance(uow.session, target.invoice.store_id, target.invoice.coin_id)
-        left = refundable(uow, target.invoice)
-        if left == 0:
+        name = target.invoice.invoice_hash
+        status, available = sender.escrow.payment(target.digest)
+        if status != CAPTURED:
             raise OperationError(
-                f"invoice {target.invoice.invoice_hash} has nothing captured to refund"
+                f"cannot refund invoice {name}: its payment is {PAYMENT_STATUSES[status]}, "
+                f"not {PAYMENT_STATUSES[CAPTURED]}"
             )
+        left = refundable(available, uow, sender.escrow.w3, target.invoice)
+        if left == 0:
+            raise OperationError(f"invoice {name} has nothing captured left to refund")
         amount = left if amount is None else amount
         if amount > left:
-            raise OperationError(f"refund of {amount} base units exceeds the {left} left to refund")
-    _check_payment(uow, sender, target, request_key, "refund", CAPTURED, amount)
+            raise OperationError(
+                f"cannot refund {amount} base units of invoice {name}: only {left} are "
+                "captured and not yet refunded"
+            )
     request = ChainRequest(
         key=request_key,
         kind=TxKind.REFUND,
