@@ -1,0 +1,276 @@
+"""The manager's sales page in Chromium: sign-in with a manager key only; the day's sales of a
+paid and captured invoice (anvil and the tracker) with their fiat value at sale time and
+now; a partial settlement quoted with its locked rate and fee, confirmed, sent on chain and
+seen settled in the history; a partial refund of the captured sale within its limit; the
+phone layout and axe."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+from sqlalchemy import select
+
+from coinpos.chainops import operations
+from coinpos.chainops.sender import TransactionSender
+from coinpos.db.models import Invoice, InvoiceStatus, Settlement, SettlementStatus, StoreBalance
+from coinpos.db.types import utcnow
+from coinpos.invoices.service import Issuer, NewInvoice, issue_invoice
+from coinpos.pages.manager_login import MANAGER_COOKIE, TERMINAL_KEY, WRONG_KEY
+from coinpos.rates.service import set_rate
+from coinpos.server.app import create_app
+from coinpos.server.settings import ServerSettings
+from coinpos.tracker.chain import ChainReader
+from coinpos.tracker.config import ConfirmationRule, TrackerConfig
+from coinpos.tracker.revert import ErrorDecoder
+from coinpos.tracker.rpc import JsonRpcClient
+from coinpos.tracker.service import Tracker
+from coinpos.unit_of_work import UnitOfWork
+from tests.chainops.conftest import Shop, escrow_client, sender  # noqa: F401
+from tests.offchain.tracker.anvil import contract_type
+from tests.pages.conftest import PHONE, TABLET, horizontal_overflow, screenshot
+from tests.pages.test_accessibility import _violations
+from tests.server.conftest import StoreKeys
+from tests.server.live import serving
+
+WAIT_S = 20
+SALE = 4 * 10**15  # 0.004 ETH
+MILLI_ETH = 10**15
+
+
+@pytest.fixture
+def sales_server(
+    db_url: str,
+    shop: Shop,
+    issuer: Issuer,
+    sender: TransactionSender,  # noqa: F811
+) -> Iterator[str]:
+    """The server with the operator's sender, so settlements and refunds go on chain."""
+    app = create_app(ServerSettings(database_url=db_url, issuer=issuer, sender=sender))
+    with serving(app) as url:
+        yield url
+    app.state.engine.dispose()
+
+
+def _tracker(shop: Shop, chain: Any, escrow: Any, start_block: int) -> Tracker:
+    return Tracker(
+        shop.engine,
+        ChainReader(JsonRpcClient(chain.provider.uri)),
+        TrackerConfig(
+            escrow=str(escrow.address), rule=ConfirmationRule(depth=2), start_block=start_block
+        ),
+        ErrorDecoder([contract_type("PaymentEscrow")["abi"]]),
+    )
+
+
+def _track_until(tracker: Tracker, chain: Any, done: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + WAIT_S
+    while not done():
+        assert time.monotonic() < deadline, f"the tracker did not see {what}"
+        chain.mine(1)
+        tracker.run_once()
+
+
+def _read(shop: Shop, query: Any) -> Any:
+    with UnitOfWork(shop.engine) as uow:
+        return uow.session.scalars(query).one_or_none()
+
+
+@dataclass
+class Sold:
+    invoice: Invoice
+    tracker: Tracker
+
+
+@pytest.fixture
+def sold(
+    keys: StoreKeys,
+    shop: Shop,
+    issuer: Issuer,
+    chain: Any,
+    escrow: Any,
+    customer: Any,
+    sender: TransactionSender,  # noqa: F811
+) -> Sold:
+    """A 0.004 ETH sale paid at its deposit address, settled by the tracker, swept and
+    captured without fee, the capture confirmed; then ETH rises from 4.5 to 5 million KRW."""
+    # The rate the sale is valued at: observed before the invoice (made to the second).
+    with UnitOfWork(shop.engine) as uow:
+        set_rate(uow, "ETH", "KRW", Decimal("4500000"), utcnow() - timedelta(minutes=1))
+    with UnitOfWork(shop.engine) as uow:
+        invoice = issue_invoice(uow, NewInvoice(shop.store.store_id, "ETH", amount=SALE), issuer)
+        uow.session.expunge(invoice)
+    tracker = _tracker(shop, chain, escrow, chain.blocks.height)
+    customer.transfer(invoice.deposit_address, SALE)
+    _track_until(
+        tracker,
+        chain,
+        lambda: _read(shop, select(Invoice.status)) is InvoiceStatus.SETTLED,
+        "the payment",
+    )
+    with UnitOfWork(shop.engine) as uow:
+        operations.sweep(uow, sender, [(invoice.invoice_hash, str(customer.address))], key="s-1")
+    with UnitOfWork(shop.engine) as uow:
+        operations.capture(uow, sender, invoice.invoice_hash, fee_bps=0)
+    _track_until(
+        tracker,
+        chain,
+        lambda: _read(shop, select(StoreBalance.captured)) == SALE,
+        "the capture",
+    )
+    with UnitOfWork(shop.engine) as uow:
+        set_rate(uow, "ETH", "KRW", Decimal("5000000"))
+    return Sold(invoice, tracker)
+
+
+def sign_in(page: Page, base_url: str, key: str) -> None:
+    page.goto(f"{base_url}/pos/sales")
+    page.get_by_label("Manager key").fill(key)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
+
+
+def _manager_cookies(page: Page) -> list[dict[str, Any]]:
+    return [dict(c) for c in page.context.cookies() if c["name"] == MANAGER_COOKIE]
+
+
+def test_the_sales_page_takes_a_manager_key_and_refuses_a_wrong_or_terminal_key(
+    page: Page, pos_server: str, keys: StoreKeys
+) -> None:
+    wrong = keys.manager[:-4] + ("0000" if not keys.manager.endswith("0000") else "1111")
+    sign_in(page, pos_server, wrong)
+    expect(page.get_by_role("alert")).to_have_text(WRONG_KEY)
+    assert _manager_cookies(page) == []
+
+    sign_in(page, pos_server, keys.terminal)
+    expect(page.get_by_role("alert")).to_have_text(TERMINAL_KEY)
+    expect(page.get_by_role("heading", name="Store sales: sign in")).to_be_visible()
+    assert _manager_cookies(page) == []
+
+    # A post without the form's CSRF token is refused before the key is read.
+    forged = page.request.post(f"{pos_server}/pos/sales/login", form={"key": keys.manager})
+    assert forged.status == 403 and _manager_cookies(page) == []
+
+    # The control: the manager key signs in, and is kept in an HttpOnly cookie only.
+    sign_in(page, pos_server, keys.manager)
+    today = datetime.now(UTC).date().isoformat()
+    expect(page.get_by_role("heading", name=f"Sales on {today}")).to_be_visible()
+    assert keys.manager not in page.content() and keys.manager not in page.url
+    [cookie] = _manager_cookies(page)
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+    assert cookie["path"] == "/pos/sales"
+    screenshot(page, "sales-empty")
+
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("heading", name="Store sales: sign in")).to_be_visible()
+    assert _manager_cookies(page) == []
+
+
+def test_a_captured_sale_is_reported_settled_in_part_and_refunded_in_part(
+    page: Page,
+    sales_server: str,
+    keys: StoreKeys,
+    shop: Shop,
+    sold: Sold,
+    chain: Any,
+    customer: Any,
+) -> None:
+    sign_in(page, sales_server, keys.manager)
+    eth = page.locator("#per-coin tr[data-coin='ETH']")
+    # 0.004 ETH at 4 500 000 KRW when sold, at 5 000 000 KRW now.
+    expect(eth.locator(".sales-count")).to_have_text("1")
+    expect(eth.locator(".total")).to_have_text("0.004 ETH")
+    expect(eth.locator(".at-sale")).to_have_text("18000")
+    expect(eth.locator(".now")).to_have_text("20000")
+    expect(eth.locator(".difference")).to_have_text("+2000")
+    expect(page.locator("#settle-coin")).to_contain_text("ETH: 0.004 ETH available")
+    screenshot(page, "sales-status")
+
+    # A partial settlement: quoted with the rate it locks and the fee (1 %), then confirmed.
+    page.get_by_label("Part:").check()
+    page.get_by_label("Amount to settle, in whole coins").fill("0.001")
+    page.get_by_role("button", name="Review the rate and fee").click()
+    expect(page.locator("#quote-amount")).to_have_text("0.001 ETH of 0.004 ETH")
+    expect(page.locator("#quote-rate")).to_have_text("5000000 KRW per ETH")
+    expect(page.locator("#quote-gross")).to_have_text("5000 KRW")
+    expect(page.locator("#quote-fee")).to_have_text("50 KRW")
+    expect(page.locator("#quote-net")).to_have_text("4950 KRW")
+    assert _read(shop, select(Settlement.id)) is None  # nothing requested before confirming
+    screenshot(page, "sales-confirm")
+    page.get_by_role("button", name="Confirm the settlement").click()
+    expect(page.get_by_role("status")).to_have_text("Settlement requested: 0.001 ETH, submitted.")
+    with UnitOfWork(shop.engine) as uow:
+        [settlement] = uow.session.scalars(select(Settlement)).all()
+        assert settlement.amount == MILLI_ETH and settlement.rate == Decimal("5000000")
+        reference, tx_hash = settlement.reference, settlement.log_entry.tx_hash
+    row = page.locator(f"#history tr[data-reference='{reference}']")
+    expect(row.locator(".settlement-status .badge")).to_have_text("submitted")
+    expect(row.locator(".payout-status")).to_have_text("pending")
+    expect(page.locator("#settle-coin")).to_contain_text("ETH: 0.003 ETH available")
+
+    _track_until(
+        sold.tracker,
+        chain,
+        lambda: _read(shop, select(Settlement.status)) is SettlementStatus.SETTLED,
+        "the settlement",
+    )
+    page.reload()
+    expect(row.locator(".settlement-status .badge")).to_have_text("settled")
+    expect(row).to_contain_text("4950 KRW")
+    expect(row.locator(".hash")).to_have_text(str(tx_hash))
+    screenshot(page, "sales-settled")
+
+    # A refund of part of the captured sale, within its limit.
+    before = customer.balance
+    page.locator(f"#sales-list tr[data-invoice='{sold.invoice.invoice_hash}']").get_by_role(
+        "link"
+    ).click()
+    expect(page.locator("#escrow-state")).to_have_text("captured")
+    expect(page.locator("#refund-left")).to_have_text("0.004 ETH")
+    page.get_by_label("Part:").check()
+    page.get_by_label("Amount to refund, in whole ETH").fill("0.01")
+    page.get_by_role("button", name="Refund").click()
+    expect(page.get_by_role("alert")).to_contain_text("only 4000000000000000 are captured")
+    assert customer.balance == before
+
+    page.get_by_label("Part:").check()
+    page.get_by_label("Amount to refund, in whole ETH").fill("0.001")
+    page.get_by_role("button", name="Refund").click()
+    expect(page.get_by_role("status")).to_contain_text("Refund of 0.001 ETH")
+    expect(page.locator("#refund-left")).to_have_text("0.003 ETH")
+    assert customer.balance == before + MILLI_ETH
+    screenshot(page, "sales-refund")
+
+
+def test_the_sales_pages_fit_a_phone_and_have_no_serious_accessibility_violation(
+    browser: Browser, sales_server: str, keys: StoreKeys, sold: Sold
+) -> None:
+    for viewport, name in ((PHONE, "phone"), (TABLET, "tablet")):
+        context = browser.new_context(viewport=viewport, bypass_csp=True)
+        try:
+            page = context.new_page()
+            page.goto(f"{sales_server}/pos/sales")
+            assert horizontal_overflow(page) == 0, f"sign-in, {name}"
+            assert _violations(page) == [], f"sign-in, {name}"
+            sign_in(page, sales_server, keys.manager)
+            expect(page.locator("#per-coin")).to_be_visible()
+            assert horizontal_overflow(page) == 0, f"sales, {name}"
+            assert _violations(page) == [], f"sales, {name}"
+            if name == "phone":
+                screenshot(page, "sales-phone")
+            page.get_by_role("button", name="Review the rate and fee").click()
+            expect(page.locator("#quote-net")).to_have_text("19800 KRW")  # all: 0.004 ETH
+            assert horizontal_overflow(page) == 0, f"confirm, {name}"
+            assert _violations(page) == [], f"confirm, {name}"
+            page.goto(f"{sales_server}/pos/sales/refunds/{sold.invoice.invoice_hash}")
+            expect(page.locator("#refund-left")).to_have_text("0.004 ETH")
+            assert horizontal_overflow(page) == 0, f"refund, {name}"
+            assert _violations(page) == [], f"refund, {name}"
+        finally:
+            context.close()
