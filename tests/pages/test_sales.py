@@ -140,38 +140,6 @@ def _manager_cookies(page: Page) -> list[dict[str, Any]]:
     return [dict(c) for c in page.context.cookies() if c["name"] == MANAGER_COOKIE]
 
 
-def test_the_sales_page_takes_a_manager_key_and_refuses_a_wrong_or_terminal_key(
-    page: Page, pos_server: str, keys: StoreKeys
-) -> None:
-    wrong = keys.manager[:-4] + ("0000" if not keys.manager.endswith("0000") else "1111")
-    sign_in(page, pos_server, wrong)
-    expect(page.get_by_role("alert")).to_have_text(WRONG_KEY)
-    assert _manager_cookies(page) == []
-
-    sign_in(page, pos_server, keys.terminal)
-    expect(page.get_by_role("alert")).to_have_text(TERMINAL_KEY)
-    expect(page.get_by_role("heading", name="Store sales: sign in")).to_be_visible()
-    assert _manager_cookies(page) == []
-
-    # A post without the form's CSRF token is refused before the key is read.
-    forged = page.request.post(f"{pos_server}/pos/sales/login", form={"key": keys.manager})
-    assert forged.status == 403 and _manager_cookies(page) == []
-
-    # The control: the manager key signs in, and is kept in an HttpOnly cookie only.
-    sign_in(page, pos_server, keys.manager)
-    today = datetime.now(UTC).date().isoformat()
-    expect(page.get_by_role("heading", name=f"Sales on {today}")).to_be_visible()
-    assert keys.manager not in page.content() and keys.manager not in page.url
-    [cookie] = _manager_cookies(page)
-    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
-    assert cookie["path"] == "/pos/sales"
-    screenshot(page, "sales-empty")
-
-    page.get_by_role("button", name="Sign out").click()
-    expect(page.get_by_role("heading", name="Store sales: sign in")).to_be_visible()
-    assert _manager_cookies(page) == []
-
-
 def test_a_captured_sale_is_reported_settled_in_part_and_refunded_in_part(
     page: Page,
     sales_server: str,
@@ -185,7 +153,7 @@ def test_a_captured_sale_is_reported_settled_in_part_and_refunded_in_part(
     eth = page.locator("#per-coin tr[data-coin='ETH']")
     # 0.004 ETH at 4 500 000 KRW when sold, at 5 000 000 KRW now.
     expect(eth.locator(".sales-count")).to_have_text("1")
-    expect(eth.locator(".total")).to_have_text("0.004 ETH")
+    expect(eth.locator(".coin-total")).to_have_text("0.004 ETH")
     expect(eth.locator(".at-sale")).to_have_text("18000")
     expect(eth.locator(".now")).to_have_text("20000")
     expect(eth.locator(".difference")).to_have_text("+2000")
@@ -248,6 +216,45 @@ def test_a_captured_sale_is_reported_settled_in_part_and_refunded_in_part(
     screenshot(page, "sales-refund")
 
 
+def test_a_settlement_is_confirmed_at_the_rate_shown_once_and_only_with_the_csrf_token(
+    page: Page, sales_server: str, keys: StoreKeys, shop: Shop, sold: Sold
+) -> None:
+    sign_in(page, sales_server, keys.manager)
+    page.get_by_role("button", name="Review the rate and fee").click()
+    expect(page.locator("#quote-rate")).to_have_text("5000000 KRW per ETH")
+    # The rate moves while the manager reads the quote: the confirmation shows the new
+    # figures and requests nothing.
+    with UnitOfWork(shop.engine) as uow:
+        set_rate(uow, "ETH", "KRW", Decimal("4000000"))
+    page.get_by_role("button", name="Confirm the settlement").click()
+    expect(page.get_by_role("alert")).to_contain_text("The rate changed since the quote")
+    expect(page.locator("#quote-rate")).to_have_text("4000000 KRW per ETH")
+    expect(page.locator("#quote-net")).to_have_text("15840 KRW")  # 16000 less 1 %
+    assert _read(shop, select(Settlement.id)) is None
+
+    # A post without the form's token is refused, whatever it carries.
+    fields: dict[str, str] = page.eval_on_selector_all(
+        "form[action='/pos/sales/settlements'] input",
+        "all => Object.fromEntries(all.map(i => [i.name, i.value]))",
+    )
+    forged = page.request.post(
+        f"{sales_server}/pos/sales/settlements", form={**fields, "csrf": "x" * 43}
+    )
+    assert forged.status == 403 and _read(shop, select(Settlement.id)) is None
+
+    page.get_by_role("button", name="Confirm the settlement").click()
+    expect(page.get_by_role("status")).to_have_text("Settlement requested: 0.004 ETH, submitted.")
+    with UnitOfWork(shop.engine) as uow:
+        [settlement] = uow.session.scalars(select(Settlement)).all()
+        assert settlement.amount == SALE and settlement.rate == Decimal("4000000")
+    # The same confirmation sent twice (a double click, a resent form) settles once.
+    again = page.request.post(f"{sales_server}/pos/sales/settlements", form=fields)
+    assert again.status == 409
+    assert "This settlement was already requested once" in again.text()
+    with UnitOfWork(shop.engine) as uow:
+        assert len(uow.session.scalars(select(Settlement)).all()) == 1
+
+
 def test_the_sales_pages_fit_a_phone_and_have_no_serious_accessibility_violation(
     browser: Browser, sales_server: str, keys: StoreKeys, sold: Sold
 ) -> None:
@@ -274,3 +281,37 @@ def test_the_sales_pages_fit_a_phone_and_have_no_serious_accessibility_violation
             assert _violations(page) == [], f"refund, {name}"
         finally:
             context.close()
+
+
+# Last in the module: the tests above set up the session's accounts (`customer`), which
+# would otherwise restart the module's browser between tests.
+def test_the_sales_page_takes_a_manager_key_and_refuses_a_wrong_or_terminal_key(
+    page: Page, pos_server: str, keys: StoreKeys
+) -> None:
+    wrong = keys.manager[:-4] + ("0000" if not keys.manager.endswith("0000") else "1111")
+    sign_in(page, pos_server, wrong)
+    expect(page.get_by_role("alert")).to_have_text(WRONG_KEY)
+    assert _manager_cookies(page) == []
+
+    sign_in(page, pos_server, keys.terminal)
+    expect(page.get_by_role("alert")).to_have_text(TERMINAL_KEY)
+    expect(page.get_by_role("heading", name="Store sales: sign in")).to_be_visible()
+    assert _manager_cookies(page) == []
+
+    # A post without the form's CSRF token is refused before the key is read.
+    forged = page.request.post(f"{pos_server}/pos/sales/login", form={"key": keys.manager})
+    assert forged.status == 403 and _manager_cookies(page) == []
+
+    # The control: the manager key signs in, and is kept in an HttpOnly cookie only.
+    sign_in(page, pos_server, keys.manager)
+    today = datetime.now(UTC).date().isoformat()
+    expect(page.get_by_role("heading", name=f"Sales on {today}")).to_be_visible()
+    assert keys.manager not in page.content() and keys.manager not in page.url
+    [cookie] = _manager_cookies(page)
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+    assert cookie["path"] == "/pos/sales"
+    screenshot(page, "sales-empty")
+
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("heading", name="Store sales: sign in")).to_be_visible()
+    assert _manager_cookies(page) == []

@@ -28,6 +28,7 @@ from coinpos.db.models import Coin, Invoice
 from coinpos.errors import CoinposError
 from coinpos.invoices.api import InvoiceId
 from coinpos.invoices.service import UnknownInvoiceError, get_invoice
+from coinpos.ledger import DuplicateRequestError
 from coinpos.money import format_amount, from_base_units, parse_decimal, to_base_units
 from coinpos.pages import web
 from coinpos.pages.manager_login import (
@@ -204,7 +205,9 @@ def _confirm_page(
         quote=quote,
         amount=amount,
         available=format_amount(quote.available, quote.decimals, quote.coin),
-        whole_coins="" if quote.whole else decimal_text(from_base_units(quote.amount, quote.decimals)),
+        whole_coins=""
+        if quote.whole
+        else decimal_text(from_base_units(quote.amount, quote.decimals)),
         rate=decimal_text(quote.rate),
         gross=payout_text(quote.gross, quote.fiat),
         fee=payout_text(quote.fee, quote.fiat),
@@ -269,6 +272,12 @@ def _settle(request: Request, form: dict[str, str]) -> Response:
             made = settlement_api.create_settlement(
                 request, store.store_id, body, signed_in, uow, form.get("key") or None
             )
+        except DuplicateRequestError:
+            uow.rollback()
+            return _sales_page(
+                request, uow, signed_in, status_code=409,
+                error="This settlement was already requested once: it is in the history below.",
+            )  # fmt: skip
         except (CoinposError, ProblemError, ValidationError) as exc:
             uow.rollback()
             message, status = _problem(exc)
@@ -364,9 +373,7 @@ def _refund(request: Request, invoice_id: str, form: dict[str, str]) -> Response
         except (CoinposError, ProblemError, ValidationError) as exc:
             uow.rollback()
             message, status = _problem(exc)
-            return _refund_page(
-                request, uow, signed_in, invoice, error=message, status_code=status
-            )
+            return _refund_page(request, uow, signed_in, invoice, error=message, status_code=status)
         shown = format_amount(int(done.amount), coin.decimals, coin.symbol)
         notice = f"Refund of {shown}: {done.status.value}"
         notice += f", transaction {done.tx_hash}." if done.tx_hash else "."
