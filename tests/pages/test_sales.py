@@ -160,6 +160,19 @@ def test_a_captured_sale_is_reported_settled_in_part_and_refunded_in_part(
     expect(page.locator("#settle-coin")).to_contain_text("ETH: 0.004 ETH available")
     screenshot(page, "sales-status")
 
+    # Another period: the day before has no sale; a range from it to today has this one.
+    today = datetime.now(UTC).date()
+    yesterday = (today - timedelta(days=1)).isoformat()
+    page.get_by_label("From", exact=True).fill(yesterday)
+    page.get_by_label("To", exact=True).fill(yesterday)
+    page.get_by_role("button", name="Show").click()
+    expect(page.get_by_role("heading", name=f"Sales on {yesterday}")).to_be_visible()
+    expect(page.locator("#no-sales")).to_be_visible()
+    page.get_by_label("To", exact=True).fill(today.isoformat())
+    page.get_by_role("button", name="Show").click()
+    expect(page.get_by_role("heading", name=f"Sales on {yesterday} to {today}")).to_be_visible()
+    expect(eth.locator(".coin-total")).to_have_text("0.004 ETH")
+
     # A partial settlement: quoted with the rate it locks and the fee (1 %), then confirmed.
     page.get_by_label("Part:").check()
     page.get_by_label("Amount to settle, in whole coins").fill("0.001")
