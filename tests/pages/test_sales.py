@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
@@ -271,7 +272,8 @@ def test_a_settlement_is_confirmed_at_the_rate_shown_once_and_only_with_the_csrf
 def test_the_sales_pages_fit_a_phone_and_have_no_serious_accessibility_violation(
     browser: Browser, sales_server: str, keys: StoreKeys, sold: Sold
 ) -> None:
-    for viewport, name in ((PHONE, "phone"), (TABLET, "tablet")):
+    settled = 0
+    for viewport, name, left in ((PHONE, "phone", "0.004 ETH"), (TABLET, "tablet", "0.0039 ETH")):
         context = browser.new_context(viewport=viewport, bypass_csp=True)
         try:
             page = context.new_page()
@@ -282,18 +284,58 @@ def test_the_sales_pages_fit_a_phone_and_have_no_serious_accessibility_violation
             expect(page.locator("#per-coin")).to_be_visible()
             assert horizontal_overflow(page) == 0, f"sales, {name}"
             assert _violations(page) == [], f"sales, {name}"
-            if name == "phone":
-                screenshot(page, "sales-phone")
+            page.get_by_label("Part:").check()
+            page.get_by_label("Amount to settle, in whole coins").fill("0.001")
             page.get_by_role("button", name="Review the rate and fee").click()
-            expect(page.locator("#quote-net")).to_have_text("19800 KRW")  # all: 0.004 ETH
+            expect(page.locator("#quote-net")).to_have_text("4950 KRW")
             assert horizontal_overflow(page) == 0, f"confirm, {name}"
             assert _violations(page) == [], f"confirm, {name}"
+            page.get_by_role("button", name="Confirm the settlement").click()
+            expect(page.locator("#history tbody tr")).to_have_count(settled + 1)
+            settled += 1
+            assert horizontal_overflow(page) == 0, f"history, {name}"
+            assert _violations(page) == [], f"history, {name}"
+            if name == "phone":
+                screenshot(page, "sales-phone")
             page.goto(f"{sales_server}/pos/sales/refunds/{sold.invoice.invoice_hash}")
-            expect(page.locator("#refund-left")).to_have_text("0.004 ETH")
+            expect(page.locator("#refund-left")).to_have_text(left)
             assert horizontal_overflow(page) == 0, f"refund, {name}"
             assert _violations(page) == [], f"refund, {name}"
+            page.get_by_label("Part:").check()
+            page.get_by_label("Amount to refund, in whole ETH").fill("0.0001")
+            page.get_by_role("button", name="Refund").click()
+            expect(page.get_by_role("status")).to_contain_text("Refund of 0.0001 ETH")
+            assert horizontal_overflow(page) == 0, f"refunded, {name}"
+            assert _violations(page) == [], f"refunded, {name}"
         finally:
             context.close()
+
+
+def test_every_sales_route_needs_a_manager_key_in_its_cookie(
+    pos_server: str, keys: StoreKeys
+) -> None:
+    refund = "/pos/sales/refunds/0x" + "ab" * 32
+    posts = ("/pos/sales/settlements/quote", "/pos/sales/settlements", refund)
+    for cookie in (None, keys.terminal, keys.manager[:-4] + "0000"):
+        with httpx.Client(base_url=pos_server, timeout=30) as client:
+            first = client.get("/pos/sales")
+            assert first.status_code == 200 and "Manager key" in first.text
+            token = client.cookies["coinpos_csrf"]
+            if cookie is not None:
+                client.cookies.set(MANAGER_COOKIE, cookie, path="/pos/sales")
+            page = client.get("/pos/sales")
+            assert "Manager key" in page.text and "Request a settlement" not in page.text
+            assert client.get(refund).status_code == 401
+            for path in posts:
+                answer = client.post(path, data={"csrf": token, "coin": "ETH", "part": "all"})
+                assert answer.status_code == 401, (path, cookie)
+                assert "Sign in with the manager key to continue." in answer.text
+    # The control: the manager's key in the cookie opens them.
+    with httpx.Client(base_url=pos_server, timeout=30) as client:
+        client.get("/pos/sales")
+        client.cookies.set(MANAGER_COOKIE, keys.manager, path="/pos/sales")
+        assert "Request a settlement" in client.get("/pos/sales").text
+        assert client.get(refund).status_code == 404
 
 
 # Last in the module: the tests above set up the session's accounts (`customer`), which
