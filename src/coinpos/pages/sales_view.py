@@ -77,6 +77,8 @@ class SalesView:
     total_at_sale: str
     total_now: str
     sales: list[SaleRow]
+    # The store's transaction log by outcome (pending, valid, failed, expired), as reported.
+    counts: dict[str, int]
 
 
 def payout_text(value: Decimal, fiat: str) -> str:
@@ -139,6 +141,7 @@ def sales_view(uow: UnitOfWork, store_id: str, period: Period) -> SalesView:
         total_at_sale=decimal_text(report.total("fiat_at_sale")),
         total_now=decimal_text(report.total("fiat_now")),
         sales=sales,
+        counts=report.counts,
     )
 
 
