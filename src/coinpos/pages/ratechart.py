@@ -11,11 +11,11 @@ from decimal import Decimal
 
 WIDTH = 480
 HEIGHT = 300
-LEFT = 92  # room for the rate labels
+LABEL_CHAR = 11  # viewBox units per character of a rate label at the phone's font size
+LABEL_GAP = 14  # room for the rate labels
 RIGHT = 20
-TOP = 16
+TOP = 40  # room for the rate axis's title, above it
 BOTTOM = 62  # room for the time labels and the axis title
-PLOT_WIDTH = WIDTH - LEFT - RIGHT
 PLOT_HEIGHT = HEIGHT - TOP - BOTTOM
 MAX_LABEL_PLACES = 8
 TIME_FORMAT = "%m-%d %H:%M"
@@ -48,9 +48,9 @@ class RateChart:
     x_ticks: list[Tick]
     title: str
     description: str
+    left: int
     width: int = WIDTH
     height: int = HEIGHT
-    left: int = LEFT
     top: int = TOP
     right: int = WIDTH - RIGHT
     bottom: int = HEIGHT - BOTTOM
@@ -88,13 +88,18 @@ def rate_chart(coin: str, fiat: str, rates: Sequence[tuple[datetime, Decimal]]) 
         bottom_value, top_value = low - half, high + half
     else:
         bottom_value, top_value = low, high
+    middle = (low + high) / 2
+    y_values = [low] if low == high else [low, middle, high]
+    y_labels = [rate_label(v, places) for v in y_values]
+    left = LABEL_GAP + LABEL_CHAR * max(len(label) for label in y_labels)
+    plot_width = WIDTH - left - RIGHT
     first, last = ordered[0][0], ordered[-1][0]
     span = (last - first) // _MICROSECOND
 
     def x_of(at: datetime) -> Decimal:
         if span == 0:
-            return Decimal(LEFT) + Decimal(PLOT_WIDTH) / 2
-        return Decimal(LEFT) + Decimal(PLOT_WIDTH) * ((at - first) // _MICROSECOND) / span
+            return Decimal(left) + Decimal(plot_width) / 2
+        return Decimal(left) + Decimal(plot_width) * ((at - first) // _MICROSECOND) / span
 
     def y_of(rate: Decimal) -> Decimal:
         share = (rate - bottom_value) / (top_value - bottom_value)
@@ -106,9 +111,9 @@ def rate_chart(coin: str, fiat: str, rates: Sequence[tuple[datetime, Decimal]]) 
         )
         for at, rate in ordered
     ]
-    middle = (low + high) / 2
-    y_values = [low] if low == high else [low, middle, high]
-    y_ticks = [Tick(_coordinate(y_of(v)), rate_label(v, places)) for v in y_values]
+    y_ticks = [
+        Tick(_coordinate(y_of(v)), label) for v, label in zip(y_values, y_labels, strict=True)
+    ]
     x_times = [first] if span == 0 else [first, first + (last - first) / 2, last]
     x_ticks = [Tick(_coordinate(x_of(at)), _when(at)) for at in x_times]
     latest = ordered[-1][1]
@@ -126,4 +131,5 @@ def rate_chart(coin: str, fiat: str, rates: Sequence[tuple[datetime, Decimal]]) 
         x_ticks=x_ticks,
         title=f"{coin} rate in {fiat}",
         description=description,
+        left=left,
     )
