@@ -481,3 +481,32 @@ def test_the_wallet_pages_have_no_serious_or_critical_axe_violation(
     # The control: an image with no text alternative is a critical violation axe reports.
     page.evaluate("() => document.body.append(document.createElement('img'))")
     assert [v["id"] for v in _violations(page)] == ["image-alt"]
+
+
+@pytest.fixture
+def nodeless_server(db_url: str, engine: Engine) -> Iterator[str]:
+    """Minji, and a server started without a node URL."""
+    make_customer(engine)
+    app = create_app(ServerSettings(database_url=db_url))
+    with serving(app) as url:
+        yield url
+    app.state.engine.dispose()
+
+
+def test_repeated_wrong_passwords_are_throttled_and_a_server_without_a_node_says_so(
+    page: Page, nodeless_server: str, engine: Engine
+) -> None:
+    log_in(page, nodeless_server)  # the control: the right password, before the failures
+    expect(page.get_by_role("alert")).to_have_text(
+        "Balances cannot be read now: this server was started without a node URL: "
+        "it cannot read balances."
+    )
+    expect(page.locator("#total")).to_have_count(0)
+    page.get_by_role("button", name="Log out").click()
+    for _ in range(5):
+        log_in(page, nodeless_server, "a guess")
+        expect(page.get_by_role("alert")).to_have_text("The login ID or password is wrong.")
+    log_in(page, nodeless_server)  # even the right password waits now
+    expect(page.get_by_role("alert")).to_contain_text("Too many failed logins: try again in")
+    assert _customer_cookies(page.context) == []
+    assert _count(engine, LoginFailure) == 5
