@@ -272,6 +272,7 @@ def test_every_coin_of_both_wallets_shows_the_services_fiat_value_and_the_total(
     expect(wallet_a.locator('[data-coin="ETH"] .balance')).to_have_text("0.30 ETH")
     wallet_b = page.locator(f'table.holdings[data-wallet="{wallets.wallet_b}"]')
     expect(wallet_b.locator('[data-coin="CPW"] .balance')).to_have_text("5000.00 CPW")
+    assert horizontal_overflow(page) == 0
     screenshot(page, "wallet-tablet")
 
     # Another currency with no rates: balances stay, no value is guessed, the total is 0.

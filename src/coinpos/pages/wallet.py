@@ -160,22 +160,23 @@ def wallet_page(request: Request, fiat: FiatChoice = None, coin: CoinChoice = No
     return _wallet_page(request, principal, _fiat(fiat), coin)
 
 
-def _log_in(request: Request, login_id: str, password: str) -> str | tuple[str, Response]:
-    """The new session's token and its cookie-bearing redirect, or the refusal's message."""
+def _log_in(request: Request, login_id: str, password: str) -> Response | tuple[str, int]:
+    """The redirect into the wallet carrying the new session's cookie, or the refusal's
+    message and status (401 for a wrong login, 429 while throttled)."""
     try:
         body = LoginIn(login_id=login_id, password=password)
     except ValidationError:
-        return WRONG_LOGIN
+        return WRONG_LOGIN, 401
     with UnitOfWork(engine_of(request)) as uow:
         try:
             new = customers_api.log_in(request, body, uow)
         except SessionError:
-            return WRONG_LOGIN
+            return WRONG_LOGIN, 401
         except ProblemError as exc:  # throttled: the detail says how long to wait
-            return f"{exc.detail[:1].upper()}{exc.detail[1:]}."
+            return f"{exc.detail[:1].upper()}{exc.detail[1:]}.", exc.status
     response = RedirectResponse("/wallet", status_code=303)
     keep_session(request, response, new.token, new.expires_at)
-    return new.token, response
+    return response
 
 
 @router.post("/wallet/login")
@@ -184,10 +185,10 @@ async def log_in(request: Request) -> Response:
     web.check_csrf(request, form.get(web.CSRF_FIELD))
     login_id = form.get("login_id", "").strip()
     outcome = await run_in_threadpool(_log_in, request, login_id, form.get("password", ""))
-    if isinstance(outcome, str):
-        status = 429 if outcome.startswith("Too many") else 401
-        return _login_page(request, outcome, status, login_id)
-    return outcome[1]
+    if isinstance(outcome, Response):
+        return outcome
+    message, status = outcome
+    return _login_page(request, message, status, login_id)
 
 
 def _log_out(request: Request) -> None:

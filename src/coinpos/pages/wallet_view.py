@@ -123,7 +123,7 @@ def history_rows(entries: list[HistoryEntry]) -> list[HistoryRow]:
             else format_amount(e.amount, e.decimals, e.coin),
             reference=e.reference,
             reference_short=short(e.reference, 10, 6),
-            status=e.status,
+            status=e.status.lower(),
         )
         for e in entries
     ]
