@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from coinpos.pages import checkout, pos, sales, web
+from coinpos.pages import checkout, pos, sales, wallet, web
 
 
 def mount_pages(app: FastAPI) -> None:
     app.include_router(pos.router)
     app.include_router(sales.router)
     app.include_router(checkout.router)
+    app.include_router(wallet.router)
     app.mount(web.STATIC_PREFIX, web.static_files(), name="static")
