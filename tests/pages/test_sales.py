@@ -273,6 +273,8 @@ def test_a_settlement_is_confirmed_at_the_rate_shown_once_and_only_with_the_csrf
         "form[action='/pos/sales/settlements'] input",
         "all => Object.fromEntries(all.map(i => [i.name, i.value]))",
     )
+    # "All" is confirmed as the amount quoted, never as whatever the balance is by then.
+    assert (fields["part"], fields["amount"]) == ("part", "0.004")
     forged = page.request.post(
         f"{sales_server}/pos/sales/settlements", form={**fields, "csrf": "x" * 43}
     )

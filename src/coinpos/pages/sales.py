@@ -87,7 +87,7 @@ def _login_page(request: Request, error: str | None = None, status_code: int = 2
     )
 
 
-def _frame(request: Request, uow: UnitOfWork, principal: TerminalPrincipal) -> dict[str, object]:
+def _frame(uow: UnitOfWork, principal: TerminalPrincipal) -> dict[str, object]:
     return {"store": get_store(uow, principal.store_id), "terminal": principal.terminal_code}
 
 
@@ -114,7 +114,7 @@ def _sales_page(
         "sales.html",
         status_code if period_error is None else 422,
         title=f"{get_store(uow, principal.store_id).name} · sales",
-        **_frame(request, uow, principal),
+        **_frame(uow, principal),
         period=period,
         period_error=period_error,
         view=sales_view(uow, principal.store_id, period),
@@ -201,13 +201,13 @@ def _confirm_page(
         "sales_confirm.html",
         status_code,
         title=f"Confirm the settlement of {amount}",
-        **_frame(request, uow, principal),
+        **_frame(uow, principal),
         quote=quote,
         amount=amount,
         available=format_amount(quote.available, quote.decimals, quote.coin),
-        whole_coins=""
-        if quote.whole
-        else decimal_text(from_base_units(quote.amount, quote.decimals)),
+        # The exact amount quoted, even for "all": a capture confirmed meanwhile must not
+        # make the confirmation settle more than it showed.
+        whole_coins=decimal_text(from_base_units(quote.amount, quote.decimals).normalize()),
         rate=decimal_text(quote.rate),
         gross=payout_text(quote.gross, quote.fiat),
         fee=payout_text(quote.fee, quote.fiat),
@@ -326,7 +326,7 @@ def _refund_page(
         "sales_refund.html",
         status_code,
         title=f"Refund {invoice.invoice_hash[:10]}…",
-        **_frame(request, uow, principal),
+        **_frame(uow, principal),
         invoice=invoice,
         price=format_amount(invoice.amount, coin.decimals, coin.symbol),
         coin=coin.symbol,
