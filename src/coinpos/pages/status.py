@@ -87,6 +87,7 @@ class PageStatus(BaseModel):
     price: CoinAmount
     price_shown: str
     amount_paid: CoinAmount
+    paid_shown: str
     expires_at: datetime
     transactions: list[str]
 
@@ -120,6 +121,7 @@ def page_status(uow: UnitOfWork, invoice: Invoice) -> PageStatus:
         price=coin_amount(coin.symbol, coin.decimals, invoice.amount),
         price_shown=format_amount(invoice.amount, coin.decimals, coin.symbol),
         amount_paid=coin_amount(coin.symbol, coin.decimals, paid),
+        paid_shown=show(paid),
         expires_at=invoice.pay_deadline,
         transactions=[h for h in hashes if h is not None],
     )

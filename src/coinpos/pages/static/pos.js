@@ -171,7 +171,7 @@
     $("receipt-status").textContent = status.label;
     $("receipt-note").textContent = status.note || "";
     $("receipt-amount").textContent = status.price_shown;
-    $("receipt-paid").textContent = `${status.amount_paid.amount} ${status.amount_paid.coin}`;
+    $("receipt-paid").textContent = status.paid_shown;
     $("receipt-date").textContent = new Date().toLocaleString();
     $("receipt-invoice").textContent = invoice.id;
     $("receipt-tx").textContent = status.transactions.join(" ") || "–";
