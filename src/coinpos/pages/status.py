@@ -58,7 +58,8 @@ def _words(
     if status is InvoiceStatus.INVALID:
         return (
             "Cancelled",
-            "The payment was dropped before it was confirmed. Start a new sale.",
+            "This invoice is void (cancelled, or its payment was dropped before it was "
+            "confirmed). Start a new sale.",
         )
     if exception is InvoiceExceptionStatus.PAID_PARTIAL:
         return (
