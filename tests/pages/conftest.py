@@ -162,3 +162,18 @@ def charge(page: Page) -> None:
     expect(page.locator("#charged")).to_be_visible()
     expect(page.locator("#status")).to_have_text("Waiting for payment")
     page.wait_for_function("document.getElementById('qr').complete")
+
+
+# axe-core (npm, pinned in package-lock.json); the window must bypass the CSP to load it.
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+BLOCKING = ("serious", "critical")
+
+
+def serious_violations(page: Page) -> list[dict[str, Any]]:
+    assert AXE.exists(), f"no {AXE}: run `make setup` (npm ci)"
+    page.add_script_tag(path=str(AXE))
+    found: list[dict[str, Any]] = page.evaluate(
+        "async () => (await axe.run(document)).violations"
+        ".map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target)}))"
+    )
+    return [v for v in found if v["impact"] in BLOCKING]

@@ -31,10 +31,10 @@ from tests.pages.conftest import (
     only_invoice,
     pair,
     screenshot,
+    serious_violations,
     tx_hash_of,
     window_kept,
 )
-from tests.pages.test_accessibility import _violations
 from tests.server.conftest import StoreKeys
 
 WAIT_MS = 10_000
@@ -56,7 +56,7 @@ def phone(browser: Browser, pos_server: str) -> Iterator[BrowserContext]:
 
 def _fits_and_passes(page: Page, view: str) -> None:
     assert horizontal_overflow(page) == 0, f"{view}: wider than the phone"
-    assert _violations(page) == [], f"{view}: axe"
+    assert serious_violations(page) == [], f"{view}: axe"
 
 
 def _settle(shop: Shop, chain: Any, tracker: Any) -> None:
@@ -128,7 +128,9 @@ def test_an_unpaid_invoice_expires_live_on_the_pos_and_the_checkout(
     assert shopper_requests.to(f"{token_path}/status") == []
     assert len(old_requests.to(f"{token_path}/status")) >= 2
     assert old_requests.to(f"{token_path}/events") == []
-    # The countdown stopped with the final status; the POS offers a new sale.
+    # The countdown follows the invoice's deadline and stops at the final status.
+    for page in (pos, shopper, old):
+        expect(page.locator("#countdown")).to_have_text("0:00")
     expect(pos.get_by_role("button", name="New sale")).to_be_visible()
     _fits_and_passes(pos, "expired on the POS")
     _fits_and_passes(shopper, "expired on the checkout")
@@ -197,11 +199,12 @@ def test_an_overpayment_is_approved_with_the_refund_to_make(
     chain: Any,
     escrow: Any,
     customer: Any,
-    page: Page,
+    phone: BrowserContext,
     pos_server: str,
     keys: StoreKeys,
     shop: Shop,
 ) -> None:
+    page = phone.new_page()
     pair(page, pos_server, keys.terminal)
     add_to_cart(page, "Cafe latte")
     start_block = chain.blocks.height
@@ -211,14 +214,20 @@ def test_an_overpayment_is_approved_with_the_refund_to_make(
     tracker = make_tracker(shop.engine, chain, escrow, start_block)
     tracker.run_once()
     expect(page.locator("#status")).to_have_text("Overpaid", timeout=WAIT_MS)
-    _settle(shop, chain, tracker)
-    expect(page.locator("#receipt-status")).to_have_text("Approved: overpaid", timeout=WAIT_MS)
-    expect(page.locator("#receipt-note")).to_have_text(
+    expect(page.locator("#status-note")).to_have_text(
         "Received 0.003 ETH for 0.002 ETH: once approved, a manager refunds the extra "
         "0.001 ETH from the sales page."
     )
+    _fits_and_passes(page, "overpaid while confirming")
+    _settle(shop, chain, tracker)
+    expect(page.locator("#receipt-status")).to_have_text("Approved: overpaid", timeout=WAIT_MS)
+    expect(page.locator("#receipt-note")).to_have_text(
+        "Received 0.003 ETH for 0.002 ETH: a manager refunds the extra 0.001 ETH from the "
+        "sales page."
+    )
     expect(page.locator("#receipt-tx")).to_have_text(tx_hash_of(paid))
-    screenshot(page, "pos-receipt-overpaid")
+    _fits_and_passes(page, "receipt of an overpayment")
+    screenshot(page, "pos-receipt-overpaid-phone")
 
 
 def test_the_keypad_adds_a_custom_amount_that_is_charged_on_its_own(

@@ -68,9 +68,14 @@ def _words(
             f"{show(missing)} to the same address before the deadline.",
         )
     if exception is InvoiceExceptionStatus.PAID_OVER:
-        label = "Approved: overpaid" if status is InvoiceStatus.SETTLED else "Overpaid"
+        if status is InvoiceStatus.SETTLED:
+            return (
+                "Approved: overpaid",
+                f"Received {show(paid)} for {show(price)}: a manager refunds the extra "
+                f"{show(extra)} from the sales page.",
+            )
         return (
-            label,
+            "Overpaid",
             f"Received {show(paid)} for {show(price)}: once approved, a manager refunds "
             f"the extra {show(extra)} from the sales page.",
         )

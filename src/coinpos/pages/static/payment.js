@@ -42,6 +42,13 @@ window.CoinposPayment = (() => {
     element.dataset.tone = tone(status);
     document.getElementById("pay-amount").textContent = status.price_shown;
     document.getElementById("status-note").textContent = status.note || "";
+    // The deadline is the invoice's (the server's word), and the countdown ends with it.
+    const clock = document.getElementById("countdown");
+    if (!status.final) countdown(clock, status.expires_at);
+    else {
+      stopCountdown();
+      if (status.status === "Expired") clock.textContent = "0:00";
+    }
   }
 
   // Follows the invoice's status from the server's event stream (`eventsUrl`); `onChange`
