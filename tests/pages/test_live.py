@@ -262,3 +262,8 @@ def test_the_keypad_adds_a_custom_amount_that_is_charged_on_its_own(
     assert invoice.amount == 125 * 10**16
     expect(page.locator("#pay-amount")).to_have_text("1.25 ETH")
     _fits_and_passes(page, "payment request of a custom amount")
+    # The copy button puts the deposit address on the clipboard.
+    phone.grant_permissions(["clipboard-read", "clipboard-write"], origin=pos_server)
+    page.get_by_role("button", name="Copy address").click()
+    expect(page.get_by_role("button", name="Copied")).to_be_visible()
+    assert page.evaluate("() => navigator.clipboard.readText()") == invoice.deposit_address
