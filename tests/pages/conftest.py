@@ -64,8 +64,7 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def context(browser: Browser, pos_server: str) -> Iterator[BrowserContext]:  # noqa: F811
-    # After the server (closed before it), so no page's event stream holds its shutdown.
+def context(browser: Browser) -> Iterator[BrowserContext]:
     opened = browser.new_context(viewport=TABLET)
     yield opened
     opened.close()
