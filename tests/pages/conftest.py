@@ -11,16 +11,26 @@ from __future__ import annotations
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from sqlalchemy import Engine, select
 
 from coinpos.catalogue.service import add_item
+from coinpos.db.models import Invoice
 from coinpos.rates.service import set_rate
+from coinpos.tracker.chain import ChainReader
+from coinpos.tracker.config import ConfirmationRule, TrackerConfig
+from coinpos.tracker.revert import ErrorDecoder
+from coinpos.tracker.rpc import JsonRpcClient
+from coinpos.tracker.service import Tracker
 from coinpos.unit_of_work import UnitOfWork
 from tests.chainops.conftest import Shop, issuer, operator_key, shop  # noqa: F401
 from tests.contracts.escrow.conftest import deploy_escrow, escrow  # noqa: F401
 from tests.offchain.conftest import db_url, engine, pytest_generate_tests  # noqa: F401
+from tests.offchain.tracker.anvil import contract_type
 from tests.server.conftest import StoreKeys, pos_server, store_with_keys  # noqa: F401
 
 CHROMIUM = "/usr/bin/chromium"
@@ -94,3 +104,75 @@ def horizontal_overflow(page: Page) -> int:
     return int(
         page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     )
+
+
+def only_invoice(db: Engine) -> Invoice:
+    """The test's one invoice, detached (read again for each look)."""
+    with UnitOfWork(db) as uow:
+        [invoice] = uow.session.scalars(select(Invoice)).all()
+        uow.session.expunge(invoice)
+        return invoice
+
+
+def make_tracker(db: Engine, chain: Any, escrow_contract: Any, start_block: int) -> Tracker:
+    return Tracker(
+        db,
+        ChainReader(JsonRpcClient(chain.provider.uri)),
+        TrackerConfig(
+            escrow=str(escrow_contract.address),
+            rule=ConfirmationRule(depth=2),
+            start_block=start_block,
+        ),
+        ErrorDecoder([contract_type("PaymentEscrow")["abi"]]),
+    )
+
+
+def tx_hash_of(receipt: Any) -> str:
+    return receipt.txn_hash if isinstance(receipt.txn_hash, str) else receipt.txn_hash.hex()
+
+
+class Requests:
+    """The page's requests, by path: proof of what the page asked (or did not ask)."""
+
+    def __init__(self, page: Page) -> None:
+        self.seen: list[tuple[str, str]] = []
+        page.on("request", lambda r: self.seen.append((r.resource_type, urlsplit(r.url).path)))
+
+    def to(self, path: str) -> list[str]:
+        return [kind for kind, seen in self.seen if seen == path]
+
+
+def mark_window(page: Page) -> None:
+    """A mark a reload would wipe: `window_kept(page)` is then False."""
+    page.evaluate("window.coinposTestMark = 'kept'")
+
+
+def window_kept(page: Page) -> bool:
+    return bool(page.evaluate("window.coinposTestMark === 'kept'"))
+
+
+def add_to_cart(page: Page, name: str, times: int = 1) -> None:
+    for _ in range(times):
+        page.get_by_role("button", name=f"Add {name}").click()
+
+
+def charge(page: Page) -> None:
+    page.get_by_role("button", name="Charge").click()
+    expect(page.locator("#charged")).to_be_visible()
+    expect(page.locator("#status")).to_have_text("Waiting for payment")
+    page.wait_for_function("document.getElementById('qr').complete")
+
+
+# axe-core (npm, pinned in package-lock.json); the window must bypass the CSP to load it.
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+BLOCKING = ("serious", "critical")
+
+
+def serious_violations(page: Page) -> list[dict[str, Any]]:
+    assert AXE.exists(), f"no {AXE}: run `make setup` (npm ci)"
+    page.add_script_tag(path=str(AXE))
+    found: list[dict[str, Any]] = page.evaluate(
+        "async () => (await axe.run(document)).violations"
+        ".map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target)}))"
+    )
+    return [v for v in found if v["impact"] in BLOCKING]

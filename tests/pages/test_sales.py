@@ -30,16 +30,17 @@ from coinpos.rates.service import set_rate
 from coinpos.server.app import create_app
 from coinpos.server.settings import ServerSettings
 from coinpos.settlement.service import send_requested
-from coinpos.tracker.chain import ChainReader
-from coinpos.tracker.config import ConfirmationRule, TrackerConfig
-from coinpos.tracker.revert import ErrorDecoder
-from coinpos.tracker.rpc import JsonRpcClient
 from coinpos.tracker.service import Tracker
 from coinpos.unit_of_work import UnitOfWork
 from tests.chainops.conftest import Shop, escrow_client, sender  # noqa: F401
-from tests.offchain.tracker.anvil import contract_type
-from tests.pages.conftest import PHONE, TABLET, horizontal_overflow, screenshot
-from tests.pages.test_accessibility import _violations
+from tests.pages.conftest import (
+    PHONE,
+    TABLET,
+    horizontal_overflow,
+    make_tracker,
+    screenshot,
+    serious_violations,
+)
 from tests.server.conftest import StoreKeys
 from tests.server.live import serving
 
@@ -60,17 +61,6 @@ def sales_server(
     with serving(app) as url:
         yield url
     app.state.engine.dispose()
-
-
-def _tracker(shop: Shop, chain: Any, escrow: Any, start_block: int) -> Tracker:
-    return Tracker(
-        shop.engine,
-        ChainReader(JsonRpcClient(chain.provider.uri)),
-        TrackerConfig(
-            escrow=str(escrow.address), rule=ConfirmationRule(depth=2), start_block=start_block
-        ),
-        ErrorDecoder([contract_type("PaymentEscrow")["abi"]]),
-    )
 
 
 def _track_until(tracker: Tracker, chain: Any, done: Callable[[], bool], what: str) -> None:
@@ -117,7 +107,7 @@ def sold(
     with UnitOfWork(shop.engine) as uow:
         invoice = issue_invoice(uow, NewInvoice(shop.store.store_id, "ETH", amount=SALE), issuer)
         uow.session.expunge(invoice)
-    tracker = _tracker(shop, chain, escrow, chain.blocks.height)
+    tracker = make_tracker(shop.engine, chain, escrow, chain.blocks.height)
     customer.transfer(invoice.deposit_address, SALE)
     _track_until(
         tracker,
@@ -201,7 +191,7 @@ def test_a_captured_sale_is_reported_settled_in_part_and_refunded_in_part(
     page.get_by_role("button", name="Confirm the settlement").click()
     # Requested at the locked rate; a server with a node may have sent it already.
     expect(page.get_by_role("status")).to_have_text(
-        re.compile(r"^Settlement requested: 0\.001 ETH, (requested|submitted)\.$")
+        re.compile(r"^Settlement of 0\.001 ETH: (requested|submitted)\.$")
     )
     with UnitOfWork(shop.engine) as uow:
         [settlement] = uow.session.scalars(select(Settlement)).all()
@@ -282,7 +272,7 @@ def test_a_settlement_is_confirmed_at_the_rate_shown_once_and_only_with_the_csrf
 
     page.get_by_role("button", name="Confirm the settlement").click()
     expect(page.get_by_role("status")).to_have_text(
-        re.compile(r"^Settlement requested: 0\.004 ETH, (requested|submitted)\.$")
+        re.compile(r"^Settlement of 0\.004 ETH: (requested|submitted)\.$")
     )
     with UnitOfWork(shop.engine) as uow:
         [settlement] = uow.session.scalars(select(Settlement)).all()
@@ -305,34 +295,34 @@ def test_the_sales_pages_fit_a_phone_and_have_no_serious_accessibility_violation
             page = context.new_page()
             page.goto(f"{sales_server}/pos/sales")
             assert horizontal_overflow(page) == 0, f"sign-in, {name}"
-            assert _violations(page) == [], f"sign-in, {name}"
+            assert serious_violations(page) == [], f"sign-in, {name}"
             sign_in(page, sales_server, keys.manager)
             expect(page.locator("#per-coin")).to_be_visible()
             assert horizontal_overflow(page) == 0, f"sales, {name}"
-            assert _violations(page) == [], f"sales, {name}"
+            assert serious_violations(page) == [], f"sales, {name}"
             page.get_by_label("Part:").check()
             page.get_by_label("Amount to settle, in whole coins").fill("0.001")
             page.get_by_role("button", name="Review the rate and fee").click()
             expect(page.locator("#quote-net")).to_have_text("4950 KRW")
             assert horizontal_overflow(page) == 0, f"confirm, {name}"
-            assert _violations(page) == [], f"confirm, {name}"
+            assert serious_violations(page) == [], f"confirm, {name}"
             page.get_by_role("button", name="Confirm the settlement").click()
             expect(page.locator("#history tbody tr")).to_have_count(settled + 1)
             settled += 1
             assert horizontal_overflow(page) == 0, f"history, {name}"
-            assert _violations(page) == [], f"history, {name}"
+            assert serious_violations(page) == [], f"history, {name}"
             if name == "phone":
                 screenshot(page, "sales-phone")
             page.goto(f"{sales_server}/pos/sales/refunds/{sold.invoice.invoice_hash}")
             expect(page.locator("#refund-left")).to_have_text(left)
             assert horizontal_overflow(page) == 0, f"refund, {name}"
-            assert _violations(page) == [], f"refund, {name}"
+            assert serious_violations(page) == [], f"refund, {name}"
             page.get_by_label("Part:").check()
             page.get_by_label("Amount to refund, in whole ETH").fill("0.0001")
             page.get_by_role("button", name="Refund").click()
             expect(page.get_by_role("status")).to_contain_text("Refund of 0.0001 ETH")
             assert horizontal_overflow(page) == 0, f"refunded, {name}"
-            assert _violations(page) == [], f"refunded, {name}"
+            assert serious_violations(page) == [], f"refunded, {name}"
         finally:
             context.close()
 

@@ -141,7 +141,7 @@ def sales_page(
     if requested:
         shown = [row for row in history_view(uow, principal.store_id) if row.reference == requested]
         if shown:
-            notice = f"Settlement requested: {shown[0].amount}, {shown[0].status}."
+            notice = f"Settlement of {shown[0].amount}: {shown[0].status}."
     return _sales_page(request, uow, principal, since, until, notice=notice)
 
 

@@ -9,6 +9,7 @@ servers can share one database.
 from __future__ import annotations
 
 import importlib
+import secrets
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
@@ -85,6 +86,7 @@ def create_app(settings: ServerSettings, extra_routers: tuple[APIRouter, ...] = 
     app.state.engine = engine
     app.state.issuer = _load_issuer(settings)
     app.state.sender = load_sender(settings)
+    app.state.checkout_key = settings.checkout_secret or secrets.token_bytes(32)
     problems.install(app)
     app.include_router(health.router)
     api = APIRouter(prefix=API_PREFIX, responses=problems.PROBLEM_RESPONSES)

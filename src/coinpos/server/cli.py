@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import sys
 
 import click
@@ -89,6 +90,9 @@ def serve(
         return
     # A missing SQLite file is refused, never created: `coinpos db upgrade` makes it.
     app.engine.dispose()
+    if not os.environ.get(server_settings.ENV_CHECKOUT_SECRET):
+        # One key for every worker, so a checkout link opens on any of them.
+        environment[server_settings.ENV_CHECKOUT_SECRET] = secrets.token_hex(32)
     os.environ.update(environment)
     # Fail here, once, with one line, rather than in each worker.
     app_from_environment()

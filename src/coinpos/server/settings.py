@@ -17,6 +17,8 @@ ENV_NETWORK = "COINPOS_SERVER_NETWORK"
 ENV_OPERATOR = "COINPOS_SERVER_OPERATOR"
 ENV_RPC = "COINPOS_RPC_URL"
 ENV_ALLOW_PRIVATE_WEBHOOKS = "COINPOS_SERVER_ALLOW_PRIVATE_WEBHOOKS"
+# The key of the checkout pages' links (`/i/{token}`); see coinpos.pages.capability.
+ENV_CHECKOUT_SECRET = "COINPOS_CHECKOUT_SECRET"
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,9 @@ class ServerSettings:
     tracker_lag_limit: int = 50
     # Webhook endpoints on loopback or private addresses are refused unless allowed.
     allow_private_webhooks: bool = False
+    # The MAC key of checkout links; None makes a random one for this process (links then
+    # open on this process only, until it stops).
+    checkout_secret: bytes | None = None
 
     @classmethod
     def from_environment(cls) -> ServerSettings:
@@ -54,4 +59,5 @@ class ServerSettings:
             operator_alias=os.environ.get(ENV_OPERATOR) or None,
             rpc_url=os.environ.get(ENV_RPC) or None,
             allow_private_webhooks=os.environ.get(ENV_ALLOW_PRIVATE_WEBHOOKS) == "1",
+            checkout_secret=os.environ.get(ENV_CHECKOUT_SECRET, "").encode() or None,
         )

@@ -4,7 +4,8 @@
 (() => {
   const csrf = document.body.dataset.csrf;
   const payment = window.CoinposPayment;
-  const cart = new Map(); // sku -> { name, stock, quantity }
+  const cart = new Map(); // sku -> { name, stock, quantity }, or "amount-N" -> { custom, amount }
+  let customLines = 0;
   const $ = (id) => document.getElementById(id);
 
   async function post(url, body) {
@@ -19,7 +20,16 @@
   }
 
   function lines() {
-    return [...cart].map(([sku, line]) => ({ sku, quantity: line.quantity }));
+    return [...cart].filter(([, line]) => !line.custom)
+      .map(([sku, line]) => ({ sku, quantity: line.quantity }));
+  }
+
+  // What the server prices and charges: catalogue lines, or custom amounts in one coin.
+  function sale() {
+    const amounts = [...cart.values()].filter((line) => line.custom);
+    const body = { cart: lines(), amounts: amounts.map((line) => line.amount) };
+    if (amounts.length) body.coin = amounts[0].coin;
+    return body;
   }
 
   function showError(message) {
@@ -35,10 +45,9 @@
       return;
     }
     try {
-      const quote = await post("/pos/quote", { cart: lines() });
+      const quote = await post("/pos/quote", sale());
       $("cart-total").textContent = quote.shown;
       $("cart-fiat").textContent = quote.fiat ? `≈ ${quote.fiat.value} ${quote.fiat.fiat}` : "";
-      $("charge").dataset.coin = quote.total.coin;
       showError("");
     } catch (error) {
       $("charge").disabled = true;
@@ -51,6 +60,20 @@
     list.replaceChildren();
     for (const [sku, line] of cart) {
       const row = document.createElement("li");
+      if (line.custom) {
+        row.dataset.custom = line.amount;
+        const name = document.createElement("span");
+        name.className = "name";
+        name.textContent = `Custom amount: ${line.amount} ${line.coin}`;
+        const remove = document.createElement("button");
+        remove.type = "button";
+        remove.textContent = "×";
+        remove.setAttribute("aria-label", `Remove the custom amount ${line.amount} ${line.coin}`);
+        remove.addEventListener("click", () => { cart.delete(sku); renderCart(); });
+        row.append(name, remove);
+        list.append(row);
+        continue;
+      }
       row.dataset.sku = sku;
       const name = document.createElement("span");
       name.className = "name";
@@ -102,29 +125,78 @@
     }
   });
 
+  // The keypad: digits typed into a custom amount of the coin, added to the cart as a line.
+  const keypad = $("keypad-display");
+  let typed = "";
+  function coinOfKeypad() {
+    const coin = $("keypad-coin");
+    if (coin.tagName === "SELECT") {
+      return { symbol: coin.value, decimals: Number(coin.selectedOptions[0].dataset.decimals) };
+    }
+    return { symbol: coin.dataset.value, decimals: Number(coin.dataset.decimals) };
+  }
+  function showTyped() {
+    keypad.textContent = typed || "0";
+    $("keypad-add").disabled = !(Number(typed) > 0);
+  }
+  function press(key) {
+    if (key === "back") typed = typed.slice(0, -1);
+    else if (key === ".") { if (!typed.includes(".")) typed = (typed || "0") + "."; }
+    else {
+      const [, places = ""] = typed.split(".");
+      if (typed.includes(".") && places.length >= coinOfKeypad().decimals) return;
+      if (typed.replace(".", "").length >= 24) return;
+      typed = typed === "0" ? key : typed + key;
+    }
+    showTyped();
+  }
+  if (keypad) {
+    for (const key of document.querySelectorAll(".keys .key")) {
+      key.addEventListener("click", () => press(key.dataset.key));
+    }
+    $("keypad-clear").addEventListener("click", () => { typed = ""; showTyped(); });
+    $("keypad-add").addEventListener("click", () => {
+      if (!(Number(typed) > 0)) return;
+      const amount = typed.endsWith(".") ? typed.slice(0, -1) : typed;
+      customLines += 1;
+      cart.set(`amount-${customLines}`, { custom: true, amount, coin: coinOfKeypad().symbol });
+      typed = "";
+      showTyped();
+      renderCart();
+    });
+  }
+
   function showReceipt(invoice, status) {
     payment.stop();
+    $("receipt-status").textContent = status.label;
+    $("receipt-note").textContent = status.note || "";
     $("receipt-amount").textContent = status.price_shown;
+    $("receipt-paid").textContent = status.paid_shown;
+    $("receipt-date").textContent = new Date().toLocaleString();
     $("receipt-invoice").textContent = invoice.id;
     $("receipt-tx").textContent = status.transactions.join(" ") || "–";
     $("charged").hidden = true;
     $("receipt").hidden = false;
+    $("receipt").focus();
   }
 
   $("charge").addEventListener("click", async () => {
     $("charge").disabled = true;
     try {
-      const invoice = await post("/pos/charge", { coin: $("charge").dataset.coin, cart: lines() });
+      const invoice = await post("/pos/charge", sale());
       $("qr").src = `/pos/invoices/${invoice.id}/qr.svg`;
+      $("pay-amount").textContent = invoice.price_shown;
       $("pay-fiat").textContent = invoice.fiat_now ? `≈ ${invoice.fiat_now.value} ${invoice.fiat_now.fiat}` : "";
-      $("pay-address").textContent = invoice.payment.deposit_address;
+      $("pay-address").textContent = invoice.deposit_address;
+      $("checkout-link").href = invoice.checkout_url;
       $("charged").dataset.invoice = invoice.id;
-      $("charged").dataset.paymentUri = invoice.payment.payment_uri;
+      $("charged").dataset.paymentUri = invoice.payment_uri;
       payment.countdown($("countdown"), invoice.expires_at);
       $("sale").hidden = true;
       $("charged").hidden = false;
-      payment.follow(`/pos/invoices/${invoice.id}`, (status) => {
-        if (status.status === "Settled") showReceipt(invoice, status);
+      const base = `/pos/invoices/${invoice.id}`;
+      payment.follow(`${base}/events`, base, (status) => {
+        if (status.approved) showReceipt(invoice, status);
         else if (status.final) payment.stopCountdown();
       });
     } catch (error) {
