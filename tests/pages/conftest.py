@@ -8,7 +8,8 @@ than skip, so CI cannot pass without running them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -19,8 +20,12 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_play
 from sqlalchemy import Engine, select
 
 from coinpos.catalogue.service import add_item
-from coinpos.db.models import Invoice
+from coinpos.chainops import operations
+from coinpos.chainops.sender import TransactionSender
+from coinpos.chainops.settlement import EscrowSettlementExecutor
+from coinpos.db.models import Invoice, StoreBalance
 from coinpos.rates.service import set_rate
+from coinpos.settlement.service import send_requested
 from coinpos.tracker.chain import ChainReader
 from coinpos.tracker.config import ConfirmationRule, TrackerConfig
 from coinpos.tracker.revert import ErrorDecoder
@@ -30,6 +35,7 @@ from coinpos.unit_of_work import UnitOfWork
 from tests.chainops.conftest import Shop, issuer, operator_key, shop  # noqa: F401
 from tests.contracts.escrow.conftest import deploy_escrow, escrow  # noqa: F401
 from tests.offchain.conftest import db_url, engine, pytest_generate_tests  # noqa: F401
+from tests.offchain.factories import PASSWORD
 from tests.offchain.tracker.anvil import contract_type
 from tests.server.conftest import StoreKeys, pos_server, store_with_keys  # noqa: F401
 
@@ -125,6 +131,84 @@ def make_tracker(db: Engine, chain: Any, escrow_contract: Any, start_block: int)
         ),
         ErrorDecoder([contract_type("PaymentEscrow")["abi"]]),
     )
+
+
+# How long the tests mine blocks and run the tracker before giving up on what they wait for.
+TRACK_WAIT_S = 20
+
+
+def track_until(tracker: Tracker, chain: Any, done: Callable[[], bool], what: str) -> None:
+    """Mines a block and runs the tracker until `done()`, for at most TRACK_WAIT_S."""
+    deadline = time.monotonic() + TRACK_WAIT_S
+    while not done():
+        assert time.monotonic() < deadline, f"the tracker did not see {what}"
+        chain.mine(1)
+        tracker.run_once()
+
+
+def _captured(db: Engine, invoice: Invoice) -> int:
+    with UnitOfWork(db) as uow:
+        captured = uow.session.scalars(
+            select(StoreBalance.captured).where(
+                StoreBalance.store_id == invoice.store_id, StoreBalance.coin_id == invoice.coin_id
+            )
+        ).one_or_none()
+        return int(captured or 0)
+
+
+# The exchange's side of a sale and of a settlement, as its operator runs them on the escrow.
+# The pages' tests reach the escrow only through these two, so that a change of the escrow
+# (or of how its operations are sent) is made here once.
+
+
+def capture_sale(
+    db: Engine,
+    sender: TransactionSender,
+    tracker: Tracker,
+    chain: Any,
+    invoice: Invoice,
+    payer: str,
+) -> None:
+    """A paid invoice's deposit swept into the escrow (`payer` gets any excess back) and its
+    whole amount captured for the store without fee; returns once the tracker has confirmed
+    the capture, so the store's balance counts it."""
+    before = _captured(db, invoice)
+    with UnitOfWork(db) as uow:
+        operations.sweep(
+            uow, sender, [(invoice.invoice_hash, payer)], key=f"sweep-{invoice.invoice_hash}"
+        )
+    with UnitOfWork(db) as uow:
+        operations.capture(uow, sender, invoice.invoice_hash, fee_bps=0)
+    track_until(
+        tracker,
+        chain,
+        lambda: _captured(db, invoice) == before + invoice.amount,
+        "the capture",
+    )
+
+
+def run_settlements(db: Engine, sender: TransactionSender) -> None:
+    """The settlement execution, as `coinpos settle send` runs it: every settlement still
+    requested is sent on chain (none, when the server sent it as it was requested)."""
+    with UnitOfWork(db) as uow:
+        send_requested(uow, EscrowSettlementExecutor(sender))
+
+
+def sign_in(page: Page, base_url: str, key: str) -> None:
+    """The manager's sign-in on the store sales page."""
+    page.goto(f"{base_url}/pos/sales")
+    page.get_by_label("Manager key").fill(key)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
+
+
+def log_in(page: Page, base_url: str, password: str = PASSWORD, login_id: str = "minji") -> None:
+    """The customer's login on the wallet page."""
+    page.goto(f"{base_url}/wallet")
+    page.get_by_label("Login ID").fill(login_id)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_load_state()
 
 
 def tx_hash_of(receipt: Any) -> str:

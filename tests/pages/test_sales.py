@@ -7,8 +7,7 @@ phone layout and axe."""
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -19,9 +18,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
-from coinpos.chainops import operations
 from coinpos.chainops.sender import TransactionSender
-from coinpos.chainops.settlement import EscrowSettlementExecutor
 from coinpos.db.models import Invoice, InvoiceStatus, Settlement, SettlementStatus, StoreBalance
 from coinpos.db.types import utcnow
 from coinpos.invoices.service import Issuer, NewInvoice, issue_invoice
@@ -29,22 +26,24 @@ from coinpos.pages.manager_login import MANAGER_COOKIE, TERMINAL_KEY, WRONG_KEY
 from coinpos.rates.service import set_rate
 from coinpos.server.app import create_app
 from coinpos.server.settings import ServerSettings
-from coinpos.settlement.service import send_requested
 from coinpos.tracker.service import Tracker
 from coinpos.unit_of_work import UnitOfWork
 from tests.chainops.conftest import Shop, escrow_client, sender  # noqa: F401
 from tests.pages.conftest import (
     PHONE,
     TABLET,
+    capture_sale,
     horizontal_overflow,
     make_tracker,
+    run_settlements,
     screenshot,
     serious_violations,
+    sign_in,
+    track_until,
 )
 from tests.server.conftest import StoreKeys
 from tests.server.live import serving
 
-WAIT_S = 20
 SALE = 4 * 10**15  # 0.004 ETH
 MILLI_ETH = 10**15
 
@@ -61,21 +60,6 @@ def sales_server(
     with serving(app) as url:
         yield url
     app.state.engine.dispose()
-
-
-def _track_until(tracker: Tracker, chain: Any, done: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + WAIT_S
-    while not done():
-        assert time.monotonic() < deadline, f"the tracker did not see {what}"
-        chain.mine(1)
-        tracker.run_once()
-
-
-def _run_settlements(shop: Shop, sender: TransactionSender) -> None:  # noqa: F811
-    """The settlement execution, as `coinpos settle send` runs it: every settlement still
-    requested is sent on chain (none, when the server sent it as it was requested)."""
-    with UnitOfWork(shop.engine) as uow:
-        send_requested(uow, EscrowSettlementExecutor(sender))
 
 
 def _read(shop: Shop, query: Any) -> Any:
@@ -109,32 +93,17 @@ def sold(
         uow.session.expunge(invoice)
     tracker = make_tracker(shop.engine, chain, escrow, chain.blocks.height)
     customer.transfer(invoice.deposit_address, SALE)
-    _track_until(
+    track_until(
         tracker,
         chain,
         lambda: _read(shop, select(Invoice.status)) is InvoiceStatus.SETTLED,
         "the payment",
     )
-    with UnitOfWork(shop.engine) as uow:
-        operations.sweep(uow, sender, [(invoice.invoice_hash, str(customer.address))], key="s-1")
-    with UnitOfWork(shop.engine) as uow:
-        operations.capture(uow, sender, invoice.invoice_hash, fee_bps=0)
-    _track_until(
-        tracker,
-        chain,
-        lambda: _read(shop, select(StoreBalance.captured)) == SALE,
-        "the capture",
-    )
+    capture_sale(shop.engine, sender, tracker, chain, invoice, str(customer.address))
+    assert _read(shop, select(StoreBalance.captured)) == SALE
     with UnitOfWork(shop.engine) as uow:
         set_rate(uow, "ETH", "KRW", Decimal("5000000"))
     return Sold(invoice, tracker)
-
-
-def sign_in(page: Page, base_url: str, key: str) -> None:
-    page.goto(f"{base_url}/pos/sales")
-    page.get_by_label("Manager key").fill(key)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state()
 
 
 def _manager_cookies(page: Page) -> list[dict[str, Any]]:
@@ -204,8 +173,8 @@ def test_a_captured_sale_is_reported_settled_in_part_and_refunded_in_part(
     expect(row.locator(".payout-status")).to_have_text("pending")
     expect(page.locator("#settle-coin")).to_contain_text("ETH: 0.003 ETH available")
 
-    _run_settlements(shop, sender)
-    _track_until(
+    run_settlements(shop.engine, sender)
+    track_until(
         sold.tracker,
         chain,
         lambda: _read(shop, select(Settlement.status)) is SettlementStatus.SETTLED,

@@ -48,7 +48,7 @@ from coinpos.unit_of_work import UnitOfWork
 from tests.chainops.conftest import CHAIN_ID, Shop
 from tests.contracts.wallet.conftest import factory  # noqa: F401
 from tests.offchain.factories import PASSWORD, make_customer
-from tests.pages.conftest import PHONE, TABLET, horizontal_overflow, screenshot
+from tests.pages.conftest import PHONE, TABLET, horizontal_overflow, log_in, screenshot
 from tests.pages.test_accessibility import _violations
 from tests.server.live import serving
 
@@ -192,14 +192,6 @@ def wallets(
             mint_reference, claim_id, now,
         )  # fmt: skip
     app.state.engine.dispose()
-
-
-def log_in(page: Page, base_url: str, password: str = PASSWORD) -> None:
-    page.goto(f"{base_url}/wallet")
-    page.get_by_label("Login ID").fill("minji")
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_load_state()
 
 
 def _customer_cookies(context: BrowserContext) -> list[dict[str, Any]]:
