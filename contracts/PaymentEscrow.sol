@@ -749,10 +749,26 @@ contract PaymentEscrow is
             // Named payer: the money is the payer's whatever the attested sender (defect 1.1).
             kept = keep && tokenSum <= type(uint88).max - p.amount ? tokenSum : 0;
         } else if (keep) {
-            payer = p.status == Status.Authorized ? p.payer : _largestSender(transfers);
-            for (uint256 i; i < transfers.length; ++i) {
-                if (transfers[i].sender == payer) kept += transfers[i].amount;
+            // Open invoice: the largest sender pays, every other sender's part goes back (defect 1.4).
+            payer = _largestSender(transfers);
+            if (p.status == Status.Authorized && payer != p.payer) {
+                uint256 challenger = _totalOf(transfers, payer);
+                // An underpaid held payment (dust swept on its own, say) gives way to a larger one
+                // from another sender: it goes back to its payer, and the larger one is the payment.
+                if (
+                    p.amount < invoice.amount && challenger > p.amount + _totalOf(transfers, p.payer)
+                        && challenger <= type(uint88).max
+                ) {
+                    emit PaymentReplaced(hash, p.payer, p.amount);
+                    _queue(queue, PendingReturn(invoice.token, p.payer, p.amount, hash));
+                    run.pool = _lessHeld(run.pool, p.amount);
+                    run.dirty = true;
+                    p.amount = 0;
+                } else {
+                    payer = p.payer;
+                }
             }
+            kept = _totalOf(transfers, payer);
             if (kept > type(uint88).max - p.amount) kept = 0;
         }
         if (kept == 0) {
@@ -778,6 +794,12 @@ contract PaymentEscrow is
             run.pool = _plusHeld(run.pool, kept);
         }
         run.dirty = true;
+    }
+
+    function _totalOf(Transfer[] calldata transfers, address sender) private pure returns (uint256 total) {
+        for (uint256 i; i < transfers.length; ++i) {
+            if (transfers[i].sender == sender) total += transfers[i].amount;
+        }
     }
 
     /// @dev The sender whose transfers add up to the most (ties: the first in the list).
