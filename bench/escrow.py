@@ -15,7 +15,7 @@ Payers and receivers of returns always already hold the coin, so a token-side ne
 from __future__ import annotations
 
 import itertools
-from typing import Any
+from typing import Any, ClassVar
 
 from eth_abi import encode
 from eth_account import Account
@@ -77,7 +77,7 @@ class Design:
 
     name = ""
     contract = ""
-    types: dict[str, Any] = {}
+    types: ClassVar[dict[str, Any]] = {}
 
     def __init__(self, ctx: BenchContext, coin: Any) -> None:
         self.ctx = ctx
@@ -188,7 +188,18 @@ class V1(Design):
     def invoice(self, token: Any = None, amount: int = 10 * UNIT) -> tuple[Any, ...]:
         now = self.chain.pending_timestamp
         coin = ZERO if token == ZERO else (token or self.coin.address)
-        return (STORE, coin, amount, ZERO, now + 3600, now + 7200, now + 30 * 86400, 0, 300, _salt())
+        return (
+            STORE,
+            coin,
+            amount,
+            ZERO,
+            now + 3600,
+            now + 7200,
+            now + 30 * 86400,
+            0,
+            300,
+            _salt(),
+        )
 
     def capture(self, invoice: tuple[Any, ...], amount: int) -> Any:
         return self.escrow.capture(invoice, amount, FEE_BPS, sender=self.operator)
