@@ -750,7 +750,7 @@ contract PaymentEscrow is
             kept = keep && tokenSum <= type(uint88).max - p.amount ? tokenSum : 0;
         } else if (keep) {
             // Open invoice: the largest sender pays, every other sender's part goes back (defect 1.4).
-            payer = _largestSender(transfers);
+            payer = transfers.length == 1 ? transfers[0].sender : _largestSender(transfers);
             if (p.status == Status.Authorized && payer != p.payer) {
                 uint256 challenger = _totalOf(transfers, payer);
                 // An underpaid held payment (dust swept on its own, say) gives way to a larger one
@@ -768,14 +768,18 @@ contract PaymentEscrow is
                     payer = p.payer;
                 }
             }
-            kept = _totalOf(transfers, payer);
+            kept = transfers.length == 1 ? (transfers[0].sender == payer ? tokenSum : 0) : _totalOf(transfers, payer);
             if (kept > type(uint88).max - p.amount) kept = 0;
         }
         if (kept == 0) {
             _returnTransfers(transfers, invoice.payer, address(0), hash, invoice.token, queue);
             return;
         }
-        if (invoice.payer != address(0)) {
+        if (transfers.length == 1) {
+            // The common case, one transfer, kept: its event without the general loop.
+            Transfer calldata t = transfers[0];
+            emit DepositKept(hash, t.sender, t.amount, t.txHash, t.logIndex);
+        } else if (invoice.payer != address(0)) {
             for (uint256 i; i < transfers.length; ++i) {
                 Transfer calldata t = transfers[i];
                 emit DepositKept(hash, t.sender, t.amount, t.txHash, t.logIndex);
