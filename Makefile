@@ -106,7 +106,7 @@ bench: setup
 FUZZ_EXAMPLES ?= 10000
 
 fuzz: setup
-	ESCROW_STATEFUL_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/ape test \
+	ESCROW_STATEFUL_EXAMPLES=$(FUZZ_EXAMPLES) ESCROW_STATEFUL_RANDOM=1 $(BIN)/ape test \
 		tests/contracts/escrow/test_stateful.py -p no:xdist -q -s -p no:cacheprovider
 
 clean:

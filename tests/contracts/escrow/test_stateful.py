@@ -21,7 +21,8 @@ Operations the model says must fail are tried with eth_call and must revert.
 Speed: each example runs in a chain snapshot restored at its end; transactions go through web3
 to anvil's unlocked accounts with a fixed gas limit; the checks read everything in four
 eth_calls (`EscrowLens` per token, `BalanceLens`). ESCROW_STATEFUL_EXAMPLES sets the number of
-sequences (200 by default; `make fuzz` runs 10,000).
+sequences (200 by default, replayed identically on every run so that a failure reproduces);
+`make fuzz` runs 10,000 fresh ones (FUZZ_EXAMPLES) and prints the count and the time.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ from tests.contracts.escrow.conftest import (
 )
 
 EXAMPLES = int(os.environ.get("ESCROW_STATEFUL_EXAMPLES", "200"))
-STEPS = 12
+STEPS = 10
 MARGIN = 15  # seconds: never act this close to a deadline, where block time may differ
 GAS = 3_000_000
 MAX88 = 2**88 - 1
@@ -213,31 +214,38 @@ def test_escrow__random_sequences__solvent_and_named_payers_protected(
         @initialize(
             amounts=st.tuples(*[st.integers(100, 50_000)] * 3),
             named=st.tuples(st.sampled_from([-1, 0, 3, 3]), st.integers(-1, 3), st.integers(-1, 3)),
-            how=st.tuples(*[st.sampled_from(["pay", "deposit", "deposit", "none"])] * 3),
-            capture=st.booleans(),
+            direct=st.tuples(*[st.booleans()] * 3),
             block=st.booleans(),
         )
-        def three_invoices(
+        def six_invoices(
             self,
             amounts: tuple[int, ...],
             named: tuple[int, ...],
-            how: tuple[str, ...],
-            capture: bool,
+            direct: tuple[bool, ...],
             block: bool,
         ) -> None:
-            """An invoice per token, paid directly, deposited to (exactly) or not yet paid; the
-            deposits swept (and captured) honestly, so that later steps start from pools that
-            hold something."""
-            for token, (amount, payer, paid) in enumerate(zip(amounts, named, how, strict=True)):
+            """Per token, an invoice paid directly or through its deposit address and captured
+            (the pools hold something to refund, settle and take fees from), and an open invoice
+            whose address holds dust from one sender and the full amount from another, for the
+            sweeps to come. With `block`, the blacklisting token blocks the second payer, the dust
+            sender, whose returns in it will be owed."""
+            for token, (amount, payer, pay) in enumerate(zip(amounts, named, direct, strict=True)):
                 self.new(token, amount, payer)
-                if paid == "pay":
+                if pay:
                     self.pay(len(self.invoices) - 1, 0)
-                elif paid == "deposit":
+                else:
                     self.deposit(len(self.invoices) - 1, 1, 100, False)
-            if block:  # returns of the blacklisting token to the depositor will fail: owed
-                self.admin_or_time("block", 1, 0)
             if any(t.pending for t in self.invoices):
-                self.sweep(0, capture, "honest", 0)
+                self.sweep(0, True, "honest", 0)
+            for t in self.invoices[:3]:
+                if t.status == Status.AUTHORIZED:
+                    self.capture(self.invoices.index(t), 100, False)
+            for token, amount in enumerate(amounts):
+                self.new(token, amount + 1, -1)
+                self.deposit(len(self.invoices) - 1, 1, 1, False)
+                self.deposit(len(self.invoices) - 1, 0, 100, False)
+            if block:
+                self.admin_or_time("block", 1, 0)
 
         @rule(
             token=st.integers(0, 2),
@@ -329,7 +337,7 @@ def test_escrow__random_sequences__solvent_and_named_payers_protected(
         @rule(
             seed=st.integers(0, 2**32),
             capture=st.booleans(),
-            lie=st.sampled_from(["honest", "honest", "honest", "sender", "sum", "omit"]),
+            lie=st.sampled_from(["honest", "honest", "sender", "sender", "sum", "omit"]),
             liar=st.integers(0, 10**6),
         )
         def sweep(self, seed: int, capture: bool, lie: str, liar: int) -> None:
@@ -389,8 +397,20 @@ def test_escrow__random_sequences__solvent_and_named_payers_protected(
                 kept = token_sum if keep and token_sum <= MAX88 - t.amount else 0
                 returns = [(t.named, token_sum - kept)]
             else:
-                payer = t.payer if t.status == Status.AUTHORIZED else _largest_sender(transfers)
-                kept = sum(x[1] for x in transfers if x[0] == payer) if keep else 0
+                payer = _largest_sender(transfers)
+                if keep and t.status == Status.AUTHORIZED and payer != t.payer:
+                    challenger = _total_of(transfers, payer)
+                    if (
+                        t.amount < t.invoice.amount
+                        and challenger > t.amount + _total_of(transfers, t.payer)
+                        and challenger <= MAX88
+                    ):  # an underpaid held payment gives way to a larger one: PaymentReplaced
+                        self.give(t.token, t.payer, t.amount)
+                        self.pools[t.token][HELD] -= t.amount
+                        t.amount = 0
+                    else:
+                        payer = t.payer
+                kept = _total_of(transfers, payer) if keep else 0
                 if kept > MAX88 - t.amount:
                     kept = 0
                 returns = [(x[0], x[1]) for x in transfers if kept == 0 or x[0] != payer]
@@ -651,6 +671,8 @@ def test_escrow__random_sequences__solvent_and_named_payers_protected(
             stateful_step_count=STEPS,
             deadline=None,
             database=None,
+            # CI replays the same sequences (a failure reproduces); `make fuzz` draws fresh ones.
+            derandomize=os.environ.get("ESCROW_STATEFUL_RANDOM") != "1",
             suppress_health_check=list(HealthCheck),
         ),
     )
@@ -676,3 +698,7 @@ def _largest_sender(transfers: list[tuple[str, int, bytes, int]]) -> str:
         totals[sender] += amount
     best = max(totals.values())
     return next(sender for sender, *_ in transfers if totals[sender] == best)
+
+
+def _total_of(transfers: list[tuple[str, int, bytes, int]], sender: str) -> int:
+    return sum(amount for who, amount, *_ in transfers if who == sender)
