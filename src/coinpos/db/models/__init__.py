@@ -23,6 +23,7 @@ from coinpos.db.models.mining import (
 from coinpos.db.models.outbox import Notification, NotificationStatus
 from coinpos.db.models.rates import ExchangeRate, RateSource
 from coinpos.db.models.settlements import (
+    FeeBalance,
     Payout,
     PayoutStatus,
     Settlement,
@@ -31,7 +32,15 @@ from coinpos.db.models.settlements import (
 )
 from coinpos.db.models.stores import Store, Terminal
 from coinpos.db.models.tracker import EthDepositSweep, TrackedBlock, TrackerCursor
-from coinpos.db.models.transactions import TransactionLogEntry, TxKind, TxStatus, ValidTransaction
+from coinpos.db.models.transactions import (
+    ESCROW_EVENT_KINDS,
+    REQUEST_KINDS,
+    TransactionAttempt,
+    TransactionLogEntry,
+    TxKind,
+    TxStatus,
+    ValidTransaction,
+)
 from coinpos.db.models.webhooks import (
     DeliveryStatus,
     WebhookDelivery,
@@ -41,6 +50,8 @@ from coinpos.db.models.webhooks import (
 )
 
 __all__ = [
+    "ESCROW_EVENT_KINDS",
+    "REQUEST_KINDS",
     "Account",
     "ApiKey",
     "CatalogueItem",
@@ -52,6 +63,7 @@ __all__ = [
     "DeliveryStatus",
     "EthDepositSweep",
     "ExchangeRate",
+    "FeeBalance",
     "FiatDeposit",
     "FiatDepositStatus",
     "IdempotencyRecord",
@@ -78,6 +90,7 @@ __all__ = [
     "Terminal",
     "TrackedBlock",
     "TrackerCursor",
+    "TransactionAttempt",
     "TransactionLogEntry",
     "TxKind",
     "TxStatus",
