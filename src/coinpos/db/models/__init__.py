@@ -26,6 +26,7 @@ from coinpos.db.models.settlements import (
     Payout,
     PayoutStatus,
     Settlement,
+    SettlementBatch,
     SettlementStatus,
     StoreBalance,
 )
@@ -72,6 +73,7 @@ __all__ = [
     "RateSource",
     "RejectionReason",
     "Settlement",
+    "SettlementBatch",
     "SettlementStatus",
     "Store",
     "StoreBalance",
