@@ -19,7 +19,10 @@ FIAT_SCALE = 4
 
 
 class StoreBalance(Base):
-    """Per store and coin: base units captured (from valid transactions only) and settled.
+    """Per store and coin, from confirmed escrow events only: `captured` (captures less the
+    exchange's fee, less refunds), `settled` (what confirmed Settled events paid out), and
+    `reserved` (settlement requests made and not yet settled on chain, so that two requests
+    cannot spend the same balance).
 
     Settlement locks this row (SELECT ... FOR UPDATE on PostgreSQL) so that two requests
     cannot both spend the same balance.
@@ -33,11 +36,26 @@ class StoreBalance(Base):
     coin_id: Mapped[int] = mapped_column(ForeignKey("coins.id"))
     captured: Mapped[int] = mapped_column(Uint256, default=0)
     settled: Mapped[int] = mapped_column(Uint256, default=0)
+    reserved: Mapped[int] = mapped_column(Uint256, default=0, server_default="0")
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
     @property
     def available(self) -> int:
-        return self.captured - self.settled
+        return self.captured - self.settled - self.reserved
+
+
+class FeeBalance(Base):
+    """The exchange's fee account, per coin: fees of confirmed captures (`accrued`), the part
+    confirmed Settled events moved into the escrow's fee pool (`settled`), and what the admin
+    withdrew from that pool (`withdrawn`). accrued - settled is still in the captured pool."""
+
+    __tablename__ = "fee_balances"
+
+    coin_id: Mapped[int] = mapped_column(ForeignKey("coins.id"), primary_key=True)
+    accrued: Mapped[int] = mapped_column(Uint256, default=0)
+    settled: Mapped[int] = mapped_column(Uint256, default=0)
+    withdrawn: Mapped[int] = mapped_column(Uint256, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
 
 class SettlementStatus(enum.StrEnum):
