@@ -207,6 +207,7 @@ TABLE: dict[str, Entry] = {
         ),
     ),
     "invoices show": Entry(("{invoice}",), unknown=((("999",), "999"),)),
+    "invoices prove": Entry(("{invoice}",), unknown=((("999",), "999"),)),
     "invoices list": Entry(
         unknown=((("--store", NO_STORE), NO_STORE), (("--status", "Lost"), "Lost"))
     ),

@@ -43,6 +43,7 @@ OFFLINE: dict[str, tuple[str, ...]] = {
     "payouts list": (),
     "payouts mark-paid": ("1", "--reference", "HANA-1"),
     "invoices show": ("{invoice}",),
+    "invoices prove": ("{invoice}",),
     "invoices list": (),
     "reports sales": ("{store}",),
     "terminals issue-key": ("{store}", "POS-1"),

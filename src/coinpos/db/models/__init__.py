@@ -27,6 +27,7 @@ from coinpos.db.models.settlements import (
     Payout,
     PayoutStatus,
     Settlement,
+    SettlementBatch,
     SettlementStatus,
     StoreBalance,
 )
@@ -84,6 +85,7 @@ __all__ = [
     "RateSource",
     "RejectionReason",
     "Settlement",
+    "SettlementBatch",
     "SettlementStatus",
     "Store",
     "StoreBalance",
