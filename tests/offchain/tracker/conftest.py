@@ -210,11 +210,15 @@ class Shop:
             return list(session.scalars(query))
 
     def valid_total(self, invoice: Invoice) -> int:
+        """What the confirmed payments of the invoice add up to (deposits and direct pays)."""
         with UnitOfWork(self.engine) as uow:
             rows = uow.session.scalars(
                 select(ValidTransaction.amount)
                 .join(TransactionLogEntry, TransactionLogEntry.id == ValidTransaction.log_entry_id)
-                .where(TransactionLogEntry.invoice_id == invoice.id)
+                .where(
+                    TransactionLogEntry.invoice_id == invoice.id,
+                    ValidTransaction.kind == TxKind.PAYMENT,
+                )
             )
             return sum(rows)
 
