@@ -143,7 +143,7 @@ class Shop:
             tx = token.functions.transfer(invoice.deposit_address, amount).transact(
                 {"from": sender}
             )
-            receipt = self.anvil.w3.eth.get_transaction_receipt(tx)
+            receipt = self.anvil.w3.eth.wait_for_transaction_receipt(tx)
             log_index = int(receipt["logs"][0]["logIndex"])
         self.transfers.setdefault(invoice.id, []).append((sender, amount, bytes(tx), log_index))
         return "0x" + bytes(tx).hex()
