@@ -17,10 +17,11 @@ import {IDepositSweeper} from "./interfaces/IDepositSweeper.sol";
 import {IPaymentEscrow} from "./interfaces/IPaymentEscrow.sol";
 
 /// @title PaymentEscrow
-/// @notice Point-of-sale payment escrow: pay (authorize), capture, void, reclaim, refund, settle,
-/// and per-invoice deposit addresses swept by the operator.
-/// @dev Every payment is one storage slot keyed by the invoice's EIP-712 digest; the terms come
-/// back in calldata on every later call and are checked by hashing them again.
+/// @notice Point-of-sale payment escrow, version 2: pay (authorize), capture, void, reclaim, refund,
+/// settle, and per-invoice deposit addresses swept by the operator with an accountable attestation.
+/// @dev Every payment is one storage slot keyed by the invoice's EIP-712 digest; the terms come back
+/// in calldata on every later call and are checked by hashing them again. Every other balance is
+/// pooled per token: nothing on chain is keyed by, or names, a store.
 contract PaymentEscrow is
     IPaymentEscrow,
     IDepositSweeper,
@@ -38,25 +39,69 @@ contract PaymentEscrow is
     /// @inheritdoc IPaymentEscrow
     bytes32 public constant OPERATOR_ROLE = keccak256("OPERATOR_ROLE");
 
+    /// @inheritdoc IPaymentEscrow
+    uint256 public constant RETURN_GAS = 50_000;
+
     bytes32 private constant _INVOICE_TYPEHASH = keccak256(
-        "Invoice(bytes32 storeId,address token,uint256 amount,address payer,uint48 paymentDeadline,"
-        "uint48 authorizationExpiry,uint48 refundDeadline,uint16 minFeeBps,uint16 maxFeeBps,bytes32 salt)"
+        "Invoice(bytes32 storeCommitment,address token,uint256 amount,address payer,uint48 paymentDeadline,"
+        "uint48 authorizationExpiry,uint48 refundDeadline)"
     );
 
-    uint16 private constant _MAX_BPS = 10_000;
+    /// @dev Transient slots of {forwarding}: token, expected token amount, expected ETH.
+    bytes32 private constant _FORWARDING_SLOT = keccak256("coinpos.PaymentEscrow.forwarding");
 
-    mapping(bytes32 invoiceHash => Payment) private _payments;
-    /// @dev A store's balance and the fees its captures accrued share one slot, so a capture writes
-    /// two slots (payment, store) rather than three; fees move to `_fees` when the store settles.
-    struct StoreAccount {
-        uint128 balance;
-        uint128 fees;
+    /// @dev One slot per token, read by every operation on the token: the allow-list flag and the
+    /// pause flag live with the totals, so pay reads one slot for all three, and the slot never
+    /// returns to zero once the token was listed (no 20k re-creation in steady state). `paused`
+    /// mirrors the global pause for every listed token, so a hot path needs no extra slot read.
+    struct Pool {
+        uint120 held;
+        uint120 captured;
+        bool allowed;
+        bool listed;
+        bool paused;
     }
 
-    mapping(bytes32 storeId => mapping(address token => StoreAccount)) private _stores;
-    mapping(address token => uint256) private _fees;
-    mapping(address token => bool) private _allowedTokens;
+    /// @dev Fees collected at settlement and returns owed; touched only by settle, fee withdrawals
+    /// and failed returns.
+    struct PoolOwed {
+        uint128 fees;
+        uint128 owed;
+    }
+
+    /// @dev A return to send once every booking of a sweep is written (checks-effects-interactions).
+    struct PendingReturn {
+        address token;
+        address to;
+        uint256 amount;
+        bytes32 invoiceHash;
+    }
+
+    /// @dev The current run of same-token deposits in a sweep, written to storage once per run.
+    struct Run {
+        address token;
+        Pool pool;
+        bool dirty;
+        uint256 balanceBefore;
+        uint256 inflow;
+    }
+
+    /// @dev The returns a sweep collects; allocated on the first one (`capacity` = every transfer).
+    struct Returns {
+        PendingReturn[] items;
+        uint256 count;
+        uint256 capacity;
+    }
+
+    bytes32 private immutable _forwarderCodeHash;
+
+    mapping(bytes32 invoiceHash => Payment) private _payments;
+    mapping(address token => Pool) private _pools;
+    mapping(address token => PoolOwed) private _poolOwed;
+    mapping(address account => mapping(address token => uint256)) private _owed;
     mapping(bytes32 reference_ => bool) private _usedReferences;
+    /// @dev Every token ever listed, so a pause reaches each pool's flag.
+    address[] private _tokens;
     address private _treasury;
 
     /*//////////////////////////////////////////////////////////////
@@ -65,11 +110,12 @@ contract PaymentEscrow is
 
     /// @param admin Given DEFAULT_ADMIN_ROLE: grants OPERATOR_ROLE, manages the allow list, pauses.
     /// @param treasury_ Receives settlements.
-    constructor(address admin, address treasury_) EIP712("CoinposPaymentEscrow", "1") {
+    constructor(address admin, address treasury_) EIP712("CoinposPaymentEscrow", "2") {
         if (admin == address(0)) revert PaymentEscrowInvalidAddress(admin);
         if (treasury_ == address(0)) revert PaymentEscrowInvalidAddress(treasury_);
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _treasury = treasury_;
+        _forwarderCodeHash = keccak256(type(DepositForwarder).creationCode);
         emit TreasurySet(address(0), treasury_);
     }
 
@@ -88,23 +134,20 @@ contract PaymentEscrow is
     }
 
     /// @inheritdoc IPaymentEscrow
-    function storeBalance(bytes32 storeId, address token) external view returns (uint256) {
-        return _stores[storeId][token].balance;
+    function pool(address token) external view returns (uint256 held, uint256 captured, uint256 fees, uint256 owed) {
+        Pool memory p = _pools[token];
+        PoolOwed memory o = _poolOwed[token];
+        return (p.held, p.captured, o.fees, o.owed);
     }
 
     /// @inheritdoc IPaymentEscrow
-    function accruedFees(bytes32 storeId, address token) external view returns (uint256) {
-        return _stores[storeId][token].fees;
-    }
-
-    /// @inheritdoc IPaymentEscrow
-    function feeBalance(address token) external view returns (uint256) {
-        return _fees[token];
+    function owedTo(address account, address token) external view returns (uint256) {
+        return _owed[account][token];
     }
 
     /// @inheritdoc IPaymentEscrow
     function isTokenAllowed(address token) external view returns (bool) {
-        return _allowedTokens[token];
+        return _pools[token].allowed;
     }
 
     /// @inheritdoc IPaymentEscrow
@@ -119,7 +162,17 @@ contract PaymentEscrow is
 
     /// @inheritdoc IDepositSweeper
     function depositAddress(Invoice calldata invoice) external view returns (address) {
-        return Create2.computeAddress(_hashInvoice(invoice), keccak256(_forwarderInitCode(invoice.token)));
+        return _depositAddress(_hashInvoice(invoice));
+    }
+
+    /// @inheritdoc IDepositSweeper
+    function forwarding() external view returns (address token, uint256 expectedToken, uint256 expectedEth) {
+        bytes32 slot = _FORWARDING_SLOT;
+        assembly ("memory-safe") {
+            token := tload(slot)
+            expectedToken := tload(add(slot, 1))
+            expectedEth := tload(add(slot, 2))
+        }
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -127,19 +180,13 @@ contract PaymentEscrow is
     //////////////////////////////////////////////////////////////*/
 
     /// @inheritdoc IPaymentEscrow
-    function pay(Invoice calldata invoice, bytes calldata operatorSignature)
-        external
-        payable
-        nonReentrant
-        whenNotPaused
-    {
-        bytes32 hash = _signedInvoice(invoice, operatorSignature);
+    function pay(Invoice calldata invoice, bytes calldata operatorSignature) external payable nonReentrant {
         if (invoice.token == address(0)) {
             if (msg.value != invoice.amount) revert PaymentEscrowWrongValue(invoice.amount, msg.value);
-            _authorize(invoice, hash);
+            _authorize(invoice, operatorSignature);
         } else {
             if (msg.value != 0) revert PaymentEscrowWrongValue(0, msg.value);
-            _authorize(invoice, hash);
+            _authorize(invoice, operatorSignature);
             _pullExact(IERC20(invoice.token), invoice.amount);
         }
     }
@@ -152,47 +199,41 @@ contract PaymentEscrow is
         uint8 v,
         bytes32 r,
         bytes32 s
-    ) external nonReentrant whenNotPaused {
-        bytes32 hash = _signedInvoice(invoice, operatorSignature);
-        if (invoice.token == address(0)) revert PaymentEscrowPermitForEth(hash);
+    ) external nonReentrant {
+        if (invoice.token == address(0)) revert PaymentEscrowPermitForEth(_hashInvoice(invoice));
+        _authorize(invoice, operatorSignature);
         // Anyone can submit a permit seen in the mempool first; the allowance it set is then already
         // there, so a failed permit is not an error. The pull below decides.
         try IERC20Permit(invoice.token).permit(msg.sender, address(this), invoice.amount, permitDeadline, v, r, s) {}
             catch {}
-        _authorize(invoice, hash);
         _pullExact(IERC20(invoice.token), invoice.amount);
     }
 
     /// @inheritdoc IPaymentEscrow
-    function capture(Invoice calldata invoice, uint256 amount, uint16 feeBps)
-        external
-        nonReentrant
-        onlyRole(OPERATOR_ROLE)
-        whenNotPaused
-    {
-        _capture(invoice, amount, feeBps);
+    function capture(Invoice calldata invoice, uint256 amount) external nonReentrant onlyRole(OPERATOR_ROLE) {
+        _capture(invoice, amount);
     }
 
     /// @inheritdoc IPaymentEscrow
-    function captureMany(Invoice[] calldata invoices, uint256[] calldata amounts, uint16[] calldata feeBps)
+    function captureMany(Invoice[] calldata invoices, uint256[] calldata amounts)
         external
         nonReentrant
         onlyRole(OPERATOR_ROLE)
-        whenNotPaused
     {
         if (amounts.length != invoices.length) revert PaymentEscrowLengthMismatch(invoices.length, amounts.length);
-        if (feeBps.length != invoices.length) revert PaymentEscrowLengthMismatch(invoices.length, feeBps.length);
         for (uint256 i; i < invoices.length; ++i) {
-            _capture(invoices[i], amounts[i], feeBps[i]);
+            _capture(invoices[i], amounts[i]);
         }
     }
 
     /// @inheritdoc IPaymentEscrow
-    function void(Invoice calldata invoice) external nonReentrant onlyRole(OPERATOR_ROLE) whenNotPaused {
+    function void(Invoice calldata invoice) external nonReentrant onlyRole(OPERATOR_ROLE) {
+        Pool storage pool_ = _unpausedPool(invoice.token);
         (bytes32 hash, Payment memory p) = _heldPayment(invoice);
         _payments[hash] = Payment(p.payer, 0, Status.Closed);
-        emit PaymentVoided(hash, invoice.storeId, p.amount);
-        _send(invoice.token, p.payer, p.amount);
+        pool_.held -= p.amount;
+        emit PaymentVoided(hash, p.amount);
+        _returnOrOwe(invoice.token, p.payer, p.amount, hash);
     }
 
     /// @inheritdoc IPaymentEscrow
@@ -202,18 +243,18 @@ contract PaymentEscrow is
         if (block.timestamp < invoice.authorizationExpiry) {
             revert PaymentEscrowAuthorizationNotExpired(hash, invoice.authorizationExpiry, block.timestamp);
         }
-        _payments[hash] = Payment(p.payer, 0, Status.Closed);
-        emit PaymentReclaimed(hash, invoice.storeId, p.amount);
+        // Cleared rather than Closed: from the authorization expiry on, nothing can pay (the payment
+        // deadline is not later) or capture this invoice, and a sweep returns every deposit, so None
+        // and Closed behave alike; clearing the slot refunds gas that pays for the pool update.
+        delete _payments[hash];
+        _pools[invoice.token].held -= p.amount;
+        emit PaymentReclaimed(hash, p.amount);
         _send(invoice.token, p.payer, p.amount);
     }
 
     /// @inheritdoc IPaymentEscrow
-    function refund(Invoice calldata invoice, uint256 amount)
-        external
-        nonReentrant
-        onlyRole(OPERATOR_ROLE)
-        whenNotPaused
-    {
+    function refund(Invoice calldata invoice, uint256 amount) external nonReentrant onlyRole(OPERATOR_ROLE) {
+        Pool storage pool_ = _unpausedPool(invoice.token);
         bytes32 hash = _hashInvoice(invoice);
         Payment memory p = _payments[hash];
         if (p.status != Status.Captured) revert PaymentEscrowInvalidStatus(hash, Status.Captured, p.status);
@@ -222,57 +263,149 @@ contract PaymentEscrow is
         }
         if (amount == 0) revert PaymentEscrowZeroAmount();
         if (amount > p.amount) revert PaymentEscrowInsufficientRefundable(hash, p.amount, amount);
-        _debitStore(invoice.storeId, invoice.token, amount);
-        // Safe: amount <= p.amount was checked just above.
+        uint120 captured = pool_.captured;
+        if (amount > captured) revert PaymentEscrowInsufficientCaptured(invoice.token, captured, amount);
+        // Safe: amount <= p.amount and amount <= captured were checked just above.
         unchecked {
             _payments[hash] = Payment(p.payer, p.amount - uint88(amount), Status.Captured);
+            pool_.captured = captured - uint120(amount);
         }
-        emit PaymentRefunded(hash, invoice.storeId, amount);
-        _send(invoice.token, p.payer, amount);
+        emit PaymentRefunded(hash, amount);
+        _returnOrOwe(invoice.token, p.payer, amount, hash);
     }
 
     /// @inheritdoc IPaymentEscrow
-    function settle(bytes32 storeId, address token, uint256 amount, bytes32 reference_)
+    function settle(address token, uint256 payout, uint256 fees, bytes32 reference_)
         external
         nonReentrant
         onlyRole(OPERATOR_ROLE)
-        whenNotPaused
     {
+        Pool storage pool_ = _unpausedPool(token);
         if (_usedReferences[reference_]) revert PaymentEscrowReferenceUsed(reference_);
-        StoreAccount memory account = _stores[storeId][token];
-        if (amount == 0 && account.fees == 0) revert PaymentEscrowZeroAmount();
-        if (amount > account.balance) {
-            revert PaymentEscrowInsufficientStoreBalance(storeId, token, account.balance, amount);
-        }
+        uint256 total = payout + fees;
+        if (total == 0) revert PaymentEscrowZeroAmount();
+        uint120 captured = pool_.captured;
+        if (total > captured) revert PaymentEscrowInsufficientCaptured(token, captured, total);
         _usedReferences[reference_] = true;
-        // Safe: amount <= account.balance was checked just above.
+        // Safe: total <= captured was checked just above, and fees <= total.
         unchecked {
-            _stores[storeId][token] = StoreAccount(account.balance - uint128(amount), 0);
+            pool_.captured = captured - uint120(total);
         }
-        _fees[token] += account.fees;
-        emit StoreSettled(storeId, token, amount, reference_, account.fees);
-        if (amount != 0) _send(token, _treasury, amount);
+        _poolOwed[token].fees += uint128(fees);
+        emit Settled(token, payout, fees, reference_);
+        if (payout != 0) _send(token, _treasury, payout);
+    }
+
+    /// @inheritdoc IPaymentEscrow
+    function withdrawOwed(address token, address to) external nonReentrant {
+        if (to == address(0)) revert PaymentEscrowInvalidAddress(to);
+        uint256 amount = _owed[msg.sender][token];
+        if (amount == 0) revert PaymentEscrowNothingOwed(msg.sender, token);
+        _owed[msg.sender][token] = 0;
+        // Safe: every owed balance was added to the pool's owed total, which is their sum.
+        unchecked {
+            _poolOwed[token].owed -= uint128(amount);
+        }
+        emit OwedWithdrawn(msg.sender, token, to, amount);
+        _send(token, to, amount);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                              DEPOSIT ADDRESSES
+    //////////////////////////////////////////////////////////////*/
+
+    /// @inheritdoc IDepositSweeper
+    function sweep(Deposit[] calldata deposits) external nonReentrant onlyRole(OPERATOR_ROLE) whenNotPaused {
+        bytes memory code = type(DepositForwarder).creationCode;
+        Run memory run;
+        Returns memory queue;
+        for (uint256 i; i < deposits.length; ++i) {
+            queue.capacity += deposits[i].transfers.length + deposits[i].ethTransfers.length;
+        }
+        for (uint256 i; i < deposits.length; ++i) {
+            Deposit calldata d = deposits[i];
+            Invoice calldata invoice = d.invoice;
+            _checkTermsShape(invoice);
+            address token = invoice.token;
+            if (i == 0 || token != run.token) {
+                _closeRun(run);
+                _openRun(run, token);
+            }
+            bytes32 hash = _hashInvoice(invoice);
+            (uint256 tokenSum, uint256 ethSum) = _attested(d, hash);
+            if (tokenSum == 0 && ethSum == 0) continue;
+            bool forwarded = token == address(0)
+                ? _forward(code, hash, address(0), 0, tokenSum)
+                : _forward(code, hash, token, tokenSum, ethSum);
+            if (!forwarded) {
+                emit DepositSkipped(hash, token, tokenSum, ethSum);
+                continue;
+            }
+            if (token != address(0)) run.inflow += tokenSum;
+            if (ethSum != 0) _returnTransfers(d.ethTransfers, invoice.payer, address(0), hash, address(0), queue);
+            if (tokenSum != 0) _book(d, hash, tokenSum, run, queue);
+        }
+        _closeRun(run);
+        _clearForwarding();
+        for (uint256 i; i < queue.count; ++i) {
+            PendingReturn memory r = queue.items[i];
+            _returnOrOwe(r.token, r.to, r.amount, r.invoiceHash);
+        }
     }
 
     /// @inheritdoc IDepositSweeper
-    function sweep(Invoice[] calldata invoices, address[] calldata payers)
+    function recoverToken(Invoice calldata invoice, address token, Transfer[] calldata transfers)
         external
         nonReentrant
         onlyRole(OPERATOR_ROLE)
         whenNotPaused
     {
-        _sweep(invoices, payers, new uint16[](0), false);
+        bytes32 hash = _hashInvoice(invoice);
+        if (token == invoice.token || token == address(0)) revert PaymentEscrowNotForeignToken(hash, token);
+        uint256 sum = _sum(transfers, hash);
+        if (sum == 0) return;
+        uint256 before = IERC20(token).balanceOf(address(this));
+        bool forwarded = _forward(type(DepositForwarder).creationCode, hash, token, sum, 0);
+        _clearForwarding();
+        if (!forwarded) {
+            emit DepositSkipped(hash, token, sum, 0);
+            return;
+        }
+        uint256 received = IERC20(token).balanceOf(address(this)) - before;
+        if (received != sum) revert PaymentEscrowUnexpectedReceipt(token, sum, received);
+        Returns memory queue;
+        queue.capacity = transfers.length;
+        _returnTransfers(transfers, invoice.payer, address(0), hash, token, queue);
+        for (uint256 i; i < queue.count; ++i) {
+            PendingReturn memory r = queue.items[i];
+            _returnOrOwe(r.token, r.to, r.amount, r.invoiceHash);
+        }
     }
 
     /// @inheritdoc IDepositSweeper
-    function sweepAndCapture(Invoice[] calldata invoices, address[] calldata payers, uint16[] calldata feeBps)
-        external
-        nonReentrant
-        onlyRole(OPERATOR_ROLE)
-        whenNotPaused
-    {
-        if (feeBps.length != invoices.length) revert PaymentEscrowLengthMismatch(invoices.length, feeBps.length);
-        _sweep(invoices, payers, feeBps, true);
+    function reclaimDeposit(Invoice calldata invoice) external nonReentrant {
+        bytes32 hash = _hashInvoice(invoice);
+        address payer = invoice.payer;
+        if (payer == address(0) || msg.sender != payer) revert PaymentEscrowPayerMismatch(hash, payer, msg.sender);
+        if (block.timestamp < invoice.authorizationExpiry) {
+            revert PaymentEscrowAuthorizationNotExpired(hash, invoice.authorizationExpiry, block.timestamp);
+        }
+        address at = _depositAddress(hash);
+        address token = invoice.token;
+        uint256 eth = at.balance;
+        uint256 amount = token == address(0) ? 0 : IERC20(token).balanceOf(at);
+        if (amount == 0 && eth == 0) revert PaymentEscrowNothingToReclaim(hash);
+        if (!_forward(type(DepositForwarder).creationCode, hash, token, amount, eth)) {
+            revert PaymentEscrowNothingToReclaim(hash);
+        }
+        _clearForwarding();
+        if (token == address(0)) {
+            emit DepositReclaimed(hash, payer, eth, 0);
+        } else {
+            emit DepositReclaimed(hash, payer, amount, eth);
+            if (amount != 0) IERC20(token).safeTransfer(payer, amount);
+        }
+        if (eth != 0) Address.sendValue(payable(payer), eth);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -287,34 +420,42 @@ contract PaymentEscrow is
         whenNotPaused
     {
         if (to == address(0)) revert PaymentEscrowInvalidAddress(to);
-        uint256 amount = _fees[token];
+        uint256 amount = _poolOwed[token].fees;
         if (amount == 0) revert PaymentEscrowNoFees(token);
-        _fees[token] = 0;
+        _poolOwed[token].fees = 0;
         emit FeesWithdrawn(token, to, amount);
         _send(token, to, amount);
     }
 
     /// @inheritdoc IPaymentEscrow
-    function setTokenAllowed(address token, bool allowed) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        _allowedTokens[token] = allowed;
+    function setTokenAllowed(address token, bool allowed) external nonReentrant onlyRole(DEFAULT_ADMIN_ROLE) {
+        Pool storage pool_ = _pools[token];
+        if (!pool_.listed) {
+            pool_.listed = true;
+            pool_.paused = paused();
+            _tokens.push(token);
+        }
+        pool_.allowed = allowed;
         emit TokenAllowedSet(token, allowed);
     }
 
     /// @inheritdoc IPaymentEscrow
-    function setTreasury(address treasury_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+    function setTreasury(address treasury_) external nonReentrant onlyRole(DEFAULT_ADMIN_ROLE) {
         if (treasury_ == address(0)) revert PaymentEscrowInvalidAddress(treasury_);
         emit TreasurySet(_treasury, treasury_);
         _treasury = treasury_;
     }
 
     /// @inheritdoc IPaymentEscrow
-    function pause() external onlyRole(DEFAULT_ADMIN_ROLE) {
+    function pause() external nonReentrant onlyRole(DEFAULT_ADMIN_ROLE) {
         _pause();
+        _setPoolsPaused(true);
     }
 
     /// @inheritdoc IPaymentEscrow
-    function unpause() external onlyRole(DEFAULT_ADMIN_ROLE) {
+    function unpause() external nonReentrant onlyRole(DEFAULT_ADMIN_ROLE) {
         _unpause();
+        _setPoolsPaused(false);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -326,14 +467,20 @@ contract PaymentEscrow is
         return _hashTypedDataV4(keccak256(abi.encode(_INVOICE_TYPEHASH, invoice)));
     }
 
-    /// @dev Checks the terms and the operator's signature; returns the invoice digest.
-    function _signedInvoice(Invoice calldata invoice, bytes calldata signature) private view returns (bytes32 hash) {
-        _checkTermsShape(invoice);
-        if (!_allowedTokens[invoice.token]) revert PaymentEscrowTokenNotAllowed(invoice.token);
-        hash = _hashInvoice(invoice);
-        (address signer,,) = ECDSA.tryRecover(hash, signature);
-        if (signer == address(0) || !hasRole(OPERATOR_ROLE, signer)) {
-            revert PaymentEscrowInvalidSignature(hash, signer);
+    function _depositAddress(bytes32 hash) private view returns (address) {
+        return Create2.computeAddress(hash, _forwarderCodeHash);
+    }
+
+    /// @dev The token's pool, after the pause check (the pool's mirror of the global flag).
+    function _unpausedPool(address token) private view returns (Pool storage pool_) {
+        pool_ = _pools[token];
+        if (pool_.paused) revert EnforcedPause();
+    }
+
+    function _setPoolsPaused(bool paused_) private {
+        uint256 n = _tokens.length;
+        for (uint256 i; i < n; ++i) {
+            _pools[_tokens[i]].paused = paused_;
         }
     }
 
@@ -347,13 +494,19 @@ contract PaymentEscrow is
                 invoice.paymentDeadline, invoice.authorizationExpiry, invoice.refundDeadline
             );
         }
-        if (invoice.minFeeBps > invoice.maxFeeBps || invoice.maxFeeBps > _MAX_BPS) {
-            revert PaymentEscrowInvalidFeeBounds(invoice.minFeeBps, invoice.maxFeeBps);
-        }
     }
 
-    /// @dev Records a direct payment by msg.sender of the full invoice amount.
-    function _authorize(Invoice calldata invoice, bytes32 hash) private {
+    /// @dev Checks the terms, the pool and the operator's signature, then records a direct payment by
+    /// msg.sender of the full invoice amount (before any funds move: checks-effects-interactions).
+    function _authorize(Invoice calldata invoice, bytes calldata signature) private {
+        _checkTermsShape(invoice);
+        Pool storage pool_ = _unpausedPool(invoice.token);
+        if (!pool_.allowed) revert PaymentEscrowTokenNotAllowed(invoice.token);
+        bytes32 hash = _hashInvoice(invoice);
+        (address signer,,) = ECDSA.tryRecoverCalldata(hash, signature);
+        if (signer == address(0) || !hasRole(OPERATOR_ROLE, signer)) {
+            revert PaymentEscrowInvalidSignature(hash, signer);
+        }
         if (block.timestamp > invoice.paymentDeadline) {
             revert PaymentEscrowPaymentDeadlinePassed(hash, invoice.paymentDeadline, block.timestamp);
         }
@@ -362,9 +515,10 @@ contract PaymentEscrow is
         }
         Status status = _payments[hash].status;
         if (status != Status.None) revert PaymentEscrowInvalidStatus(hash, Status.None, status);
-        // The cast is safe: _checkTermsShape bounds the amount to uint88.
+        // The casts are safe: _checkTermsShape bounds the amount to uint88; the pool total is checked.
         _payments[hash] = Payment(msg.sender, uint88(invoice.amount), Status.Authorized);
-        emit InvoicePaid(hash, invoice.storeId, msg.sender, invoice, invoice.amount);
+        pool_.held += uint120(invoice.amount);
+        emit InvoicePaid(hash, msg.sender, invoice.token, invoice.amount);
     }
 
     /// @dev Pulls `amount` from msg.sender and rejects a token that delivers anything else.
@@ -375,7 +529,8 @@ contract PaymentEscrow is
         if (received != amount) revert PaymentEscrowUnexpectedReceipt(address(token), amount, received);
     }
 
-    function _capture(Invoice calldata invoice, uint256 amount, uint16 feeBps) private {
+    function _capture(Invoice calldata invoice, uint256 amount) private {
+        Pool storage pool_ = _unpausedPool(invoice.token);
         (bytes32 hash, Payment memory p) = _heldPayment(invoice);
         if (block.timestamp >= invoice.authorizationExpiry) {
             revert PaymentEscrowAuthorizationExpired(hash, invoice.authorizationExpiry, block.timestamp);
@@ -390,26 +545,14 @@ contract PaymentEscrow is
         unchecked {
             released = p.amount - amount;
         }
-        // The cast is safe: amount <= p.amount, a uint88.
-        _credit(invoice, hash, p.payer, uint88(amount), feeBps, released);
-        if (released != 0) _send(invoice.token, p.payer, released);
-    }
-
-    /// @dev Books a capture of `amount`: the store gets it less the fee, and the payment keeps the
-    /// gross amount as refundable, so a refund may give the payer everything back.
-    function _credit(Invoice calldata invoice, bytes32 hash, address payer, uint88 amount, uint16 feeBps, uint256 released)
-        private
-    {
-        if (feeBps < invoice.minFeeBps || feeBps > invoice.maxFeeBps) {
-            revert PaymentEscrowFeeOutOfBounds(feeBps, invoice.minFeeBps, invoice.maxFeeBps);
-        }
-        uint128 fee = uint128(uint256(amount) * feeBps / _MAX_BPS);
-        StoreAccount memory account = _stores[invoice.storeId][invoice.token];
-        // Checked additions: a uint128 store total overflowing reverts rather than wraps. fee <= amount
-        // because feeBps <= 10,000, so the subtraction cannot underflow.
-        _stores[invoice.storeId][invoice.token] = StoreAccount(account.balance + (amount - fee), account.fees + fee);
-        _payments[hash] = Payment(payer, amount, Status.Captured);
-        emit PaymentCaptured(hash, invoice.storeId, amount, fee, released);
+        // The cast is safe: amount <= p.amount, a uint88. The payment keeps the gross amount as
+        // refundable, so a refund may give the payer everything back.
+        _payments[hash] = Payment(p.payer, uint88(amount), Status.Captured);
+        Pool memory totals = pool_;
+        pool_.held = totals.held - p.amount;
+        pool_.captured = totals.captured + uint120(amount);
+        emit PaymentCaptured(hash, amount, released);
+        if (released != 0) _returnOrOwe(invoice.token, p.payer, released, hash);
     }
 
     /// @dev The digest and state of a payment whose funds are held (status Authorized).
@@ -419,92 +562,200 @@ contract PaymentEscrow is
         if (p.status != Status.Authorized) revert PaymentEscrowInvalidStatus(hash, Status.Authorized, p.status);
     }
 
-    function _debitStore(bytes32 storeId, address token, uint256 amount) private {
-        StoreAccount storage account = _stores[storeId][token];
-        uint128 balance = account.balance;
-        if (amount > balance) revert PaymentEscrowInsufficientStoreBalance(storeId, token, balance, amount);
-        // Safe: amount <= balance was checked just above.
-        unchecked {
-            account.balance = balance - uint128(amount);
-        }
-    }
-
+    /// @dev A send the recipient asked for (reclaim, withdrawal) or to the exchange's own accounts:
+    /// reverts on failure.
     function _send(address token, address to, uint256 amount) private {
         if (token == address(0)) Address.sendValue(payable(to), amount);
         else IERC20(token).safeTransfer(to, amount);
     }
 
-    function _forwarderInitCode(address token) private pure returns (bytes memory) {
-        return abi.encodePacked(type(DepositForwarder).creationCode, abi.encode(token));
+    /// @dev A send back to a payer or sender that must never block the operation: ETH with at most
+    /// RETURN_GAS gas (no return data copied), a token through a low-level transfer; on any failure
+    /// the amount is credited to the recipient's owed balance. Returns whether it was sent.
+    function _returnOrOwe(address token, address to, uint256 amount, bytes32 hash) private returns (bool sent) {
+        if (token == address(0)) {
+            assembly ("memory-safe") {
+                sent := call(RETURN_GAS, to, amount, 0, 0, 0, 0)
+            }
+        } else {
+            sent = IERC20(token).trySafeTransfer(to, amount);
+        }
+        if (!sent) {
+            _owed[to][token] += amount;
+            _poolOwed[token].owed += uint128(amount);
+            emit ReturnOwed(to, token, amount, hash);
+        }
     }
 
-    function _sweep(Invoice[] calldata invoices, address[] calldata payers, uint16[] memory feeBps, bool capturing)
+    /*//////////////////////////////////////////////////////////////
+                           DEPOSIT INTERNALS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @dev Starts a run of deposits in `token`: its pool in memory, and the escrow's balance, which
+    /// `_closeRun` compares with what the forwarders moved in.
+    function _openRun(Run memory run, address token) private view {
+        run.token = token;
+        run.pool = _pools[token];
+        run.dirty = false;
+        run.inflow = 0;
+        run.balanceBefore = token == address(0) ? 0 : IERC20(token).balanceOf(address(this));
+    }
+
+    /// @dev Ends a run: the pool written once, and one balance check. ETH needs none: a self-destruct
+    /// moves exactly the balance the forwarder checked.
+    function _closeRun(Run memory run) private {
+        if (run.dirty) {
+            Pool storage pool_ = _pools[run.token];
+            pool_.held = run.pool.held;
+            pool_.captured = run.pool.captured;
+        }
+        if (run.inflow != 0) {
+            uint256 expected = run.balanceBefore + run.inflow;
+            uint256 balance = IERC20(run.token).balanceOf(address(this));
+            // At least: anyone may add to the escrow's balance (a donation), but never take from it.
+            if (balance < expected) revert PaymentEscrowUnexpectedReceipt(run.token, expected, balance);
+        }
+    }
+
+    /// @dev The attested sums of a deposit; a transfer without sender or amount, or ETH transfers
+    /// attested for an ETH invoice, revert the batch (the operator's own malformed input).
+    function _attested(Deposit calldata d, bytes32 hash) private pure returns (uint256 tokenSum, uint256 ethSum) {
+        tokenSum = _sum(d.transfers, hash);
+        if (d.ethTransfers.length != 0) {
+            if (d.invoice.token == address(0)) revert PaymentEscrowInvalidTransfer(hash);
+            ethSum = _sum(d.ethTransfers, hash);
+        }
+    }
+
+    function _sum(Transfer[] calldata transfers, bytes32 hash) private pure returns (uint256 sum) {
+        for (uint256 i; i < transfers.length; ++i) {
+            Transfer calldata t = transfers[i];
+            if (t.sender == address(0) || t.amount == 0) revert PaymentEscrowInvalidTransfer(hash);
+            sum += t.amount;
+        }
+    }
+
+    /// @dev Creates the forwarder at the deposit address of `hash`, which moves exactly the expected
+    /// balances to the escrow, or reverts (then nothing moved and this returns false).
+    function _forward(bytes memory code, bytes32 hash, address token, uint256 expectedToken, uint256 expectedEth)
+        private
+        returns (bool)
+    {
+        bytes32 slot = _FORWARDING_SLOT;
+        address created;
+        assembly ("memory-safe") {
+            tstore(slot, token)
+            tstore(add(slot, 1), expectedToken)
+            tstore(add(slot, 2), expectedEth)
+            created := create2(0, add(code, 0x20), mload(code), hash)
+        }
+        return created != address(0);
+    }
+
+    function _clearForwarding() private {
+        bytes32 slot = _FORWARDING_SLOT;
+        assembly ("memory-safe") {
+            tstore(slot, 0)
+            tstore(add(slot, 1), 0)
+            tstore(add(slot, 2), 0)
+        }
+    }
+
+    /// @dev Books the invoice-token transfers of a deposit that reached the escrow: kept (first
+    /// payment or top-up) or returned, one fate event per attested transfer.
+    function _book(Deposit calldata d, bytes32 hash, uint256 tokenSum, Run memory run, Returns memory queue)
         private
     {
-        if (payers.length != invoices.length) revert PaymentEscrowLengthMismatch(invoices.length, payers.length);
-        // Batches are usually in one token: the init code and the escrow's balance carry over.
-        address token;
-        bytes memory initCode;
-        uint256 balance;
-        for (uint256 i; i < invoices.length; ++i) {
-            Invoice calldata invoice = invoices[i];
-            address payer = payers[i];
-            if (payer == address(0)) revert PaymentEscrowInvalidAddress(payer);
-            _checkTermsShape(invoice);
-            if (i == 0 || invoice.token != token) {
-                token = invoice.token;
-                initCode = _forwarderInitCode(token);
-                balance = _selfBalance(token);
-            }
-            bytes32 hash = _hashInvoice(invoice);
-            Create2.deploy(0, hash, initCode);
-            uint256 received = _selfBalance(token) - balance;
-            balance += received;
-            if (received != 0 && !_recordDeposit(invoice, hash, payer, received, capturing ? feeBps[i] : 0, capturing))
-            {
-                // Safe: `received` was just added to `balance`, and the return sent exactly that.
-                unchecked {
-                    balance -= received;
-                }
-            }
-        }
-    }
-
-    function _selfBalance(address token) private view returns (uint256) {
-        return token == address(0) ? address(this).balance : IERC20(token).balanceOf(address(this));
-    }
-
-    /// @dev Books a deposit that reached the escrow; returns false if it was sent back to the payer.
-    function _recordDeposit(
-        Invoice calldata invoice,
-        bytes32 hash,
-        address payer,
-        uint256 received,
-        uint16 feeBps,
-        bool capturing
-    ) private returns (bool kept) {
+        Invoice calldata invoice = d.invoice;
+        Transfer[] calldata transfers = d.transfers;
         Payment memory p = _payments[hash];
-        bool acceptable = block.timestamp <= invoice.paymentDeadline && _allowedTokens[invoice.token]
-            && received <= type(uint88).max - p.amount;
-        if (acceptable && p.status == Status.None && (invoice.payer == address(0) || invoice.payer == payer)) {
-            emit InvoicePaid(hash, invoice.storeId, payer, invoice, received);
-            // The casts are safe: received <= type(uint88).max was checked with p.amount == 0.
-            if (capturing && received == invoice.amount && block.timestamp < invoice.authorizationExpiry) {
-                _credit(invoice, hash, payer, uint88(received), feeBps, 0);
-            } else {
-                _payments[hash] = Payment(payer, uint88(received), Status.Authorized);
+        bool keep = block.timestamp < invoice.authorizationExpiry && run.pool.allowed
+            && (p.status == Status.None || p.status == Status.Authorized);
+        address payer = invoice.payer;
+        uint256 kept;
+        if (payer != address(0)) {
+            // Named payer: the money is the payer's whatever the attested sender (defect 1.1).
+            kept = keep && tokenSum <= type(uint88).max - p.amount ? tokenSum : 0;
+        } else if (keep) {
+            payer = p.status == Status.Authorized ? p.payer : _largestSender(transfers);
+            for (uint256 i; i < transfers.length; ++i) {
+                if (transfers[i].sender == payer) kept += transfers[i].amount;
             }
-            return true;
+            if (kept > type(uint88).max - p.amount) kept = 0;
         }
-        if (acceptable && p.status == Status.Authorized && p.payer == payer) {
-            // The cast is safe: p.amount + received <= type(uint88).max was checked above.
-            uint88 held = p.amount + uint88(received);
-            _payments[hash] = Payment(payer, held, Status.Authorized);
-            emit PaymentIncreased(hash, invoice.storeId, received, held);
-            return true;
+        if (kept == 0) {
+            _returnTransfers(transfers, invoice.payer, address(0), hash, invoice.token, queue);
+            return;
         }
-        emit DepositReturned(hash, invoice.storeId, payer, received);
-        _send(invoice.token, payer, received);
-        return false;
+        if (invoice.payer != address(0)) {
+            for (uint256 i; i < transfers.length; ++i) {
+                Transfer calldata t = transfers[i];
+                emit DepositKept(hash, t.sender, t.amount, t.txHash, t.logIndex);
+            }
+        } else {
+            _returnTransfers(transfers, address(0), payer, hash, invoice.token, queue);
+        }
+        // The casts are safe: p.amount + kept <= type(uint88).max was checked above.
+        uint88 amount = p.amount + uint88(kept);
+        if (d.capture && amount == invoice.amount) {
+            _payments[hash] = Payment(payer, amount, Status.Captured);
+            run.pool.held -= p.amount;
+            run.pool.captured += amount;
+            emit PaymentCaptured(hash, amount, 0);
+        } else {
+            _payments[hash] = Payment(payer, amount, Status.Authorized);
+            run.pool.held += uint120(kept);
+        }
+        run.dirty = true;
+    }
+
+    /// @dev The sender whose transfers add up to the most (ties: the first in the list).
+    function _largestSender(Transfer[] calldata transfers) private pure returns (address best) {
+        best = transfers[0].sender;
+        if (transfers.length == 1) return best;
+        uint256 bestTotal;
+        for (uint256 i; i < transfers.length; ++i) {
+            address sender = transfers[i].sender;
+            uint256 total;
+            for (uint256 j; j < transfers.length; ++j) {
+                if (transfers[j].sender == sender) total += transfers[j].amount;
+            }
+            if (total > bestTotal) {
+                bestTotal = total;
+                best = sender;
+            }
+        }
+    }
+
+    /// @dev Emits the fate of each transfer and queues the returns. `namedPayer` != 0: every transfer
+    /// goes back to it (one send). Else each goes back to its sender, except those of `keeper`, which
+    /// are kept ({DepositKept}); `keeper` = 0 returns all.
+    function _returnTransfers(
+        Transfer[] calldata transfers,
+        address namedPayer,
+        address keeper,
+        bytes32 hash,
+        address token,
+        Returns memory queue
+    ) private {
+        uint256 toPayer;
+        for (uint256 i; i < transfers.length; ++i) {
+            Transfer calldata t = transfers[i];
+            if (namedPayer != address(0)) {
+                toPayer += t.amount;
+                emit DepositReturned(hash, namedPayer, token, t.amount, t.txHash, t.logIndex);
+            } else if (keeper != address(0) && t.sender == keeper) {
+                emit DepositKept(hash, t.sender, t.amount, t.txHash, t.logIndex);
+            } else {
+                emit DepositReturned(hash, t.sender, token, t.amount, t.txHash, t.logIndex);
+                _queue(queue, PendingReturn(token, t.sender, t.amount, hash));
+            }
+        }
+        if (toPayer != 0) _queue(queue, PendingReturn(token, namedPayer, toPayer, hash));
+    }
+
+    function _queue(Returns memory queue, PendingReturn memory r) private pure {
+        if (queue.items.length == 0) queue.items = new PendingReturn[](queue.capacity);
+        queue.items[queue.count++] = r;
     }
 }

@@ -10,24 +10,35 @@ import {CloneForwarder} from "./CloneForwarder.sol";
 /// @title ForwarderBench
 /// @notice Benchmark harness: moves ERC-20 deposits from per-salt deposit addresses with each of the
 /// two forwarder designs, so their cost is measured apart from the escrow's bookkeeping.
+/// @dev Answers the forwarder's `forwarding()` callback as the escrow does (transient storage).
 contract ForwarderBench {
     address private immutable _implementation;
+    address private transient _token;
+    uint256 private transient _expected;
 
     constructor() {
         _implementation = address(new CloneForwarder());
     }
 
-    function selfDestructAddress(address token, bytes32 salt) external view returns (address) {
-        return Create2.computeAddress(salt, keccak256(_initCode(token)));
+    function selfDestructAddress(bytes32 salt) external view returns (address) {
+        return Create2.computeAddress(salt, keccak256(type(DepositForwarder).creationCode));
     }
 
     function cloneAddress(bytes32 salt) external view returns (address) {
         return Clones.predictDeterministicAddress(_implementation, salt);
     }
 
-    /// @notice The design in use: create, forward and self-destruct in one go, every time.
-    function sweepSelfDestruct(address token, bytes32[] calldata salts) external {
-        bytes memory initCode = _initCode(token);
+    /// @notice What the forwarder being created should move: `amount` of the token, no ETH.
+    function forwarding() external view returns (address token, uint256 expectedToken, uint256 expectedEth) {
+        return (_token, _expected, 0);
+    }
+
+    /// @notice The design in use: create, forward and self-destruct in one go, every time; each
+    /// address holds `amount`.
+    function sweepSelfDestruct(address token, bytes32[] calldata salts, uint256 amount) external {
+        bytes memory initCode = type(DepositForwarder).creationCode;
+        _token = token;
+        _expected = amount;
         for (uint256 i; i < salts.length; ++i) {
             Create2.deploy(0, salts[i], initCode);
         }
@@ -40,9 +51,5 @@ contract ForwarderBench {
             if (forwarder.code.length == 0) Clones.cloneDeterministic(_implementation, salts[i]);
             CloneForwarder(payable(forwarder)).forward(token);
         }
-    }
-
-    function _initCode(address token) private pure returns (bytes memory) {
-        return abi.encodePacked(type(DepositForwarder).creationCode, abi.encode(token));
     }
 }

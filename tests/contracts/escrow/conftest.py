@@ -1,4 +1,4 @@
-"""Fixtures for the payment escrow: a deployed escrow, invoice factories and signing helpers."""
+"""Fixtures for the payment escrow (v2): a deployed escrow, invoice factories, signing and sweeps."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from enum import IntEnum
 from typing import Any
 
 import pytest
+from eth_abi import encode
 from eth_account import Account
 from eth_utils import keccak
 
@@ -21,19 +22,17 @@ HOUR = 3600
 DAY = 24 * HOUR
 PRICE = 12_345  # e-money base units (2 decimals): 123.45
 FUNDS = 10_000_000
+NO_LOG = 2**32 - 1  # Transfer.logIndex of a plain ETH transaction
 
 INVOICE_TYPES = {
     "Invoice": [
-        {"name": "storeId", "type": "bytes32"},
+        {"name": "storeCommitment", "type": "bytes32"},
         {"name": "token", "type": "address"},
         {"name": "amount", "type": "uint256"},
         {"name": "payer", "type": "address"},
         {"name": "paymentDeadline", "type": "uint48"},
         {"name": "authorizationExpiry", "type": "uint48"},
         {"name": "refundDeadline", "type": "uint48"},
-        {"name": "minFeeBps", "type": "uint16"},
-        {"name": "maxFeeBps", "type": "uint16"},
-        {"name": "salt", "type": "bytes32"},
     ]
 }
 
@@ -47,20 +46,22 @@ class Status(IntEnum):
     CLOSED = 3
 
 
+def store_commitment(store_id: bytes, store_salt: bytes) -> bytes:
+    """keccak256(abi.encode(storeId, storeSalt)): the blinded store of one invoice."""
+    return keccak(encode(["bytes32", "bytes32"], [store_id, store_salt]))
+
+
 @dataclass(frozen=True)
 class Invoice:
     """Mirror of IPaymentEscrow.Invoice; `astuple` gives the ABI tuple."""
 
-    storeId: bytes
+    storeCommitment: bytes
     token: str
     amount: int
     payer: str
     paymentDeadline: int
     authorizationExpiry: int
     refundDeadline: int
-    minFeeBps: int
-    maxFeeBps: int
-    salt: bytes
 
     def abi(self) -> tuple[Any, ...]:
         return astuple(self)
@@ -73,6 +74,23 @@ class Invoice:
 
 
 _salts = itertools.count(1)
+_tx_hashes = itertools.count(1)
+
+
+def transfer(sender: Any, amount: int, log_index: int = 0, tx_hash: bytes | None = None) -> tuple:
+    """An attested IDepositSweeper.Transfer (sender, amount, txHash, logIndex)."""
+    address = sender if isinstance(sender, str) else sender.address
+    return (address, amount, tx_hash or keccak(next(_tx_hashes).to_bytes(32, "big")), log_index)
+
+
+def deposit(
+    invoice: Invoice,
+    transfers: list[tuple] | tuple = (),
+    eth_transfers: list[tuple] | tuple = (),
+    capture: bool = False,
+) -> tuple:
+    """An IDepositSweeper.Deposit (invoice, transfers, ethTransfers, capture)."""
+    return (invoice.abi(), list(transfers), list(eth_transfers), capture)
 
 
 def sign_invoice(escrow: Any, signer: Any, invoice: Invoice, chain_id: int) -> bytes:
@@ -105,21 +123,20 @@ def escrow(deploy_escrow: Callable[..., Any], emoney: Any) -> Any:
 
 @pytest.fixture
 def new_invoice(chain: Any, emoney: Any) -> Callable[..., Invoice]:
-    """Factory: invoice terms with fresh salt; deadlines 1 h / 2 h / 30 days from the next block."""
+    """Factory: invoice terms of `store` (default STORE_A) with a fresh store salt; deadlines
+    1 h / 2 h / 30 days from the next block."""
 
-    def make(**changes: Any) -> Invoice:
+    def make(store: bytes = STORE_A, **changes: Any) -> Invoice:
         now = chain.pending_timestamp
+        salt = keccak(next(_salts).to_bytes(32, "big"))
         invoice = Invoice(
-            storeId=STORE_A,
+            storeCommitment=store_commitment(store, salt),
             token=emoney.address,
             amount=PRICE,
             payer=ZERO,
             paymentDeadline=now + HOUR,
             authorizationExpiry=now + 2 * HOUR,
             refundDeadline=now + 30 * DAY,
-            minFeeBps=0,
-            maxFeeBps=300,
-            salt=next(_salts).to_bytes(32, "big"),
         )
         return invoice.but(**changes)
 
@@ -172,3 +189,50 @@ def state(escrow: Any) -> Callable[[Invoice], tuple[str, int, Status]]:
         return p.payer, int(p.amount), Status(p.status)
 
     return read
+
+
+@pytest.fixture
+def pool(escrow: Any) -> Callable[[Any], tuple[int, int, int, int]]:
+    """Reads a token's pooled totals as (held, captured, fees, owed)."""
+
+    def read(token: Any) -> tuple[int, int, int, int]:
+        held, captured, fees, owed = escrow.pool(token)
+        return int(held), int(captured), int(fees), int(owed)
+
+    return read
+
+
+@pytest.fixture
+def solvent(escrow: Any, chain: Any) -> Callable[[Any], None]:
+    """Asserts the solvency invariant of a token: held + captured + fees + owed == balance."""
+
+    def check(token: Any) -> None:
+        held, captured, fees, owed = (int(x) for x in escrow.pool(token))
+        address = token if isinstance(token, str) else token.address
+        if address == ZERO:
+            balance = chain.provider.get_balance(escrow.address)
+        else:
+            balance = token.balanceOf(escrow)
+        assert held + captured + fees + owed == balance, (held, captured, fees, owed, balance)
+
+    return check
+
+
+@pytest.fixture
+def pay_address(escrow: Any, funded: Any) -> Callable[..., str]:
+    """Pays an invoice's deposit address with a plain transfer (`token`: the invoice's by
+    default, ZERO for ETH); returns the attested Transfer."""
+
+    def pay(invoice: Invoice, payer: Any, amount: int | None = None, token: Any = None) -> tuple:
+        address = escrow.depositAddress(invoice.abi())
+        amount = invoice.amount if amount is None else amount
+        token = invoice.token if token is None else token
+        if (token if isinstance(token, str) else token.address) == ZERO:
+            tx = payer.transfer(address, amount)
+            return transfer(payer, amount, NO_LOG, bytes.fromhex(str(tx.txn_hash).removeprefix("0x")))
+        contract = funded if isinstance(token, str) else token
+        tx = contract.transfer(address, amount, sender=payer)
+        [log] = tx.decode_logs(contract.Transfer)
+        return transfer(payer, amount, int(log.log_index), bytes.fromhex(str(tx.txn_hash).removeprefix("0x")))
+
+    return pay
