@@ -320,9 +320,7 @@ def test_sweep_and_capture__deposit_by_plain_transfer__captured_once(
     ]
     with UnitOfWork(shop.engine) as uow:
         kinds = uow.session.scalars(
-            select(TransactionLogEntry.kind).where(
-                TransactionLogEntry.kind.in_(REQUEST_KINDS)
-            )
+            select(TransactionLogEntry.kind).where(TransactionLogEntry.kind.in_(REQUEST_KINDS))
         ).all()
     assert kinds == [TxKind.SWEEP]
 
@@ -377,9 +375,10 @@ def test_sweep__more_at_the_address_than_recorded__skipped_and_said(
         )
     assert outcome.result is None and outcome.plan.deposits == ()
     reasons = dict(outcome.plan.skipped)
-    assert "holds 12350 base units but its recorded transfers add up to 12345" in reasons[
-        recorded.invoice_hash
-    ]
+    assert (
+        "holds 12350 base units but its recorded transfers add up to 12345"
+        in reasons[recorded.invoice_hash]
+    )
     assert "cannot be attested" in reasons[unseen.invoice_hash]
     assert sender.w3.eth.get_transaction_count(sender.key.address) == nonce  # nothing sent
     # Positive control: once the tracker has seen them, both are swept.

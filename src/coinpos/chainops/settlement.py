@@ -16,7 +16,15 @@ from sqlalchemy import select
 
 from coinpos.chainops.escrow import Escrow, address_topic, bytes32_topic
 from coinpos.chainops.sender import ChainRequest, Effect, SendError, TransactionSender
-from coinpos.db.models import Coin, Settlement, SettlementBatch, SettlementStatus, TxKind, TxStatus
+from coinpos.db.models import (
+    Coin,
+    Settlement,
+    SettlementBatch,
+    SettlementStatus,
+    StoreBalance,
+    TxKind,
+    TxStatus,
+)
 from coinpos.invoices.terms import ZERO_ADDRESS
 from coinpos.settlement.executor import BatchCall, ExecutorError
 from coinpos.settlement.service import (
@@ -107,11 +115,17 @@ def request_checked(
     recorded, not sent: the next settlement run carries it with every other store's.
     """
     coin: Coin = get_coin(uow, request.coin, request.chain_id)
-    try:
-        if request.amount is not None:
-            check_captured_pool(
-                escrow, coin.address, requested_total(uow, coin.id) + request.amount
+    amount = request.amount
+    if amount is None:
+        balance = uow.session.scalars(
+            select(StoreBalance).where(
+                StoreBalance.store_id == request.store_id, StoreBalance.coin_id == coin.id
             )
+        ).one_or_none()
+        amount = balance.available if balance else 0
+    try:
+        if amount > 0:
+            check_captured_pool(escrow, coin.address, requested_total(uow, coin.id) + amount)
     except UnconfirmedBalanceOnChainError as exc:
         raise UnconfirmedBalanceError(str(exc)) from None
     finally:
