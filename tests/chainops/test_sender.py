@@ -10,10 +10,9 @@ import pytest
 from sqlalchemy import select
 
 from coinpos.chainops import operations
-from coinpos.db.models import REQUEST_KINDS
 from coinpos.chainops.escrow import Escrow
 from coinpos.chainops.sender import TransactionSender
-from coinpos.db.models import Invoice, TransactionLogEntry, TxKind, TxStatus
+from coinpos.db.models import REQUEST_KINDS, Invoice, TransactionLogEntry, TxKind, TxStatus
 from coinpos.errors import CoinposError
 from coinpos.invoices.service import terms_of
 from coinpos.ledger import find_entry, log_request

@@ -115,16 +115,16 @@ def request_checked(
     recorded, not sent: the next settlement run carries it with every other store's.
     """
     coin: Coin = get_coin(uow, request.coin, request.chain_id)
-    amount = request.amount
-    if amount is None:
-        balance = uow.session.scalars(
-            select(StoreBalance).where(
-                StoreBalance.store_id == request.store_id, StoreBalance.coin_id == coin.id
-            )
-        ).one_or_none()
-        amount = balance.available if balance else 0
+    balance = uow.session.scalars(
+        select(StoreBalance).where(
+            StoreBalance.store_id == request.store_id, StoreBalance.coin_id == coin.id
+        )
+    ).one_or_none()
+    available = balance.available if balance else 0
+    amount = available if request.amount is None else request.amount
     try:
-        if amount > 0:
+        # Beyond the store's own balance is over-settlement, refused by request_settlement.
+        if 0 < amount <= available:
             check_captured_pool(escrow, coin.address, requested_total(uow, coin.id) + amount)
     except UnconfirmedBalanceOnChainError as exc:
         raise UnconfirmedBalanceError(str(exc)) from None
