@@ -130,7 +130,10 @@ def test_capture_inside_a_sweep_sent_outside_the_exchange__credits_the_store_les
     assert shop.captured() == 2_311 - 22
     assert _fees(shop) == 22
     captures = [e for e in shop.entries() if e.kind is TxKind.CAPTURED]
-    assert [(e.status, e.fee) for e in captures] == [(TxStatus.CONFIRMED, 10), (TxStatus.CONFIRMED, 12)]
+    assert [(e.status, e.fee) for e in captures] == [
+        (TxStatus.CONFIRMED, 10),
+        (TxStatus.CONFIRMED, 12),
+    ]
 
 
 @pytest.mark.postgres
