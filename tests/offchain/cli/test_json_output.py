@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import click
 import pytest
+from sqlalchemy import select
 
 from coinpos.apikeys.service import issue_key
 from coinpos.catalogue.service import add_priced_item
 from coinpos.db.engine import make_engine
-from coinpos.db.models import TxKind
-from coinpos.ledger import confirm, log_request
+from coinpos.db.models import Invoice, TransactionLogEntry, TxKind, TxStatus
+from coinpos.ledger import confirm
 from coinpos.settlement.service import SettlementRequest, request_settlement
 from coinpos.unit_of_work import UnitOfWork
 from tests.offchain.cli.test_bad_input import REGISTER, Workspace, _populate, leaf_commands
@@ -65,6 +67,7 @@ ON_CHAIN = {
     "track",
     "mining campaigns",
     "mining rewards",
+    "reconcile",
 }
 
 
@@ -94,10 +97,17 @@ def populated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
     workspace = _populate(tmp_path_factory.mktemp("json"))
     engine = make_engine(f"sqlite:///{workspace.db}")
     with UnitOfWork(engine) as uow:
-        entry = log_request(
-            uow.session, "capture:json", TxKind.CAPTURE, store_id=workspace.store, coin_id=1,
-            amount=50_00,
+        # The escrow's PaymentCaptured of the workspace's invoice, confirmed: the store's
+        # balance follows the event, less the invoice's fee.
+        invoice = uow.session.scalars(select(Invoice)).first()
+        assert invoice is not None
+        entry = TransactionLogEntry(
+            idempotency_key="log:31337:capture-json:0", kind=TxKind.CAPTURED,
+            status=TxStatus.PENDING, store_id=workspace.store, coin_id=invoice.coin_id,
+            invoice_id=invoice.id, amount=50_00, event="PaymentCaptured",
+            deadline=datetime.now(UTC) + timedelta(days=1),
         )  # fmt: skip
+        uow.session.add(entry)
         uow.session.flush()
         confirm(
             uow.session, entry, chain_id=31337, tx_hash="0x" + "aa" * 32, log_index=0,
