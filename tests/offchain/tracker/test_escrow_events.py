@@ -280,3 +280,37 @@ def test_fee_bumped_replacement__is_adopted_by_its_reference_and_confirmed(shop:
     with Session(shop.engine) as session:
         assert session.scalars(select(FeeBalance)).all() == []  # fee 0: nothing accrued
     assert shop.captured() == shop.captured_on_chain() == UNIT
+
+
+@pytest.mark.postgres
+def test_eth_at_an_erc20_invoices_address__recorded_in_eth__not_paid__returned_by_a_sweep(
+    shop: Shop,
+) -> None:
+    invoice = shop.invoice(UNIT)
+    shop.pay(invoice, UNIT)
+    stray = shop.anvil.w3.eth.send_transaction(
+        {"from": shop.payer, "to": invoice.deposit_address, "value": 5}
+    )
+    tracker = shop.tracker()
+    shop.anvil.mine(2)
+    tracker.run_once()
+    eth = [e for e in shop.entries() if e.coin_id == shop.eth_coin_id]
+    assert [(e.kind, e.amount, e.tx_hash, e.sender) for e in eth] == [
+        (TxKind.PAYMENT, 5, "0x" + bytes(stray).hex(), shop.payer.lower()),
+    ]  # fmt: skip
+    paid = shop.reload(invoice)
+    assert (paid.amount_paid, paid.exception_status) == (UNIT, None)  # not PaidOver
+
+    # The sweep attests the ETH too: it goes back to its sender, the token is kept.
+    ethers = [(shop.payer, 5, bytes(stray), 2**32 - 1)]
+    deposit = (*shop.deposit(invoice, capture=True)[:2], ethers, True)
+    shop.escrow.functions.sweep([deposit]).transact({"from": shop.operator})
+    shop.anvil.mine(2)
+    tracker.run_once()
+    returned = [e for e in shop.entries() if e.kind is TxKind.RETURNED]
+    assert [(e.coin_id, e.amount, e.attested_key) for e in returned] == [
+        (shop.eth_coin_id, 5, eth[0].idempotency_key),
+    ]  # fmt: skip
+    assert shop.anvil.w3.eth.get_balance(invoice.deposit_address) == 0
+    assert shop.reload(invoice).amount_paid == UNIT
+    assert shop.captured() == UNIT
