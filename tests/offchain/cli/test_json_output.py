@@ -60,6 +60,7 @@ ON_CHAIN = {
     "ops void",
     "ops refund",
     "ops sweep",
+    "ops recover",
     "ops bump",
     "settle send",
     "track",
