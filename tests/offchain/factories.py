@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session
 
 from coinpos.customers.service import NewCustomer, register
-from coinpos.db.models import Coin, Customer, CustomerType, Store, TransactionLogEntry
+from coinpos.db.models import Coin, Customer, CustomerType, Store
 from coinpos.stores.service import add_coin, create_store
 from coinpos.unit_of_work import UnitOfWork
 
@@ -44,42 +43,52 @@ def make_customer(engine: Engine, login_id: str = "minji") -> Customer:
 
 
 def confirmed_capture(
-    session: Session, store_id: str, coin_id: int, amount: int, *, key: str = "capture",
-    chain_id: int = 31337, block: int = 1, invoice_id: int | None = None,
-) -> TransactionLogEntry:  # fmt: skip
-    """A confirmed PaymentCaptured as the tracker records it, of `invoice_id` (by default an
-    expired invoice of its own with no fee): the store's balance grows by `amount` less the
-    invoice's fee (the ledger follows the escrow's events: a capture request alone would not
-    credit it)."""
+    engine: Engine,
+    store_id: str,
+    coin_id: int,
+    amount: int,
+    *,
+    fee_bps: int = 0,
+    confirmed: bool = True,
+    invoice_id: int | None = None,
+) -> None:
+    """The escrow's PaymentCaptured of `amount` for an invoice of the store (`invoice_id`, or
+    a new one with `fee_bps`), written and (unless told otherwise) confirmed as the tracker
+    does: the ledger credits the store `amount` less the invoice's fee."""
     import secrets
-    from datetime import UTC, datetime, timedelta
+    from datetime import timedelta
 
-    from coinpos.db.models import Invoice, InvoiceStatus, TxKind, TxStatus
-    from coinpos.ledger import confirm
+    from coinpos.db.models import Invoice, TxKind
+    from coinpos.db.types import utcnow
+    from coinpos.ledger import confirm, log_request
 
-    now = datetime.now(UTC)
-    invoice = None if invoice_id is None else session.get(Invoice, invoice_id)
-    if invoice is None:
-        invoice = Invoice(
-            invoice_hash="0x" + secrets.token_hex(32), store_id=store_id, coin_id=coin_id,
-            amount=amount, pay_deadline=now, authorization_expiry=now + timedelta(days=1),
-            refund_deadline=now + timedelta(days=7), fee_bps=0,
-            salt="0x" + secrets.token_hex(32), payment_uri="ethereum:0x0",
-            status=InvoiceStatus.EXPIRED,
-        )  # fmt: skip
-        session.add(invoice)
-        session.flush()
+    now = utcnow()
     tx_hash = "0x" + secrets.token_hex(32)
-    entry = TransactionLogEntry(
-        idempotency_key=f"log:{chain_id}:{tx_hash}:0:{key}", kind=TxKind.CAPTURED,
-        status=TxStatus.PENDING, store_id=store_id, coin_id=coin_id, invoice_id=invoice.id,
-        amount=amount, reference=invoice.invoice_hash, event="PaymentCaptured",
-        deadline=now + timedelta(days=1),
-    )  # fmt: skip
-    session.add(entry)
-    session.flush()
-    confirm(
-        session, entry, chain_id=chain_id, tx_hash=tx_hash, log_index=0, block_number=block,
-        block_hash="0x" + secrets.token_hex(32),
-    )  # fmt: skip
-    return entry
+    with UnitOfWork(engine) as uow:
+        existing = None if invoice_id is None else uow.session.get(Invoice, invoice_id)
+        invoice = existing or Invoice(
+            invoice_hash="0x" + secrets.token_hex(32), store_id=store_id, coin_id=coin_id,
+            amount=amount, pay_deadline=now + timedelta(minutes=15),
+            authorization_expiry=now + timedelta(days=1), refund_deadline=now + timedelta(days=7),
+            fee_bps=fee_bps, salt="0x" + secrets.token_hex(32),
+            deposit_address="0x" + secrets.token_hex(20), payment_uri="ethereum:0x",
+            created_at=now,
+        )  # fmt: skip
+        if existing is None:
+            uow.session.add(invoice)
+            uow.session.flush()
+        entry = log_request(
+            uow.session, f"log:31337:{tx_hash}:0", TxKind.CAPTURED, store_id=store_id,
+            coin_id=coin_id, amount=amount, reference=invoice.invoice_hash, chain_id=31337,
+            now=now - timedelta(minutes=30),
+        )  # fmt: skip
+        entry.invoice_id = invoice.id
+        entry.event = "PaymentCaptured"
+        entry.released = 0
+        uow.session.flush()
+        if confirmed:
+            confirm(
+                uow.session, entry, chain_id=31337, tx_hash=tx_hash, log_index=0,
+                block_number=1, block_hash="0x" + secrets.token_hex(32),
+            )  # fmt: skip
+        uow.commit()

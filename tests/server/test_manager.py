@@ -58,11 +58,7 @@ def _issue(shop: Shop, issuer: Issuer, chain: Any, amount: int = 12_345) -> Invo
 
 def _captured(shop: Shop, amount: int) -> None:
     """A confirmed capture in the ledger, as the tracker records it."""
-    with UnitOfWork(shop.engine) as uow:
-        confirmed_capture(
-            uow.session, shop.store.store_id, shop.cpw.id, amount, key=f"capture:{amount}"
-        )
-        uow.commit()
+    confirmed_capture(shop.engine, shop.store.store_id, shop.cpw.id, amount)
 
 
 def test_the_sales_report_totals_each_coin_at_sale_time_and_now(

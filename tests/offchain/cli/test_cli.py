@@ -182,10 +182,7 @@ def test_settle_and_export__end_to_end(
 ) -> None:
     from tests.offchain.factories import confirmed_capture
 
-    with UnitOfWork(engine) as uow:
-        coin_id = 1
-        confirmed_capture(uow.session, store_id, coin_id, 12_50, key="capture:1")
-        uow.commit()
+    confirmed_capture(engine, store_id, 1, 12_50)
     settled = _ok(
         run("settle", "request", store_id, "CPW", "--all", "--key", "k", "--fee-bps", "0", "--json")
     )

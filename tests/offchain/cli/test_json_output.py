@@ -8,21 +8,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import click
 import pytest
-from sqlalchemy import select
 
 from coinpos.apikeys.service import issue_key
 from coinpos.catalogue.service import add_priced_item
 from coinpos.db.engine import make_engine
-from coinpos.db.models import Invoice, TransactionLogEntry, TxKind, TxStatus
-from coinpos.ledger import confirm
 from coinpos.settlement.service import SettlementRequest, request_settlement
 from coinpos.unit_of_work import UnitOfWork
 from tests.offchain.cli.test_bad_input import REGISTER, Workspace, _populate, leaf_commands
+from tests.offchain.factories import confirmed_capture
 
 OFFLINE: dict[str, tuple[str, ...]] = {
     "status": (),
@@ -62,6 +59,7 @@ ON_CHAIN = {
     "ops void",
     "ops refund",
     "ops sweep",
+    "ops recover",
     "ops bump",
     "settle send",
     "track",
@@ -96,24 +94,7 @@ def populated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
     settlement already requested (its payout can be marked paid), and a catalogue item."""
     workspace = _populate(tmp_path_factory.mktemp("json"))
     engine = make_engine(f"sqlite:///{workspace.db}")
-    with UnitOfWork(engine) as uow:
-        # The escrow's PaymentCaptured of the workspace's invoice, confirmed: the store's
-        # balance follows the event, less the invoice's fee.
-        invoice = uow.session.scalars(select(Invoice)).first()
-        assert invoice is not None
-        entry = TransactionLogEntry(
-            idempotency_key="log:31337:capture-json:0", kind=TxKind.CAPTURED,
-            status=TxStatus.PENDING, store_id=workspace.store, coin_id=invoice.coin_id,
-            invoice_id=invoice.id, amount=50_00, event="PaymentCaptured",
-            deadline=datetime.now(UTC) + timedelta(days=1),
-        )  # fmt: skip
-        uow.session.add(entry)
-        uow.session.flush()
-        confirm(
-            uow.session, entry, chain_id=31337, tx_hash="0x" + "aa" * 32, log_index=0,
-            block_number=10, block_hash="0x" + "bb" * 32,
-        )  # fmt: skip
-        uow.commit()
+    confirmed_capture(engine, workspace.store, 1, 50_00)
     with UnitOfWork(engine) as uow:
         # A settlement of part of it, so a payout exists to be marked paid.
         request_settlement(

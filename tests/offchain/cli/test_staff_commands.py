@@ -83,11 +83,8 @@ def seeded(engine: Engine, tmp_path: Path) -> Seeded:
             invoices.append(issue_invoice(uow, request, issuer).id)
     with UnitOfWork(engine) as uow:
         set_rate(uow, "CPW", "KRW", Decimal("1000"), NOW - timedelta(minutes=1), now=NOW)
-    with UnitOfWork(engine) as uow:
-        confirmed_capture(
-            uow.session, cafe, coin.id, 100_00, key="capture:seed", invoice_id=invoices[0]
-        )
-        uow.commit()
+    # The invoices' fee is the store's 1 %: 101.02 captured credits the cafe 100.01.
+    confirmed_capture(engine, cafe, coin.id, 101_02, invoice_id=invoices[-2])
     payouts = []
     for key in ("first", "second"):
         with UnitOfWork(engine) as uow:
