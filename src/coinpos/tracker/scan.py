@@ -43,8 +43,9 @@ from coinpos.tracker.keys import ETH_VALUE_INDEX, log_key
 from coinpos.tracker.observations import Observation
 from coinpos.tracker.watchlist import WatchedInvoice, Watchlist
 
-# Only sweeps emit these: the amount left the deposit address for the escrow or the payer.
-SWEEP_ONLY = frozenset({"DepositKept", "DepositReturned"})
+# Only sweeps (and a payer's reclaimDeposit) emit these: the amount left the deposit address
+# for the escrow or the payer.
+SWEEP_ONLY = frozenset({"DepositKept", "DepositReturned", "DepositReclaimed"})
 ZERO_ADDRESS = "0x" + "00" * 20
 
 
@@ -213,18 +214,27 @@ def _decoded(log: dict[str, Any]) -> EscrowLog:
 
 
 def _eth_sweeps(watchlist: Watchlist, events: Sequence[EscrowLog]) -> list[Sweep]:
-    """ETH a sweep moved out of watched ETH invoices' deposit addresses (kept or returned)."""
+    """ETH a sweep (or a payer's reclaim) moved out of watched deposit addresses."""
     swept: list[Sweep] = []
     for e in events:
         if e.name not in SWEEP_ONLY:
             continue
         invoice = watchlist.by_hash.get(str(e.values["invoiceHash"]))
-        # ETH left the address: an ETH invoice's deposit, or ETH sent back from an ERC-20's.
-        eth = str(e.values.get("token", ZERO_ADDRESS)) == ZERO_ADDRESS
-        if invoice is not None and (invoice.token is None or (e.name != "DepositKept" and eth)):
-            swept.append(
-                Sweep(invoice.id, int(e.values["amount"]), e.tx_hash, e.log_index, e.block_number)
-            )
+        if invoice is None:
+            continue
+        if e.name == "DepositReclaimed":
+            # The payer pulled the address back: `amount` of the invoice's coin, and the ETH
+            # an ERC-20 invoice's address held in `ethAmount`.
+            amount = int(e.values["amount" if invoice.token is None else "ethAmount"])
+        elif invoice.token is None or (
+            e.name == "DepositReturned" and str(e.values["token"]) == ZERO_ADDRESS
+        ):
+            # An ETH invoice's deposit kept or returned, or ETH sent back from an ERC-20's.
+            amount = int(e.values["amount"])
+        else:
+            continue
+        if amount:
+            swept.append(Sweep(invoice.id, amount, e.tx_hash, e.log_index, e.block_number))
     return swept
 
 
