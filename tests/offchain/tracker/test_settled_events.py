@@ -113,3 +113,29 @@ def test_settled_of_a_two_store_batch__settles_both__and_a_reorg_takes_it_back(
         fee_account = session.get(FeeBalance, shop.coin_id)
         assert fee_account is not None and fee_account.settled == 0
     assert _agrees(shop)
+
+
+@pytest.mark.postgres
+def test_reconcile__reads_both_sides_below_an_event_still_waiting_for_its_depth(
+    shop: Shop,
+) -> None:
+    invoice = shop.invoice(10_000 * F, fee_bps=100)
+    shop.pay(invoice, invoice.amount)
+    shop.sweep_and_capture(invoice)
+    capture_block = shop.anvil.w3.eth.block_number
+    tracker = shop.tracker(depth=3)
+    tracker.run_once()  # the capture is seen, not yet deep enough: no credit
+    assert _balances(shop) == {}
+    with Session(shop.engine) as session:
+        report = reconcile(session, ChainReader(JsonRpcClient(shop.anvil.url)), shop.escrow.address)
+    # At the head the pool has the capture and the ledger not yet; below it both agree.
+    assert report.block == capture_block - 1 and report.agrees
+    assert shop.pool()[1] == 10_000 * F
+
+    shop.anvil.mine(3)
+    tracker.run_once()
+    with Session(shop.engine) as session:
+        report = reconcile(session, ChainReader(JsonRpcClient(shop.anvil.url)), shop.escrow.address)
+    assert report.block == shop.anvil.w3.eth.block_number and report.agrees
+    captured = [line for line in report.lines if line.field == "captured" and line.coin == "TST"]
+    assert [(line.ledger, line.chain) for line in captured] == [(10_000 * F, 10_000 * F)]
