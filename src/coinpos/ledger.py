@@ -254,17 +254,11 @@ def _fee_bps(session: Session, invoice_id: int | None) -> int:
 
 
 def linked_settlements(session: Session, reference: str | None) -> list[Settlement]:
-    """The settlements a Settled event's reference covers: those of the batch it names."""
-    if reference is None:
-        return []
-    return list(
-        session.scalars(
-            select(Settlement)
-            .where(Settlement.reference == reference.lower())
-            .order_by(Settlement.id)
-            .with_for_update()
-        )
-    )
+    """The settlements a Settled event's reference covers: those of the batch it names
+    (settlement_batches.reference; a settlement's own reference never goes on chain)."""
+    from coinpos.settlement.batches import settlements_of_reference
+
+    return settlements_of_reference(session, reference)
 
 
 @dataclass
