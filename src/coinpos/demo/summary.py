@@ -51,7 +51,7 @@ def agreements(ctx: DemoContext, store_id: str) -> list[Agreement]:
         report = reconcile(
             session, ChainReader(JsonRpcClient(str(ctx.chain.provider.uri))), escrow.address
         )
-        decimals = dict(session.execute(select(Coin.symbol, Coin.decimals)).tuples())
+        decimals = {s: d for s, d in session.execute(select(Coin.symbol, Coin.decimals)).tuples()}
         settled = sum(
             session.scalars(
                 select(Settlement.amount).where(

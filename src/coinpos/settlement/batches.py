@@ -165,6 +165,7 @@ def run_settlements(
 ) -> list[BatchResult]:
     """A settlement run: batches what is requested (see the module), then sends every batch
     not sent yet, older ones first. Safe to run again."""
+    follow_confirmed(uow)
     make_batches(uow, now)
     return [_send(uow, batch, executor) for batch in _unsent(uow.session)]
 
@@ -245,6 +246,21 @@ def settlements_of_reference(session: Session, reference: str | None) -> list[Se
             .with_for_update()
         )
     )
+
+
+def follow_confirmed(uow: UnitOfWork) -> None:
+    """Submitted batches whose settlements the ledger settled (their Settled event confirmed)
+    are settled too; one a reorg took back follows its settlements back to submitted."""
+    for batch in uow.session.scalars(
+        select(SettlementBatch).where(
+            SettlementBatch.status.in_((SettlementStatus.SUBMITTED, SettlementStatus.SETTLED))
+        )
+    ):
+        done = bool(batch.settlements) and all(
+            s.status is SettlementStatus.SETTLED for s in batch.settlements
+        )
+        batch.status = SettlementStatus.SETTLED if done else SettlementStatus.SUBMITTED
+    uow.commit()
 
 
 def mark_settled(session: Session, reference: str, settled: bool = True) -> None:
