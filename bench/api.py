@@ -243,8 +243,8 @@ def _invoices(url: str, count: int) -> tuple[str, list[tuple[int, str, str]], st
                 {"invoice_hash": "0x" + secrets.token_hex(32), "store_id": store.store_id,
                  "coin_id": coin_id, "amount": 100, "pay_deadline": now + timedelta(hours=1),
                  "authorization_expiry": now + timedelta(days=1),
-                 "refund_deadline": now + timedelta(days=7), "min_fee_bps": 0,
-                 "max_fee_bps": 100, "salt": "0x" + secrets.token_hex(32),
+                 "refund_deadline": now + timedelta(days=7), "fee_bps": 100,
+                 "salt": "0x" + secrets.token_hex(32),
                  "deposit_address": "0x" + secrets.token_hex(20), "payment_uri": "ethereum:0x",
                  "status": InvoiceStatus.NEW, "amount_paid": 0, "created_at": now}
                 for _ in range(count)

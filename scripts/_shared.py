@@ -275,7 +275,8 @@ def payment_state(deployment: Deployment, invoice_hash: str, coin: Any) -> dict[
 
 
 def store_state(uow: Any, deployment: Deployment, invoice_ref: str) -> dict[str, Any]:
-    """The invoice's store balance in its coin: on chain, and confirmed in the database."""
+    """The invoice's store balance in its coin, confirmed in the database, and the escrow's
+    captured pool of the coin (nothing on chain is per store)."""
     from sqlalchemy import select
 
     from coinpos.db.models import Coin, StoreBalance
@@ -292,9 +293,7 @@ def store_state(uow: Any, deployment: Deployment, invoice_ref: str) -> dict[str,
     return {
         "invoice": invoice.invoice_hash,
         "store": invoice.store_id,
-        "escrow store balance": amount_text(
-            escrow.storeBalance(invoice.store_id, token_of(coin)), coin
-        ),
+        "escrow captured pool": amount_text(escrow.pool(token_of(coin))[1], coin),
         "confirmed in the database": amount_text(balance.available if balance else 0, coin),
     }
 

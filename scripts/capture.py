@@ -1,8 +1,9 @@
-"""Capture a held payment into the store's escrow balance, less the exchange's fee.
+"""Capture a held payment into the escrow's captured pool (no fee on chain: the ledger credits
+the store less its fee rate when the capture is confirmed).
 
     ape run capture --network ethereum:sepolia:node --account operator --invoice 0xHASH
     ape run capture --network ethereum:local:http://127.0.0.1:8545 \\
-        --invoice 7 --amount 10.00 --fee-bps 150
+        --invoice 7 --amount 10.00
 
 Logged before it is sent, at most once per invoice (the key defaults to the invoice hash);
 see `coinpos ops capture`. Local default account: test account 1 (the operator).
@@ -31,13 +32,12 @@ from scripts._shared import (
 @click.command(cls=FlowCommand, help=__doc__)
 @click.option("--invoice", "invoice_ref", required=True, help="Invoice hash (0x…) or number.")
 @click.option("--amount", type=AMOUNT, help="Whole coins to capture (default: the invoice's).")
-@click.option("--fee-bps", type=click.IntRange(0, 10_000), help="Fee within the invoice bounds.")
 @click.option("--key", help="Idempotency key (default: one capture per invoice).")
 @sender_options
 @db_option
 @amounts_option
 @clean_errors
-def cli(ecosystem, network, invoice_ref, amount, fee_bps, key, account, yes, db_url):  # type: ignore[no-untyped-def]
+def cli(ecosystem, network, invoice_ref, amount, key, account, yes, db_url):  # type: ignore[no-untyped-def]
     from coinpos.chainops import operations
 
     deployment = deployment_of(ecosystem, network)
@@ -46,6 +46,6 @@ def cli(ecosystem, network, invoice_ref, amount, fee_bps, key, account, yes, db_
         sender = pick_sender(account, network, yes, "capture", role="operator")
         result = operations.capture(
             uow, operator_sender(deployment, sender), invoice_ref,
-            amount=units, fee_bps=fee_bps, key=key,
+            amount=units, key=key,
         )  # fmt: skip
         report_invoice_operation(uow, deployment, result, "capture", invoice_ref)

@@ -5,10 +5,12 @@
     ape run settle --network ethereum:local:http://127.0.0.1:8545 \\
         --store 0xSTORE --coin CPE --all --key s-2
 
-The escrow's balance for the store is checked first; the rate is locked, the settlement
-and its payout recorded, then the escrow's `settle` sent with a reference derived from the
-key, which the escrow refuses twice (see `coinpos settle request`). Only captures the
-tracker confirmed count. Local default account: test account 1 (the operator).
+The escrow's captured pool of the coin is checked to cover it first; the rate is locked, the
+settlement and its payout recorded (the amount reserved), then a settlement run sends every
+requested settlement of every store, one `settle(token, payout, fees, reference)` per coin,
+under a reference that commits to the batch and names no store (see `coinpos settle
+request|send`). Only captures the tracker confirmed count. Local default account: test
+account 1 (the operator).
 """
 
 from __future__ import annotations
@@ -70,9 +72,10 @@ def cli(
     yes,
     db_url,
 ):  # type: ignore[no-untyped-def]
-    from coinpos.chainops.settlement import EscrowSettlementExecutor, settle_store
+    from coinpos.chainops.settlement import EscrowSettlementExecutor, request_checked
     from coinpos.invoices.service import token_of
     from coinpos.money import to_base_units
+    from coinpos.settlement.batches import run_settlements
     from coinpos.settlement.service import SettlementRequest
     from coinpos.stores.service import get_coin, resolve_store
     from coinpos.validation import InvalidInputError
@@ -95,24 +98,29 @@ def cli(
             chain_id=deployment.chain_id,
         )
         sender = pick_sender(account, network, yes, "settle", role="operator")
-        executor = EscrowSettlementExecutor(operator_sender(deployment, sender))
-        settlement = settle_store(uow, wanted, executor)
+        operator = operator_sender(deployment, sender)
+        settlement = request_checked(uow, wanted, operator.escrow)
+        reference = settlement.reference
+        runs = run_settlements(uow, EscrowSettlementExecutor(operator))
+        uow.session.refresh(settlement)
+        batch = settlement.batch
         shown = {
-            "reference": settlement.reference,
+            "settlement": reference,
             "settled": amount_text(settlement.amount, found),
             "rate": f"{settlement.rate} {settlement.fiat}",
             "gross / fee / net": f"{settlement.gross_fiat} / {settlement.fee_fiat} / "
             f"{settlement.net_fiat} {settlement.fiat}",
             "status": settlement.status.value,
-            "tx": settlement.log_entry.tx_hash,
-            "send error": settlement.log_entry.failure_reason,
+            "batch reference": None if batch is None else batch.reference,
+            "tx": None if batch is None else batch.log_entry.tx_hash,
         }
+        errors = [r.error for r in runs if r.error]
         token = token_of(found)
         denomination = Denomination.of(found)
     if shown["tx"]:
         print_tx(str(shown["tx"]), "settle")
     escrow = contract(deployment, "PaymentEscrow")
-    shown["escrow store balance"] = amount_text(escrow.storeBalance(store_id, token), denomination)
+    shown["escrow captured pool"] = amount_text(escrow.pool(token)[1], denomination)
     show("settlement", shown)
-    if shown["send error"]:
-        console.print(f"not sent: {shown['send error']}; `coinpos settle send` retries it")
+    for error in errors:
+        console.print(f"not sent: {error}; `coinpos settle send` retries it")

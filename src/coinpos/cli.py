@@ -35,6 +35,7 @@ COMMAND_GROUPS = (
     "coinpos.reports.cli:reports",
     "coinpos.tracker.cli:track",
     "coinpos.tracker.cli:notify",
+    "coinpos.reconcile.cli:reconcile",
     "coinpos.settings_cli:config",
     "coinpos.server.cli:serve",
 )

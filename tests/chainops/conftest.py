@@ -91,3 +91,24 @@ def issue(shop: Shop, issuer: Issuer, chain_now: Callable[[], datetime]) -> Call
             return issue_invoice(uow, NewInvoice(**fields), issuer, now=chain_now())
 
     return make
+
+
+@pytest.fixture
+def track(shop: Shop, chain: Any, escrow: Any) -> Callable[[], Any]:  # noqa: F811
+    """Runs the real tracker once over ape's anvil (depth 1): what it records is what a sweep
+    attests."""
+    from coinpos.chainops.escrow import abi_of
+    from coinpos.tracker.chain import ChainReader
+    from coinpos.tracker.config import ConfirmationRule, TrackerConfig
+    from coinpos.tracker.revert import ErrorDecoder
+    from coinpos.tracker.rpc import JsonRpcClient
+    from coinpos.tracker.service import Tracker
+
+    tracker = Tracker(
+        shop.engine,
+        ChainReader(JsonRpcClient(chain.provider.uri)),
+        TrackerConfig(escrow=str(escrow.address), rule=ConfirmationRule(depth=1)),
+        ErrorDecoder([abi_of(escrow.contract_type)]),
+        clock=lambda: datetime.fromtimestamp(chain.pending_timestamp, UTC),
+    )
+    return tracker.run_once

@@ -23,7 +23,6 @@ from coinpos.cli import cli
 from coinpos.db.models import Invoice, Settlement, TransactionLogEntry
 from coinpos.deployments import DeployedContract, Deployment
 from coinpos.invoices.service import terms_of
-from coinpos.ledger import confirm, find_entry
 from coinpos.rates.service import set_rate
 from coinpos.stores.service import add_coin
 from coinpos.unit_of_work import UnitOfWork
@@ -135,7 +134,7 @@ def test_invoices_create__deactivated_store__exit_2_no_row_no_qr__by_name_once_r
     assert created["store_id"] == shop.store.store_id
 
 
-def test_ops_capture__twice__one_effect__then_settle_and_report(
+def test_ops_capture__twice__one_effect__then_settle_run_and_report(
     run: Callable[..., Result],
     shop: Shop,
     escrow: Any,
@@ -144,6 +143,7 @@ def test_ops_capture__twice__one_effect__then_settle_and_report(
     treasury: Any,
     chain: Any,
     tmp_path: Path,
+    track: Callable[[], Any],
 ) -> None:
     created = _create(run, shop, tmp_path)
     with UnitOfWork(shop.engine) as uow:
@@ -152,29 +152,17 @@ def test_ops_capture__twice__one_effect__then_settle_and_report(
         signature = invoice.operator_signature
     escrow.pay(terms.abi(), signature, sender=customer)
 
-    args = ("ops", "capture", created["invoice_hash"], "--fee-bps", "0", "--network", NETWORK)
+    args = ("ops", "capture", created["invoice_hash"], "--network", NETWORK)
     first = _ok(run(*args, "--json"))
     second = _ok(run(*args, "--json"))
     assert first["tx_hash"] == second["tx_hash"] and second["sent_now"].startswith("(nothing")
-    assert escrow.storeBalance(shop.store.store_id, funded) == 12_345
+    assert escrow.pool(funded).captured == 12_345  # gross: no fee on chain
 
-    # The tracker's part: confirm the capture at depth.
-    receipt = chain.provider.web3.eth.get_transaction_receipt(first["tx_hash"])
+    # The tracker confirms the capture; the ledger credits the store less its 1 % fee.
+    chain.mine(2)
+    track()
     with UnitOfWork(shop.engine) as uow:
-        entry = find_entry(uow.session, first["key"])
-        assert entry is not None
-        confirm(
-            uow.session,
-            entry,
-            chain_id=CHAIN_ID,
-            tx_hash=first["tx_hash"],
-            log_index=0,
-            block_number=int(receipt["blockNumber"]),
-            block_hash="0x" + bytes(receipt["blockHash"]).hex(),
-        )
         set_rate(uow, "CPW", "KRW", Decimal("1000"))
-
-    with UnitOfWork(shop.engine) as uow:
         # The same symbol on another chain: the network, not a prompt, picks the coin.
         add_coin(uow, "CPW", 1337, 2, str(funded.address))
     settle_100 = ("settle", "request", shop.store.store_id, "CPW", "--amount", "100")
@@ -184,32 +172,25 @@ def test_ops_capture__twice__one_effect__then_settle_and_report(
     assert _count(shop, Settlement) == 0
 
     before = funded.balanceOf(treasury)
-    settled = _ok(run(*settle_100, "--key", "s-1", "--network", NETWORK, "--json"))
-    assert settled["status"] == "submitted" and settled["tx_hash"]
-    assert funded.balanceOf(treasury) == before + 10_000
-    assert escrow.storeBalance(shop.store.store_id, funded) == 2_345
+    requested = _ok(run(*settle_100, "--key", "s-1", "--network", NETWORK, "--json"))
+    assert requested["status"] == "requested" and requested["batch"] is None
+    assert funded.balanceOf(treasury) == before  # recorded, not sent
 
     too_much = run(
-        "settle",
-        "request",
-        shop.store.store_id,
-        "CPW",
-        "--amount",
-        "50",
-        "--key",
-        "s-2",
-        "--chain-id",
-        "31337",
-        "--network",
-        NETWORK,
-    )
-    assert too_much.exit_code == 2 and "23.45" in too_much.output
+        "settle", "request", shop.store.store_id, "CPW", "--amount", "50", "--key", "s-2",
+        "--chain-id", "31337", "--network", NETWORK,
+    )  # fmt: skip
+    assert too_much.exit_code == 2 and "22.22" in too_much.output
     assert _count(shop, Settlement) == 1
 
+    [batch] = _ok(run("settle", "send", "--network", NETWORK, "--json"))
+    assert (batch["settlements"], batch["stores"], batch["status"]) == (1, 1, "submitted")
+    assert (batch["payout_base_units"], batch["fees_base_units"]) == (10_000, 123)
+    assert funded.balanceOf(treasury) == before + 10_000
+    assert escrow.pool(funded).captured == 12_345 - 10_000 - 123
+    assert _ok(run("settle", "send", "--network", NETWORK, "--json")) == []
+
     report = _ok(run("reports", "sales", shop.store.store_id, "--json"))
-    # The capture is valid; the settle waits for the tracker.
-    counts = {k: report["summary"][k] for k in ("pending", "valid", "failed", "expired")}
-    assert counts == {"pending": 1, "valid": 1, "failed": 0, "expired": 0}
     [sale] = report["sales"]
     assert (sale["amount"], sale["fiat_now"], sale["fiat_at_sale"]) == ("123.45", "123450", None)
     out = tmp_path / "sales.csv"
@@ -218,7 +199,6 @@ def test_ops_capture__twice__one_effect__then_settle_and_report(
     assert [(r["invoice_hash"], r["fiat_now"]) for r in rows] == [
         (created["invoice_hash"], "123450")
     ]
-    assert _count(shop, TransactionLogEntry) == 2
 
 
 def test_ops_void__never_paid__one_line_exit_2_nothing_logged(
@@ -245,10 +225,10 @@ def test_ops_capture_many__two_paid_invoices__one_transaction(
             terms, signature = terms_of(invoice, shop.cpw), invoice.operator_signature
         escrow.pay(terms.abi(), signature, sender=customer)
         hashes.append(created["invoice_hash"])
-    args = ("ops", "capture-many", *hashes, "--key", "batch", "--fee-bps", "0")
+    args = ("ops", "capture-many", *hashes, "--key", "batch")
     done = _ok(run(*args, "--network", NETWORK, "--json"))
     assert done["status"] == "pending" and done["tx_hash"]
-    assert escrow.storeBalance(shop.store.store_id, funded) == 2 * 12_345
+    assert escrow.pool(funded).captured == 2 * 12_345
 
 
 def test_ops_refund__bad_amount__exit_2_nothing_logged(

@@ -66,6 +66,31 @@ def _deploy_geo(w3: Web3, project: Any) -> str:
     return str(w3.eth.wait_for_transaction_receipt(tx)["contractAddress"])
 
 
+def _deploy_token(w3: Web3, project: Any, holder: str) -> Any:
+    contract_type = project.TestToken.contract_type
+    factory = w3.eth.contract(
+        abi=abi_of(contract_type), bytecode=contract_type.deployment_bytecode.bytecode
+    )
+    tx = factory.constructor("Other", "OTH").transact({"from": w3.eth.accounts[0]})
+    address = w3.eth.wait_for_transaction_receipt(tx)["contractAddress"]
+    token = w3.eth.contract(address=address, abi=abi_of(contract_type))
+    w3.eth.wait_for_transaction_receipt(
+        token.functions.mint(holder, 100).transact({"from": w3.eth.accounts[0]})
+    )
+    return token
+
+
+def _deposit(engine: Engine, invoice_hash: str) -> str:
+    from coinpos.db.models import Invoice
+
+    with UnitOfWork(engine) as uow:
+        found = uow.session.scalars(
+            select(Invoice).where(Invoice.invoice_hash == invoice_hash)
+        ).one()
+        assert found.deposit_address is not None
+        return found.deposit_address
+
+
 def _sent(engine: Engine, key: str) -> bool:
     """Whether the request `key` is logged with its transaction hash."""
     with UnitOfWork(engine) as uow:
@@ -123,16 +148,32 @@ def test_json_output__chain_commands__stdout_parses_whole(
         return str(created["invoice_hash"])
 
     captured, voided, stuck = invoice(), invoice(), invoice()
-    deposits = [f"{ref}={customer}" for ref in (captured, voided, stuck)]
-    coinpos("ops", "sweep", *deposits, "--key", "sweep-1", *network)
-    coinpos("ops", "capture-many", captured, "--key", "batch-1", "--fee-bps", "0", *network)
+    coinpos("track", "--rpc", url, "--network", "ethereum:local")
+    swept = coinpos("ops", "sweep", "--all", "--key", "sweep-1", *network)
+    assert len(swept["deposits"]) == 3 and swept["skipped"] == []
+    coinpos("ops", "capture-many", captured, "--key", "batch-1", *network)
     coinpos("ops", "refund", captured, "--amount", "0.001", "--key", "refund-1", *network)
     coinpos("ops", "void", voided, *network)
+    # Another ERC-20 sent to an ETH invoice's deposit address goes back to its sender.
+    token = _deploy_token(w3, project, customer)
+    sent = w3.eth.wait_for_transaction_receipt(
+        token.functions.transfer(w3.to_checksum_address(_deposit(engine, voided)), 5).transact(
+            {"from": customer}
+        )
+    )
+    transfer = (
+        f"{customer}:5:0x{bytes(sent['transactionHash']).hex()}:{sent['logs'][0]['logIndex']}"
+    )
+    recovered = coinpos(
+        "ops", "recover", voided, token.address, "--transfer", transfer, "--key", "rec-1",
+        *network,
+    )  # fmt: skip
+    assert recovered["status"] == "pending" and token.functions.balanceOf(customer).call() == 100
 
     # A capture left in the mempool (automine off), replaced with higher fees, then mined.
     w3.provider.make_request("evm_setAutomine", [False])  # type: ignore[arg-type]
     waiting = subprocess.Popen(
-        [*command, "ops", "capture", stuck, "--fee-bps", "0", *network], env=env,
+        [*command, "ops", "capture", stuck, *network], env=env,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
@@ -148,11 +189,14 @@ def test_json_output__chain_commands__stdout_parses_whole(
         w3.provider.make_request("evm_setAutomine", [True])  # type: ignore[arg-type]
     for _ in range(3):
         w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
-    again = coinpos("ops", "capture", stuck, "--fee-bps", "0", *network)
+    again = coinpos("ops", "capture", stuck, *network)
     assert again["tx_hash"] == bumped["tx_hash"]
 
     tracked = coinpos("track", "--rpc", url, "--network", "ethereum:local")
     assert isinstance(tracked, dict)
+    # The ledger against the escrow's pools (exit 0: every figure agrees).
+    pools = coinpos("reconcile", "--rpc", url, "--network", "ethereum:local")
+    assert pools and all(line["difference"] == 0 for line in pools)
     assert coinpos("settle", "send", *network) == []
 
     # The mining commands take the chain id ape reports, which for `ethereum:local:<uri>` is

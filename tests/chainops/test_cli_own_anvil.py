@@ -1,6 +1,7 @@
 """The CLI as separate processes against an anvil started apart from ape's test chain,
 reached as `ethereum:local:<uri>`: issue an ETH invoice, pay its deposit address with a
-plain transfer, sweep and capture it twice, once on chain; and an artifact of another chain
+plain transfer, track it, sweep (attesting the transfer) and capture it twice, once on chain;
+and an artifact of another chain
 id refused before anything is signed, written or sent."""
 
 from __future__ import annotations
@@ -134,14 +135,14 @@ def test_cli__own_anvil__invoice_paid_by_transfer__swept_and_captured_once(
             {"from": customer, "to": invoice["deposit_address"], "value": 10**16}
         )
     )
+    coinpos("track", "--rpc", url, "--network", "ethereum:local", "--json")
     sweep = (
         "ops",
         "sweep",
-        f"{invoice['invoice_hash']}={customer}",
+        invoice["invoice_hash"],
         "--key",
         "sweep-1",
-        "--capture-fee-bps",
-        "0",
+        "--capture",
         "--network",
         f"ethereum:local:{url}",
         "--json",
@@ -149,10 +150,11 @@ def test_cli__own_anvil__invoice_paid_by_transfer__swept_and_captured_once(
     first = coinpos(*sweep)
     second = coinpos(*sweep)
     assert first["tx_hash"] == second["tx_hash"] and second["sent_now"].startswith("(nothing")
+    assert [d["transfers"] for d in first["deposits"]] == [1] and first["skipped"] == []
     escrow = w3.eth.contract(
         address=escrow_address, abi=abi_of(project.PaymentEscrow.contract_type)
     )
-    assert escrow.functions.storeBalance(bytes.fromhex(store.store_id[2:]), ZERO).call() == 10**16
+    assert escrow.functions.pool(ZERO).call()[1] == 10**16  # captured, gross
     assert w3.eth.get_transaction_count(w3.eth.accounts[1]) == 1
 
 
@@ -202,7 +204,7 @@ def test_cli__artifact_of_another_chain__signing_and_sending_refused__nothing_wr
     )
     qr_files = sorted(qr.iterdir())
     operator = w3.eth.accounts[1]
-    sweep = ("ops", "sweep", f"{invoice['invoice_hash']}={customer}", "--key", "sweep-1")
+    sweep = ("ops", "sweep", invoice["invoice_hash"], "--key", "sweep-1")
 
     # The same escrow recorded for chain 1337 (a self-run `anvil --chain-id 1337`), whose
     # ETH staff registered too: only the node's chain id can tell the two apart.
@@ -226,7 +228,9 @@ def test_cli__artifact_of_another_chain__signing_and_sending_refused__nothing_wr
     # Control: the artifact of this chain, and the same sweep goes out (signed by the
     # default local operator).
     deployments.save(deployment, artifact)
-    swept = coinpos(*sweep, "--capture-fee-bps", "0", "--network", network, "--json")
+    tracked = coinpos("track", "--rpc", url, "--network", "ethereum:local", "--json")
+    assert tracked.returncode == 0, tracked.stderr
+    swept = coinpos(*sweep, "--capture", "--network", network, "--json")
     assert swept.returncode == 0, swept.stderr
     assert w3.eth.get_transaction_count(operator) == 1
     assert w3.eth.get_balance(invoice["deposit_address"]) == 0

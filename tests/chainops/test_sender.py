@@ -12,7 +12,7 @@ from sqlalchemy import select
 from coinpos.chainops import operations
 from coinpos.chainops.escrow import Escrow
 from coinpos.chainops.sender import TransactionSender
-from coinpos.db.models import Invoice, TransactionLogEntry, TxKind, TxStatus
+from coinpos.db.models import REQUEST_KINDS, Invoice, TransactionLogEntry, TxKind, TxStatus
 from coinpos.errors import CoinposError
 from coinpos.invoices.service import terms_of
 from coinpos.ledger import find_entry, log_request
@@ -53,9 +53,9 @@ def test_capture__sent_twice__one_transaction_and_one_event(
 ) -> None:
     invoice = _paid(issue, shop, escrow, customer)
     with UnitOfWork(shop.engine) as uow:
-        first = operations.capture(uow, sender, invoice.invoice_hash, fee_bps=250)
+        first = operations.capture(uow, sender, invoice.invoice_hash)
     with UnitOfWork(shop.engine) as uow:
-        second = operations.capture(uow, sender, invoice.invoice_hash, fee_bps=250)
+        second = operations.capture(uow, sender, invoice.invoice_hash)
     assert len(first.broadcast) == 1 and second.broadcast == []
     assert second.tx_hash == first.tx_hash
     assert _events(escrow_client, "PaymentCaptured", invoice) == [first.tx_hash]
@@ -66,8 +66,9 @@ def test_capture__sent_twice__one_transaction_and_one_event(
         first.tx_hash,
         invoice.id,
     )
-    # The store is credited the amount less the fee rounded down: 12345 - 308 = 12037.
-    assert entry.amount == 12_037 == escrow.storeBalance(invoice.store_id, shop.cpw.address)
+    # No fee on chain: the gross amount goes into the token's captured pool (the ledger
+    # credits the store less the invoice's fee once the capture is confirmed).
+    assert entry.amount == 12_345 == escrow.pool(shop.cpw.address).captured
 
 
 def test_capture__crash_after_logging_before_sending__resend_sends_once(
@@ -107,7 +108,7 @@ def test_capture__crash_after_sending_before_recording__resend_finds_it_and_send
         log_request(uow.session, key, TxKind.CAPTURE, store_id=invoice.store_id, amount=1)
         uow.commit()
     terms = terms_of(invoice, shop.cpw)
-    sent = escrow.capture(terms.abi(), terms.amount, 100, sender=operator)
+    sent = escrow.capture(terms.abi(), terms.amount, sender=operator)
     with UnitOfWork(shop.engine) as uow:
         result = operations.capture(uow, sender, invoice.invoice_hash)
     assert result.broadcast == []
@@ -128,17 +129,17 @@ def test_capture__gas_limit_too_low__retried_once_with_more_gas(
 ) -> None:
     invoice = _paid(issue, shop, escrow, customer)
     with UnitOfWork(shop.engine) as uow:
-        result = operations.capture(uow, sender, invoice.invoice_hash, gas_limit=45_000)
+        result = operations.capture(uow, sender, invoice.invoice_hash, gas_limit=30_000)
     assert len(result.broadcast) == 2
     starved, retried = (
         chain.provider.web3.eth.get_transaction_receipt(h) for h in result.broadcast
     )
-    assert (starved["status"], starved["gasUsed"]) == (0, 45_000)
+    assert (starved["status"], starved["gasUsed"]) == (0, 30_000)
     assert retried["status"] == 1
     assert _events(escrow_client, "PaymentCaptured", invoice) == [result.broadcast[1]]
     entry = _entry(shop, f"capture:{invoice.invoice_hash}")
     assert entry.tx_hash == result.broadcast[1] and entry.status is TxStatus.PENDING
-    assert entry.failure_reason and "ran out of gas at 45000" in entry.failure_reason
+    assert entry.failure_reason and "ran out of gas at 30000" in entry.failure_reason
 
 
 def test_capture__fee_bump__replacement_keeps_the_nonce_and_only_one_is_mined(
@@ -234,7 +235,7 @@ def test_refund__over_the_captured_amount_or_not_captured__refused_before_loggin
     ):
         operations.refund(uow, sender, invoice.invoice_hash, 1, key="early")
     with UnitOfWork(shop.engine) as uow:
-        operations.capture(uow, sender, invoice.invoice_hash, fee_bps=0)
+        operations.capture(uow, sender, invoice.invoice_hash)
     with UnitOfWork(shop.engine) as uow:
         operations.refund(uow, sender, invoice.invoice_hash, 12_000, key="r-1")
     nonce, logged = operator.nonce, _log_size(shop)
@@ -279,14 +280,14 @@ def test_refund__same_key_twice__refunded_once(
 ) -> None:
     invoice = _paid(issue, shop, escrow, customer)
     with UnitOfWork(shop.engine) as uow:
-        operations.capture(uow, sender, invoice.invoice_hash, fee_bps=0)
+        operations.capture(uow, sender, invoice.invoice_hash)
     for _ in range(2):
         with UnitOfWork(shop.engine) as uow:
             operations.refund(uow, sender, invoice.invoice_hash, 2_345, key="r-1")
     with UnitOfWork(shop.engine) as uow:
         operations.refund(uow, sender, invoice.invoice_hash, 1_000, key="r-2")
     assert len(_events(escrow_client, "PaymentRefunded", invoice)) == 2
-    assert escrow.storeBalance(invoice.store_id, shop.cpw.address) == 12_345 - 2_345 - 1_000
+    assert escrow.pool(shop.cpw.address).captured == 12_345 - 2_345 - 1_000
 
 
 def test_sweep_and_capture__deposit_by_plain_transfer__captured_once(
@@ -297,23 +298,96 @@ def test_sweep_and_capture__deposit_by_plain_transfer__captured_once(
     customer: Any,
     sender: TransactionSender,
     escrow_client: Escrow,
+    track: Callable[[], Any],
 ) -> None:
     invoice = issue()
-    funded.transfer(invoice.deposit_address, 12_345, sender=customer)
+    paid = funded.transfer(invoice.deposit_address, 12_345, sender=customer)
+    track()
     for _ in range(2):
         with UnitOfWork(shop.engine) as uow:
-            result = operations.sweep(
-                uow,
-                sender,
-                [(invoice.invoice_hash, str(customer.address))],
-                key="sweep-1",
-                capture_fee_bps=0,
+            outcome = operations.sweep(
+                uow, sender, [invoice.invoice_hash], key="sweep-1", capture=True
             )
-    assert _events(escrow_client, "PaymentCaptured", invoice) == [result.tx_hash]
-    assert escrow.storeBalance(invoice.store_id, shop.cpw.address) == 12_345
+    assert outcome.result is not None
+    assert _events(escrow_client, "PaymentCaptured", invoice) == [outcome.result.tx_hash]
+    assert escrow.pool(shop.cpw.address).captured == 12_345
+    # The attestation is on chain: the transfer's sender, amount, transaction and log index.
+    receipt = escrow_client.w3.eth.get_transaction_receipt(outcome.result.tx_hash)
+    kept = [e for e in escrow.DepositKept.from_receipt(receipt)]
+    assert [(e.sender, e.amount, "0x" + bytes(e.txHash).hex()) for e in kept] == [
+        (customer.address, 12_345, paid.txn_hash.lower())
+    ]
     with UnitOfWork(shop.engine) as uow:
-        kinds = uow.session.scalars(select(TransactionLogEntry.kind)).all()
+        kinds = uow.session.scalars(
+            select(TransactionLogEntry.kind).where(TransactionLogEntry.kind.in_(REQUEST_KINDS))
+        ).all()
     assert kinds == [TxKind.SWEEP]
+
+
+def test_sweep__two_senders_to_an_open_invoice__each_transfer_attested_dust_returned(
+    issue: Callable[..., Invoice],
+    shop: Shop,
+    escrow: Any,
+    funded: Any,
+    customer: Any,
+    stranger: Any,
+    sender: TransactionSender,
+    escrow_client: Escrow,
+    track: Callable[[], Any],
+) -> None:
+    invoice = issue()
+    funded.transfer(stranger, 10, sender=customer)
+    funded.transfer(invoice.deposit_address, 1, sender=stranger)
+    funded.transfer(invoice.deposit_address, 12_345, sender=customer)
+    track()
+    with UnitOfWork(shop.engine) as uow:
+        outcome = operations.sweep(uow, sender, [invoice.invoice_hash], key="s-2")
+    assert outcome.result is not None and outcome.plan.skipped == ()
+    (deposit,) = outcome.plan.deposits
+    assert sorted((t.sender, t.amount) for t in deposit.transfers) == sorted(
+        [(stranger.address, 1), (customer.address, 12_345)]
+    )
+    payment = escrow.payment(invoice.invoice_hash)
+    assert (payment.payer, payment.amount) == (customer.address, 12_345)
+    assert len(_events(escrow_client, "DepositReturned", invoice)) == 1
+
+
+def test_sweep__more_at_the_address_than_recorded__skipped_and_said(
+    issue: Callable[..., Invoice],
+    shop: Shop,
+    escrow: Any,
+    funded: Any,
+    customer: Any,
+    sender: TransactionSender,
+    track: Callable[[], Any],
+) -> None:
+    recorded, unseen = issue(), issue()
+    funded.transfer(recorded.deposit_address, 12_345, sender=customer)
+    track()
+    # Arrives after the tracker ran: on the address, in no entry (as a balance change is).
+    funded.transfer(recorded.deposit_address, 5, sender=customer)
+    funded.transfer(unseen.deposit_address, 12_345, sender=customer)
+    nonce = sender.w3.eth.get_transaction_count(sender.key.address)
+    with UnitOfWork(shop.engine) as uow:
+        outcome = operations.sweep(
+            uow, sender, [recorded.invoice_hash, unseen.invoice_hash], key="s-3"
+        )
+    assert outcome.result is None and outcome.plan.deposits == ()
+    reasons = dict(outcome.plan.skipped)
+    assert (
+        "holds 12350 base units but its recorded transfers add up to 12345"
+        in reasons[recorded.invoice_hash]
+    )
+    assert "cannot be attested" in reasons[unseen.invoice_hash]
+    assert sender.w3.eth.get_transaction_count(sender.key.address) == nonce  # nothing sent
+    # Positive control: once the tracker has seen them, both are swept.
+    track()
+    with UnitOfWork(shop.engine) as uow:
+        outcome = operations.sweep(
+            uow, sender, [recorded.invoice_hash, unseen.invoice_hash], key="s-4"
+        )
+    assert outcome.plan.skipped == () and len(outcome.plan.deposits) == 2
+    assert escrow.payment(recorded.invoice_hash).amount == 12_350
 
 
 def test_capture__operator_without_ether__refused_by_the_node__entry_keeps_the_reason(
@@ -378,13 +452,12 @@ def test_capture_many__same_key_twice__one_transaction_capturing_all(
     results = []
     for _ in range(2):
         with UnitOfWork(shop.engine) as uow:
-            results.append(operations.capture_many(uow, sender, hashes, fee_bps=100, key="b-1"))
+            results.append(operations.capture_many(uow, sender, hashes, key="b-1"))
     assert len(results[0].broadcast) == 1 and results[1].broadcast == []
     for invoice in invoices:
         assert _events(escrow_client, "PaymentCaptured", invoice) == [results[0].tx_hash]
     entry = _entry(shop, "capture:b-1")
-    assert entry.amount == 3 * (12_345 - 123)
-    assert entry.amount == escrow.storeBalance(invoices[0].store_id, shop.cpw.address)
+    assert entry.amount == 3 * 12_345 == escrow.pool(shop.cpw.address).captured
 
 
 def test_sweep__eth_paid_by_plain_transfer_to_the_uri__held_for_the_payer(
@@ -394,14 +467,20 @@ def test_sweep__eth_paid_by_plain_transfer_to_the_uri__held_for_the_payer(
     customer: Any,
     sender: TransactionSender,
     escrow_client: Escrow,
+    track: Callable[[], Any],
 ) -> None:
     invoice = issue(coin="ETH", amount=10**16)
-    customer.transfer(invoice.deposit_address, 10**16)
+    paid = customer.transfer(invoice.deposit_address, 10**16)
+    track()
     with UnitOfWork(shop.engine) as uow:
-        result = operations.sweep(
-            uow, sender, [(invoice.invoice_hash, str(customer.address))], key="eth-1"
-        )
-    assert _events(escrow_client, "InvoicePaid", invoice) == [result.tx_hash]
+        outcome = operations.sweep(uow, sender, [invoice.invoice_hash], key="eth-1")
+    assert outcome.result is not None
+    (deposit,) = outcome.plan.deposits
+    # A plain ETH transaction has no log: it is attested with log index 2**32-1.
+    assert [(t.sender, t.tx_hash, t.log_index) for t in deposit.transfers] == [
+        (customer.address, paid.txn_hash.lower(), 2**32 - 1)
+    ]
+    assert _events(escrow_client, "DepositKept", invoice) == [outcome.result.tx_hash]
     payment = escrow.payment(invoice.invoice_hash)
     assert (payment.payer, payment.amount, payment.status) == (customer, 10**16, 1)
 
@@ -468,7 +547,7 @@ def test_capture__reverts_once_mined__entry_failed_with_the_decoded_error(
     assert first.status is TxStatus.PENDING
     assert second.status is TxStatus.FAILED
     assert second.failure_reason == f"PaymentEscrowInvalidStatus({invoice.invoice_hash}, 1, 2)"
-    assert escrow.storeBalance(invoice.store_id, shop.cpw.address) == 12_345 - 123
+    assert escrow.pool(shop.cpw.address).captured == 12_345
 
 
 def _refund_entries(shop: Shop) -> int:
@@ -492,7 +571,7 @@ def test_refund__more_than_captured__refused_before_anything_is_logged(
     # The rule is the service's, so the CLI (which calls it directly) is held to it too.
     invoice = _paid(issue, shop, escrow, customer)
     with UnitOfWork(shop.engine) as uow:
-        operations.capture(uow, sender, invoice.invoice_hash, fee_bps=0)
+        operations.capture(uow, sender, invoice.invoice_hash)
     with UnitOfWork(shop.engine) as uow:
         operations.refund(uow, sender, invoice.invoice_hash, 12_000, key="r-part")
     with pytest.raises(CoinposError, match="only 345 are captured"), UnitOfWork(shop.engine) as uow:

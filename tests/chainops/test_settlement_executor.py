@@ -1,6 +1,6 @@
-"""The escrow settlement executor end to end: a captured, confirmed balance settled on chain,
-idempotent by reference, refused when the chain does not hold it, and safe when the
-database connection is lost between sending and recording."""
+"""Settlement runs on the v2 escrow, end to end: two stores' captures confirmed by the real
+tracker (the ledger applies each invoice's fee), their requests carried by one settle per
+coin whose reference names no store, sent once, refused when the chain does not hold it."""
 
 from __future__ import annotations
 
@@ -9,26 +9,30 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.exc import DBAPIError
+from eth_abi.abi import encode
+from eth_utils.crypto import keccak
+from sqlalchemy import select, update
 
 from coinpos.chainops import operations
-from coinpos.chainops.escrow import Escrow
+from coinpos.chainops.escrow import Escrow, address_topic
 from coinpos.chainops.sender import TransactionSender
-from coinpos.chainops.settlement import EscrowSettlementExecutor, settle_store
-from coinpos.db.models import Invoice, Settlement, SettlementStatus, StoreBalance, TxKind
-from coinpos.invoices.service import terms_of
-from coinpos.ledger import confirm, find_entry, log_request
-from coinpos.rates.service import set_rate
-from coinpos.settlement.executor import ExecutorError
-from coinpos.settlement.service import (
-    SettlementRequest,
-    UnconfirmedBalanceError,
-    send_requested,
-    settlement_reference,
+from coinpos.chainops.settlement import EscrowSettlementExecutor, request_checked
+from coinpos.db.models import (
+    Invoice,
+    Settlement,
+    SettlementBatch,
+    SettlementStatus,
+    Store,
+    StoreBalance,
 )
+from coinpos.invoices.service import terms_of
+from coinpos.rates.service import set_rate
+from coinpos.settlement.batches import BatchResult, run_settlements, settlements_of_reference
+from coinpos.settlement.executor import BatchCall, ExecutorError
+from coinpos.settlement.service import SettlementRequest, UnconfirmedBalanceError
 from coinpos.unit_of_work import UnitOfWork
 from tests.chainops.conftest import CHAIN_ID, Shop
+from tests.offchain.factories import make_store
 
 
 @pytest.fixture
@@ -37,184 +41,194 @@ def executor(sender: TransactionSender) -> EscrowSettlementExecutor:
 
 
 @pytest.fixture
+def second(shop: Shop) -> Store:
+    """Another store, with a 2.5 % fee."""
+    store = make_store(shop.engine, name="Second Cafe")
+    with UnitOfWork(shop.engine) as uow:
+        uow.session.execute(
+            update(Store).where(Store.store_id == store.store_id).values(fee_bps=250)
+        )
+        uow.commit()
+    return store
+
+
+@pytest.fixture
 def captured(
     issue: Callable[..., Invoice],
     shop: Shop,
+    second: Store,
     escrow: Any,
     funded: Any,
     customer: Any,
     sender: TransactionSender,
     chain: Any,
-) -> Invoice:
-    """A paid invoice captured without fee (12345 base units), confirmed as the tracker would."""
-    invoice = issue()
-    escrow.pay(terms_of(invoice, shop.cpw).abi(), invoice.operator_signature, sender=customer)
+    track: Callable[[], Any],
+) -> tuple[Invoice, Invoice]:
+    """A 12345 capture for the shop (1 % fee: 123) and a 20000 one for the second store
+    (2.5 %: 500), both confirmed by the tracker."""
+    first = issue()
+    other = issue(store_id=second.store_id, amount=20_000)
+    for invoice in (first, other):
+        escrow.pay(terms_of(invoice, shop.cpw).abi(), invoice.operator_signature, sender=customer)
     with UnitOfWork(shop.engine) as uow:
-        result = operations.capture(uow, sender, invoice.invoice_hash, fee_bps=0)
-    receipt = chain.provider.web3.eth.get_transaction_receipt(result.tx_hash)
+        operations.capture_many(uow, sender, [first.invoice_hash, other.invoice_hash], key="c")
+    chain.mine(2)
+    track()
     with UnitOfWork(shop.engine) as uow:
-        entry = find_entry(uow.session, result.key)
-        assert entry is not None
-        confirm(
-            uow.session,
-            entry,
-            chain_id=CHAIN_ID,
-            tx_hash=str(result.tx_hash),
-            log_index=int(receipt["logs"][-1]["logIndex"]),
-            block_number=int(receipt["blockNumber"]),
-            block_hash="0x" + bytes(receipt["blockHash"]).hex(),
-        )
         set_rate(uow, "CPW", "KRW", Decimal("1000"))
-    return invoice
+    return first, other
 
 
-def _for(shop: Shop, key: str, amount: int | None = None) -> SettlementRequest:
+def _for(store_id: str, key: str, amount: int | None = None) -> SettlementRequest:
     return SettlementRequest(
-        store_id=shop.store.store_id,
-        coin="CPW",
-        idempotency_key=key,
-        amount=amount,
-        chain_id=CHAIN_ID,
+        store_id=store_id, coin="CPW", idempotency_key=key, amount=amount, chain_id=CHAIN_ID
     )
 
 
-def _db_available(shop: Shop) -> int:
+def _available(shop: Shop, store_id: str) -> int:
     with UnitOfWork(shop.engine) as uow:
-        balance = uow.session.scalars(select(StoreBalance)).one()
+        balance = uow.session.scalars(
+            select(StoreBalance).where(StoreBalance.store_id == store_id)
+        ).one()
         return balance.available
 
 
-def _settled_events(escrow_client: Escrow, reference: str) -> list[str]:
-    return escrow_client.event_tx_hashes("StoreSettled", None, None, bytes.fromhex(reference[2:]))
+def _settled(escrow_client: Escrow, token: str) -> list[str]:
+    return escrow_client.event_tx_hashes("Settled", address_topic(token))
+
+
+def _run(shop: Shop, executor: Any) -> list[BatchResult]:
+    with UnitOfWork(shop.engine) as uow:
+        return run_settlements(uow, executor)
 
 
 @pytest.mark.postgres
-def test_settle__logged_sent_and_recorded__balances_equal_the_chains(
-    captured: Invoice,
+def test_run__two_stores__one_settle_carrying_both_payouts_and_their_fees(
+    captured: tuple[Invoice, Invoice],
     shop: Shop,
+    second: Store,
     executor: EscrowSettlementExecutor,
     escrow: Any,
     funded: Any,
     treasury: Any,
     escrow_client: Escrow,
 ) -> None:
+    assert _available(shop, shop.store.store_id) == 12_345 - 123
+    assert _available(shop, second.store_id) == 20_000 - 500
     before = funded.balanceOf(treasury)
     with UnitOfWork(shop.engine) as uow:
-        settlement = settle_store(uow, _for(shop, "s-1", 10_000), executor)
-        assert settlement.status is SettlementStatus.SUBMITTED
-        sent = (settlement.reference, settlement.log_entry.tx_hash)
-    assert _settled_events(escrow_client, sent[0]) == [sent[1]]
-    assert funded.balanceOf(treasury) == before + 10_000
-    assert _db_available(shop) == 2_345 == escrow.storeBalance(shop.store.store_id, funded)
+        request_checked(uow, _for(shop.store.store_id, "a", 10_000), escrow_client)
+    with UnitOfWork(shop.engine) as uow:
+        request_checked(uow, _for(second.store_id, "b"), escrow_client)
+    # Requested amounts are reserved: nothing left to ask twice.
+    assert _available(shop, second.store_id) == 0
+    (result,) = _run(shop, executor)
+    assert (result.settlements, result.stores) == (2, 2)
+    assert (result.payout, result.fees) == (10_000 + 19_500, 123 + 500)
+    assert result.status is SettlementStatus.SUBMITTED
+    assert _settled(escrow_client, str(funded.address)) == [result.tx_hash]
+    assert funded.balanceOf(treasury) == before + 29_500
+    pool = escrow_client.pool(str(funded.address))
+    assert (pool.captured, pool.fees) == (32_345 - 29_500 - 623, 623)
+    with UnitOfWork(shop.engine) as uow:
+        batch = uow.session.scalars(select(SettlementBatch)).one()
+        expected = keccak(
+            encode(
+                ["bytes32", "bytes32"],
+                [bytes.fromhex(batch.batch_id[2:]), bytes.fromhex(batch.salt[2:])],
+            )
+        )
+        assert batch.reference == "0x" + expected.hex()
+        linked = settlements_of_reference(uow.session, batch.reference)
+        assert [s.status for s in linked] == [SettlementStatus.SUBMITTED] * 2
+        assert [s.log_entry.tx_hash for s in linked] == [result.tx_hash] * 2
+    # The call names no store: neither id is in its calldata.
+    sent = escrow_client.w3.eth.get_transaction(result.tx_hash)
+    calldata = bytes(sent["input"]).hex()
+    assert shop.store.store_id[2:] not in calldata and second.store_id[2:] not in calldata
 
 
-def test_settle__same_reference_twice__one_settlement_on_chain(
-    captured: Invoice,
+def test_run__again__sends_nothing_more(
+    captured: tuple[Invoice, Invoice],
     shop: Shop,
     executor: EscrowSettlementExecutor,
     funded: Any,
-    treasury: Any,
     escrow_client: Escrow,
 ) -> None:
-    reference = settlement_reference("twice")
-    before = funded.balanceOf(treasury)
-    first = executor.settle(shop.store.store_id, str(funded.address), 5_000, reference)
-    second = executor.settle(shop.store.store_id, str(funded.address), 5_000, reference)
-    assert first == second
-    assert _settled_events(escrow_client, reference) == [first]
-    assert funded.balanceOf(treasury) == before + 5_000
-
-
-def test_settle__database_counts_more_than_the_chain_holds__refused_as_unconfirmed(
-    captured: Invoice, shop: Shop, executor: EscrowSettlementExecutor, funded: Any
-) -> None:
-    # A capture the database believes in, which never reached the chain.
     with UnitOfWork(shop.engine) as uow:
-        ghost = log_request(
-            uow.session,
-            "ghost",
-            TxKind.CAPTURE,
-            store_id=shop.store.store_id,
-            coin_id=shop.cpw.id,
-            amount=50_000,
-        )
-        uow.session.flush()
-        confirm(
-            uow.session,
-            ghost,
-            chain_id=CHAIN_ID,
-            tx_hash="0x" + "ee" * 32,
-            log_index=0,
-            block_number=1,
-            block_hash="0x" + "ff" * 32,
-        )
-        uow.commit()
+        request_checked(uow, _for(shop.store.store_id, "a", 5_000), escrow_client)
+    first = _run(shop, executor)
+    assert _run(shop, executor) == []
+    assert _settled(escrow_client, str(funded.address)) == [first[0].tx_hash]
+
+
+def test_request__more_than_the_captured_pool_holds__refused_as_unconfirmed(
+    captured: tuple[Invoice, Invoice],
+    shop: Shop,
+    second: Store,
+    escrow: Any,
+    operator: Any,
+    escrow_client: Escrow,
+) -> None:
+    _, other = captured
+    # Refunded on chain, not yet seen by the tracker: the ledger still counts it.
+    escrow.refund(terms_of(other, shop.cpw).abi(), 20_000, sender=operator)
+    with UnitOfWork(shop.engine) as uow:
+        request_checked(uow, _for(shop.store.store_id, "a", 12_222), escrow_client)
+    # The pool is per token: it is what every store's requests together must fit in.
     with UnitOfWork(shop.engine) as uow, pytest.raises(UnconfirmedBalanceError) as refused:
-        settle_store(uow, _for(shop, "too-much", 60_000), executor)
-    assert str(refused.value).startswith("unconfirmed balance: the escrow holds 12345")
+        request_checked(uow, _for(second.store_id, "b", 19_500), escrow_client)
+    assert "captured pool holds 12345" in str(refused.value)
     with UnitOfWork(shop.engine) as uow:
-        assert uow.session.scalars(select(Settlement)).all() == []
-    with pytest.raises(ExecutorError, match="unconfirmed balance"):
-        executor.settle(shop.store.store_id, str(funded.address), 60_000, "0x" + "01" * 32)
+        assert [s.store_id for s in uow.session.scalars(select(Settlement))] == [
+            shop.store.store_id
+        ]
 
 
-class _ConnectionLostAfterSend(EscrowSettlementExecutor):
-    """Sends through the real executor, then the database connection goes away."""
-
-    def __init__(self, inner: EscrowSettlementExecutor, uow: UnitOfWork, db_url: str) -> None:
-        super().__init__(inner.sender)
-        self.inner, self.uow, self.db_url = inner, uow, db_url
-
-    def settle(self, store_id: str, token: str | None, amount: int, reference: str) -> str:
-        tx_hash = self.inner.settle(store_id, token, amount, reference)
-        if self.uow.session.get_bind().dialect.name != "postgresql":
-            raise ConnectionResetError("the database went away")
-        pid = self.uow.session.connection().exec_driver_sql("select pg_backend_pid()").scalar()
-        admin = create_engine(self.db_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text("select pg_terminate_backend(:pid)"), {"pid": pid})
-        admin.dispose()
-        return tx_hash
-
-
-@pytest.mark.postgres
-def test_settle__connection_lost_between_send_and_record__resend_does_not_settle_twice(
-    captured: Invoice,
+def test_run__pool_short_at_send__batch_stays_requested_and_nothing_is_sent(
+    captured: tuple[Invoice, Invoice],
     shop: Shop,
+    second: Store,
     executor: EscrowSettlementExecutor,
     escrow: Any,
+    operator: Any,
+    funded: Any,
+    escrow_client: Escrow,
+) -> None:
+    with UnitOfWork(shop.engine) as uow:
+        request_checked(uow, _for(second.store_id, "b"), escrow_client)
+    _, other = captured
+    escrow.refund(terms_of(other, shop.cpw).abi(), 20_000, sender=operator)
+    (result,) = _run(shop, executor)
+    assert result.status is SettlementStatus.REQUESTED and result.tx_hash is None
+    assert result.error is not None and "captured pool holds 12345" in result.error
+    assert _settled(escrow_client, str(funded.address)) == []
+
+
+class _LostAfterSend(EscrowSettlementExecutor):
+    """Sends through the real executor, then reports the send as lost (the node's answer
+    never arrived), as after a crash between sending and recording."""
+
+    def settle(self, uow: UnitOfWork, call: BatchCall) -> str:
+        super().settle(uow, call)
+        raise ExecutorError("connection reset")
+
+
+def test_run__send_lost__next_run_finds_it_and_sends_nothing(
+    captured: tuple[Invoice, Invoice],
+    shop: Shop,
+    sender: TransactionSender,
+    executor: EscrowSettlementExecutor,
     funded: Any,
     treasury: Any,
     escrow_client: Escrow,
-    db_url: str,
 ) -> None:
     before = funded.balanceOf(treasury)
-    with UnitOfWork(shop.engine) as uow, pytest.raises((DBAPIError, ConnectionResetError)):
-        settle_store(
-            uow, _for(shop, "lost", 10_000), _ConnectionLostAfterSend(executor, uow, db_url)
-        )  # type: ignore[arg-type]
     with UnitOfWork(shop.engine) as uow:
-        stuck = uow.session.scalars(select(Settlement)).one()
-        assert stuck.status is SettlementStatus.REQUESTED
-        assert stuck.log_entry.tx_hash is None
-        reference = stuck.reference
-    with UnitOfWork(shop.engine) as uow:
-        resent = send_requested(uow, executor)
-        assert [s.status for s in resent] == [SettlementStatus.SUBMITTED]
-        recorded = resent[0].log_entry.tx_hash
-    assert _settled_events(escrow_client, reference) == [recorded]
+        request_checked(uow, _for(shop.store.store_id, "a", 10_000), escrow_client)
+    (lost,) = _run(shop, _LostAfterSend(sender))
+    assert lost.status is SettlementStatus.REQUESTED and lost.error == "connection reset"
+    (resent,) = _run(shop, executor)
+    assert resent.reference == lost.reference and resent.status is SettlementStatus.SUBMITTED
+    assert _settled(escrow_client, str(funded.address)) == [resent.tx_hash]
     assert funded.balanceOf(treasury) == before + 10_000
-    assert _db_available(shop) == 2_345 == escrow.storeBalance(shop.store.store_id, funded)
-
-
-def test_settle__whole_balance__checked_and_settled_to_zero(
-    captured: Invoice,
-    shop: Shop,
-    executor: EscrowSettlementExecutor,
-    escrow: Any,
-    funded: Any,
-) -> None:
-    with UnitOfWork(shop.engine) as uow:
-        settlement = settle_store(uow, _for(shop, "all"), executor)
-        assert (settlement.amount, settlement.status) == (12_345, SettlementStatus.SUBMITTED)
-    assert _db_available(shop) == 0 == escrow.storeBalance(shop.store.store_id, funded)

@@ -40,3 +40,55 @@ def make_customer(engine: Engine, login_id: str = "minji") -> Customer:
             ),
             PASSWORD,
         )
+
+
+def confirmed_capture(
+    engine: Engine,
+    store_id: str,
+    coin_id: int,
+    amount: int,
+    *,
+    fee_bps: int = 0,
+    confirmed: bool = True,
+    invoice_id: int | None = None,
+) -> None:
+    """The escrow's PaymentCaptured of `amount` for an invoice of the store (`invoice_id`, or
+    a new one with `fee_bps`), written and (unless told otherwise) confirmed as the tracker
+    does: the ledger credits the store `amount` less the invoice's fee."""
+    import secrets
+    from datetime import timedelta
+
+    from coinpos.db.models import Invoice, TxKind
+    from coinpos.db.types import utcnow
+    from coinpos.ledger import confirm, log_request
+
+    now = utcnow()
+    tx_hash = "0x" + secrets.token_hex(32)
+    with UnitOfWork(engine) as uow:
+        existing = None if invoice_id is None else uow.session.get(Invoice, invoice_id)
+        invoice = existing or Invoice(
+            invoice_hash="0x" + secrets.token_hex(32), store_id=store_id, coin_id=coin_id,
+            amount=amount, pay_deadline=now + timedelta(minutes=15),
+            authorization_expiry=now + timedelta(days=1), refund_deadline=now + timedelta(days=7),
+            fee_bps=fee_bps, salt="0x" + secrets.token_hex(32),
+            deposit_address="0x" + secrets.token_hex(20), payment_uri="ethereum:0x",
+            created_at=now,
+        )  # fmt: skip
+        if existing is None:
+            uow.session.add(invoice)
+            uow.session.flush()
+        entry = log_request(
+            uow.session, f"log:31337:{tx_hash}:0", TxKind.CAPTURED, store_id=store_id,
+            coin_id=coin_id, amount=amount, reference=invoice.invoice_hash, chain_id=31337,
+            now=now - timedelta(minutes=30),
+        )  # fmt: skip
+        entry.invoice_id = invoice.id
+        entry.event = "PaymentCaptured"
+        entry.released = 0
+        uow.session.flush()
+        if confirmed:
+            confirm(
+                uow.session, entry, chain_id=31337, tx_hash=tx_hash, log_index=0,
+                block_number=1, block_hash="0x" + secrets.token_hex(32),
+            )  # fmt: skip
+        uow.commit()

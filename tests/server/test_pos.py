@@ -85,10 +85,13 @@ def test_an_invoice_from_a_cart_is_signed_payable_on_chain_and_takes_stock(
     payment = invoice["payment"]
     terms = payment["terms"]
     as_tuple = (
-        bytes.fromhex(terms["store_id"][2:]), terms["token"], int(terms["amount"]), terms["payer"],
-        terms["payment_deadline"], terms["authorization_expiry"], terms["refund_deadline"],
-        terms["min_fee_bps"], terms["max_fee_bps"], bytes.fromhex(terms["salt"][2:]),
+        bytes.fromhex(terms["store_commitment"][2:]), terms["token"], int(terms["amount"]),
+        terms["payer"], terms["payment_deadline"], terms["authorization_expiry"],
+        terms["refund_deadline"],
     )  # fmt: skip
+    # The terms name the store only through a commitment that differs per invoice.
+    assert "store_id" not in terms and "salt" not in terms
+    assert terms["store_commitment"] != "0x" + shop.store.store_id[2:]
     # The escrow itself agrees on the invoice hash and the deposit address.
     assert "0x" + bytes(escrow.invoiceHash(as_tuple)).hex() == invoice["id"]
     assert escrow.depositAddress(as_tuple) == payment["deposit_address"]

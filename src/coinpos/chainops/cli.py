@@ -1,4 +1,6 @@
-"""`coinpos ops capture|void|refund|sweep|bump`: the operator's escrow calls.
+"""`coinpos ops capture|capture-many|void|refund|sweep|recover|bump`: the operator's escrow
+calls. No fee goes on chain: the ledger applies each invoice's fee rate when a capture is
+confirmed.
 
 Each command logs its request (with an idempotency key) before sending it, so running
 it again never repeats the on-chain effect. The network is ape's `--network` choice; the
@@ -88,7 +90,6 @@ def ops() -> None:
 @ops.command()
 @click.argument("invoice")
 @click.option("--amount", type=AMOUNT, help="Whole coins to capture (default: the invoice amount).")
-@click.option("--fee-bps", type=click.IntRange(0, 10_000), help="Fee within the invoice bounds.")
 @click.option("--key", help="Idempotency key (default: one capture per invoice).")
 @click.option("--gas-limit", type=click.IntRange(min=21_000), help="Gas limit (default: estimate).")
 @chain_options
@@ -98,14 +99,14 @@ def capture(
     app: AppContext,
     invoice: str,
     amount: Decimal | None,
-    fee_bps: int | None,
     key: str | None,
     gas_limit: int | None,
     network: str,
     operator_alias: str | None,
     as_json: bool,
 ) -> None:
-    """Capture a held payment into the store's balance."""
+    """Capture a held payment into the escrow's captured pool (the store's balance is
+    credited, less its fee, when the capture is confirmed)."""
     from coinpos.chainops import operations
 
     units = _units(app, invoice, amount)
@@ -114,7 +115,7 @@ def capture(
         network,
         operator_alias,
         lambda uow, sender: operations.capture(
-            uow, sender, invoice, amount=units, fee_bps=fee_bps, key=key, gas_limit=gas_limit
+            uow, sender, invoice, amount=units, key=key, gas_limit=gas_limit
         ),
         as_json,
         (invoice,),
@@ -123,9 +124,6 @@ def capture(
 
 @ops.command("capture-many")
 @click.argument("invoice_refs", nargs=-1, required=True, metavar="INVOICE...")
-@click.option(
-    "--fee-bps", type=click.IntRange(0, 10_000), help="Fee within every invoice's bounds."
-)
 @click.option("--key", required=True, help="Idempotency key of this batch.")
 @chain_options
 @json_option
@@ -133,22 +131,19 @@ def capture(
 def capture_many(
     app: AppContext,
     invoice_refs: tuple[str, ...],
-    fee_bps: int | None,
     key: str,
     network: str,
     operator_alias: str | None,
     as_json: bool,
 ) -> None:
-    """Capture the full amount of several held payments of one store in one transaction."""
+    """Capture the full amount of several held payments (of any stores) in one transaction."""
     from coinpos.chainops import operations
 
     _run(
         app,
         network,
         operator_alias,
-        lambda uow, sender: operations.capture_many(
-            uow, sender, list(invoice_refs), fee_bps=fee_bps, key=key
-        ),
+        lambda uow, sender: operations.capture_many(uow, sender, list(invoice_refs), key=key),
         as_json,
         invoice_refs,
     )
@@ -213,44 +208,147 @@ def refund(
 
 
 @ops.command()
-@click.argument("deposits", nargs=-1, required=True, metavar="INVOICE=PAYER...")
+@click.argument("invoice_refs", nargs=-1, metavar="[INVOICE...]")
+@click.option(
+    "--all",
+    "sweep_all",
+    is_flag=True,
+    help="Every invoice with recorded deposits the ledger has no fate for yet.",
+)
 @click.option("--key", required=True, help="Idempotency key of this sweep.")
 @click.option(
-    "--capture-fee-bps",
-    type=click.IntRange(0, 10_000),
-    help="Also capture exact payments at this fee (sweepAndCapture).",
+    "--capture", is_flag=True, help="Also capture exact payments in the same call (no fee)."
 )
 @chain_options
 @json_option
 @pass_app
 def sweep(
     app: AppContext,
-    deposits: tuple[str, ...],
+    invoice_refs: tuple[str, ...],
+    sweep_all: bool,
     key: str,
-    capture_fee_bps: int | None,
+    capture: bool,
     network: str,
     operator_alias: str | None,
     as_json: bool,
 ) -> None:
-    """Sweep deposit addresses into the escrow (each INVOICE=PAYER as observed)."""
+    """Sweep deposit addresses into the escrow, attesting each transfer the tracker recorded.
+
+    Per invoice, the sweep carries every transfer seen at its address (sender, amount,
+    transaction hash, log index) that no earlier sweep gave a fate; the escrow emits one
+    DepositKept or DepositReturned per transfer. An address holding more than its recorded
+    transfers (ETH seen only as a balance change) cannot be attested: it is skipped and said.
+    """
     from coinpos.chainops import operations
+    from coinpos.chainops.connect import connect
+    from coinpos.invoices.service import get_invoice
+
+    if bool(invoice_refs) == sweep_all:
+        raise click.UsageError("give invoices or --all, not both or neither")
+    with unit_of_work(app) as uow:
+        for ref in invoice_refs:
+            get_invoice(uow, ref)
+        with connect(network, operator_alias) as connection:
+            refs = list(invoice_refs) or operations.unswept_invoices(
+                uow, connection.sender.escrow.address
+            )
+            if not refs:
+                outcome = None
+            else:
+                outcome = operations.sweep(uow, connection.sender, refs, key=key, capture=capture)
+    skipped = [] if outcome is None else list(outcome.plan.skipped)
+    for invoice_hash, reason in skipped:
+        click.echo(f"skipped {invoice_hash}: {reason}", err=True)
+    if outcome is None or outcome.result is None:
+        row: dict[str, Any] = {
+            "key": f"sweep:{key}",
+            "status": "nothing to sweep",
+            "tx_hash": None,
+            "sent_now": "(nothing: no deposit could be attested)",
+            "failure_reason": None,
+        }
+    else:
+        row = _row(outcome.result)
+    if outcome is not None:
+        row["deposits"] = [
+            {
+                "invoice_hash": d.target.invoice.invoice_hash,
+                "transfers": len(d.transfers),
+                "amount": sum(t.amount for t in d.transfers),
+                "eth_transfers": len(d.eth_transfers),
+            }
+            for d in outcome.plan.deposits
+        ]
+        row["skipped"] = [{"invoice_hash": h, "reason": r} for h, r in skipped]
+    if not as_json:
+        row["deposits"] = len(row.get("deposits", []))
+        row["skipped"] = len(skipped)
+    emit([row], as_json, "sweep", single=True)
+    result = None if outcome is None else outcome.result
+    if result is not None and result.failure_reason and result.status.value == "failed":
+        raise click.exceptions.Exit(1)
+
+
+def _transfer(value: str) -> Any:
+    from coinpos.chainops.operations import NO_LOG_INDEX, Attested
     from coinpos.validation import address
 
-    pairs = []
-    for deposit in deposits:
-        invoice, sep, payer = deposit.partition("=")
-        if not sep:
-            raise click.BadParameter(f"{deposit!r} is not INVOICE=PAYER")
-        pairs.append((invoice, address(payer, "payer")))
+    parts = value.split(":")
+    if len(parts) not in (3, 4):
+        raise click.BadParameter(f"{value!r} is not SENDER:AMOUNT:TXHASH[:LOGINDEX]")
+    sender, amount, tx_hash = parts[:3]
+    if not amount.isascii() or not amount.isdigit() or int(amount) == 0:
+        raise click.BadParameter(f"{amount!r} is not a positive number of base units")
+    if len(tx_hash) != 66 or not tx_hash.startswith("0x"):
+        raise click.BadParameter(f"{tx_hash!r} is not a 0x transaction hash")
+    index = NO_LOG_INDEX
+    if len(parts) == 4:
+        if not parts[3].isascii() or not parts[3].isdigit() or int(parts[3]) > NO_LOG_INDEX:
+            raise click.BadParameter(f"{parts[3]!r} is not a log index")
+        index = int(parts[3])
+    return Attested(address(sender, "sender"), int(amount), tx_hash.lower(), index)
+
+
+@ops.command()
+@click.argument("invoice")
+@click.argument("token")
+@click.option(
+    "--transfer",
+    "transfers",
+    multiple=True,
+    required=True,
+    metavar="SENDER:AMOUNT:TXHASH:LOGINDEX",
+    help="A transfer of TOKEN seen at the deposit address (base units), from an explorer.",
+)
+@click.option("--key", required=True, help="Idempotency key of this recovery.")
+@chain_options
+@json_option
+@pass_app
+def recover(
+    app: AppContext,
+    invoice: str,
+    token: str,
+    transfers: tuple[str, ...],
+    key: str,
+    network: str,
+    operator_alias: str | None,
+    as_json: bool,
+) -> None:
+    """Send another ERC-20 TOKEN sent to INVOICE's deposit address back to its senders.
+
+    The escrow's recoverToken returns each attested transfer (a named payer: to the payer)
+    and emits DepositReturned for each, so the attestation is checkable on chain.
+    """
+    from coinpos.chainops import operations
+
+    attested = [_transfer(t) for t in transfers]
     _run(
         app,
         network,
         operator_alias,
-        lambda uow, sender: operations.sweep(
-            uow, sender, pairs, key=key, capture_fee_bps=capture_fee_bps
-        ),
+        lambda uow, sender: operations.recover(uow, sender, invoice, token, attested, key=key),
         as_json,
-        tuple(invoice for invoice, _ in pairs),
+        (invoice,),
     )
 
 

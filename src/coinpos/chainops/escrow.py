@@ -1,10 +1,14 @@
-"""The deployed PaymentEscrow as the sender sees it: calldata, reads, events and errors.
+"""The deployed PaymentEscrow (v2) as the sender sees it: calldata, reads, events and errors.
+
+Reads: the per-invoice payment, the per-token pools (held, captured, fees, owed), an
+account's owed balance, whether a settlement reference is used.
 
 Built on web3 (ape's provider hands over its Web3), with the ABI ape compiled.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from eth_abi.abi import decode
@@ -34,6 +38,16 @@ def abi_of(contract_type: Any) -> list[dict[str, Any]]:
     ]
 
 
+@dataclass(frozen=True)
+class Pool:
+    """`pool(token)`: held + captured + fees + owed is the escrow's balance of the token."""
+
+    held: int
+    captured: int
+    fees: int
+    owed: int
+
+
 class Escrow:
     def __init__(
         self, w3: Web3, address: str, abi: list[dict[str, Any]], from_block: int = 0
@@ -56,13 +70,24 @@ class Escrow:
     def calldata(self, function: str, *args: Any) -> bytes:
         return bytes.fromhex(self.contract.encode_abi(function, args)[2:])
 
-    def store_balance(self, store_id: bytes, token: str) -> int:
-        return int(self.contract.functions.storeBalance(store_id, token).call())
+    def pool(self, token: str) -> Pool:
+        """The token's pooled totals (address(0) = ETH): nothing on chain is per store."""
+        held, captured, fees, owed = self.contract.functions.pool(token).call()
+        return Pool(int(held), int(captured), int(fees), int(owed))
+
+    def owed_to(self, account: str, token: str) -> int:
+        """What failed returns credited to `account` in `token`, for it to withdraw."""
+        return int(self.contract.functions.owedTo(account, token).call())
 
     def payment(self, invoice_hash: bytes) -> tuple[int, int]:
         """(status, amount) of the escrow's payment state: held, or still refundable."""
         _payer, amount, status = self.contract.functions.payment(invoice_hash).call()
         return int(status), int(amount)
+
+    def payer_of(self, invoice_hash: bytes) -> str:
+        """The payer of record of a held or captured payment (the zero address if none)."""
+        payer, _amount, _status = self.contract.functions.payment(invoice_hash).call()
+        return str(payer)
 
     def is_reference_used(self, reference: bytes) -> bool:
         return bool(self.contract.functions.isReferenceUsed(reference).call())
@@ -92,6 +117,35 @@ class Escrow:
             return name
         shown = ", ".join(_show(v) for v in values)
         return f"{name}({shown})"
+
+    def attested(self, invoice_hashes: list[bytes]) -> set[tuple[str, str, int]]:
+        """(invoice hash, tx hash, log index) of every transfer a sweep or recovery already
+        gave a fate (DepositKept or DepositReturned), for these invoices. Both events end
+        their data with the attested (bytes32 txHash, uint32 logIndex)."""
+        if not invoice_hashes:
+            return set()
+        topics = [self._events[name] for name in ("DepositKept", "DepositReturned")]
+        found: set[tuple[str, str, int]] = set()
+        for start in range(0, len(invoice_hashes), 200):
+            part = ["0x" + h.hex() for h in invoice_hashes[start : start + 200]]
+            logs = self.w3.eth.get_logs(
+                {
+                    "address": self.address,
+                    "fromBlock": self.from_block,
+                    "toBlock": "latest",
+                    "topics": [["0x" + t.hex() for t in topics], part],  # type: ignore[dict-item]
+                }
+            )
+            for log in logs:
+                data = bytes(log["data"])
+                found.add(
+                    (
+                        "0x" + bytes(log["topics"][1]).hex(),
+                        "0x" + data[-64:-32].hex(),
+                        int.from_bytes(data[-32:], "big"),
+                    )
+                )
+        return found
 
     def event_tx_hashes(self, event: str, *topics: bytes | None) -> list[str]:
         """Hashes of the transactions that emitted `event` with these indexed values."""

@@ -31,6 +31,7 @@ from coinpos.chainops import operations
 from coinpos.chainops.escrow import escrow_from_ape, forwarder_code
 from coinpos.chainops.keys import ApeAccountKey
 from coinpos.chainops.sender import TransactionSender
+from coinpos.chainops.settlement import EscrowSettlementExecutor
 from coinpos.customers import service as customers
 from coinpos.db.models import (
     CustomerType,
@@ -59,6 +60,7 @@ from coinpos.issuance.service import (
 from coinpos.money import format_amount, from_base_units
 from coinpos.rates.service import set_rate
 from coinpos.reports.service import SalesReport, sales_report
+from coinpos.settlement.batches import run_settlements
 from coinpos.settlement.payouts import export_payouts
 from coinpos.stores.service import add_terminal, create_store, ensure_coin, get_coin
 from coinpos.tracker.config import TrackerConfig
@@ -260,7 +262,9 @@ def _story(ctx: DemoContext, out_dir: Path, state_dir: Path, stack: ExitStack) -
     # A store with two POS terminals and a catalogue.
     ctx.chapter(3)
     with exchange.uow() as uow:
-        store = create_store(uow, "Seoul Coffee", "KRW", "Example Bank", "333-22-1111")
+        store = create_store(
+            uow, "Seoul Coffee", "KRW", "Example Bank", "333-22-1111", fee_bps=FEE_BPS
+        )
     outcome.store_id = store.store_id
     for code, label in (("POS-1", "front counter"), ("POS-2", "terrace")):
         with exchange.uow() as uow:
@@ -353,14 +357,15 @@ def _story(ctx: DemoContext, out_dir: Path, state_dir: Path, stack: ExitStack) -
 
     # The exchange sweeps the deposit into the escrow and captures it.
     with exchange.uow() as uow:
-        swept = operations.sweep(
-            uow, exchange.sender, [(first.ref, outcome.wallet)], key="sweep-counter-1"
-        )
+        # The sweep attests the transfer the tracker recorded (sender, amount, tx, log index).
+        swept = operations.sweep(uow, exchange.sender, [first.ref], key="sweep-counter-1")
+    assert swept.result is not None, swept.plan.skipped
     with exchange.uow() as uow:
-        captured = operations.capture(uow, exchange.sender, first.ref, fee_bps=FEE_BPS)
+        captured = operations.capture(uow, exchange.sender, first.ref)
     exchange.track(blocks_to_mine=2)
     ctx.say(
-        f"  swept (tx {str(swept.tx_hash)[:18]}…) and captured (tx {str(captured.tx_hash)[:18]}…): "
+        f"  swept with {len(swept.plan.deposits[0].transfers)} attested transfer "
+        f"(tx {str(swept.result.tx_hash)[:18]}…) and captured (tx {str(captured.tx_hash)[:18]}…): "
         f"{_log_status(exchange, captured.key)}"
     )
 
@@ -379,7 +384,7 @@ def _story(ctx: DemoContext, out_dir: Path, state_dir: Path, stack: ExitStack) -
     )
     exchange.track(blocks_to_mine=2)
     with exchange.uow() as uow:
-        captured_again = operations.capture(uow, exchange.sender, second.ref, fee_bps=FEE_BPS)
+        captured_again = operations.capture(uow, exchange.sender, second.ref)
     exchange.track(blocks_to_mine=2)
     status = _log_status(exchange, captured_again.key)
     ctx.say(f"  confirmed and captured; POS-2 shows: APPROVED ({status})")
@@ -393,7 +398,7 @@ def _story(ctx: DemoContext, out_dir: Path, state_dir: Path, stack: ExitStack) -
         outcome.duplicate_deposit_refused = True
         ctx.say(f"the same bank transfer reported again is refused: {exc}")
     with exchange.uow() as uow:
-        repeat = operations.capture(uow, exchange.sender, second.ref, fee_bps=FEE_BPS)
+        repeat = operations.capture(uow, exchange.sender, second.ref)
     outcome.duplicate_broadcasts = len(repeat.broadcast)
     ctx.say(
         f"a duplicate capture request: {len(repeat.broadcast)} transactions sent, "
@@ -405,9 +410,7 @@ def _story(ctx: DemoContext, out_dir: Path, state_dir: Path, stack: ExitStack) -
     wallet.payInvoice(exchange.escrow, emoney, third.amount, third.pay_call, sender=cast.customer)
     exchange.track(blocks_to_mine=2)
     with exchange.uow() as uow:
-        starved = operations.capture(
-            uow, exchange.sender, third.ref, fee_bps=FEE_BPS, gas_limit=45_000
-        )
+        starved = operations.capture(uow, exchange.sender, third.ref, gas_limit=30_000)
     outcome.out_of_gas_attempts = len(starved.broadcast)
     exchange.track(blocks_to_mine=2)
     status = _log_status(exchange, starved.key)
@@ -423,7 +426,7 @@ def _story(ctx: DemoContext, out_dir: Path, state_dir: Path, stack: ExitStack) -
     web3 = chain.provider.web3
     web3.provider.make_request("evm_setAutomine", [False])
     with exchange.uow() as uow:
-        request = operations.capture_request(uow, exchange.sender, fourth.ref, fee_bps=FEE_BPS)
+        request = operations.capture_request(uow, exchange.sender, fourth.ref)
         lost = exchange.sender.submit(uow, request, wait=False)
     web3.provider.make_request("anvil_dropTransaction", [lost.tx_hash])
     web3.provider.make_request("evm_setAutomine", [True])
@@ -464,7 +467,9 @@ def _story(ctx: DemoContext, out_dir: Path, state_dir: Path, stack: ExitStack) -
         )
     to_settle = available // 2
     # The manager asks for the settlement through the API: the rate is locked now and the
-    # settle call sent on chain; the tracker confirms it.
+    # amount reserved; the exchange's settlement run sends one settle per coin for every
+    # store's requests (reference: the batch's commitment, no store id); the tracker
+    # confirms it.
     settlements = f"{pos.store_path}/settlements"
     requested = _expect(
         pos.manager.post(
@@ -476,7 +481,13 @@ def _story(ctx: DemoContext, out_dir: Path, state_dir: Path, stack: ExitStack) -
     )
     ctx.say(
         f"the manager: POST …/settlements for {show(to_settle)} of {show(available)} -> "
-        f"{requested['status']} (tx {str(requested['tx_hash'])[:18]}…)"
+        f"{requested['status']}"
+    )
+    with exchange.uow() as uow:
+        [run] = run_settlements(uow, EscrowSettlementExecutor(exchange.sender))
+    ctx.say(
+        f"  the settlement run: one settle of {show(run.payout)} plus {show(run.fees)} of fees "
+        f"for {run.stores} store(s) (tx {str(run.tx_hash)[:18]}…, reference {run.reference[:18]}…)"
     )
     exchange.track(blocks_to_mine=2)
     settlement = _expect(pos.manager.get(f"{settlements}/{requested['id']}"), 200)

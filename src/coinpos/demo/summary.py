@@ -1,4 +1,9 @@
-"""The closing check of the story: what the chain holds and what the database says agree."""
+"""The closing check of the story: what the chain holds and what the database says agree.
+
+The escrow keeps no per-store balance (v2): the ledger's totals are checked against its pools
+per token with `coinpos reconcile`'s service (held, captured-not-settled, fees, owed), and
+what the treasury received against the settlements the ledger settled.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +13,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from coinpos.db.models import (
+    Coin,
     MiningClaim,
     Settlement,
     SettlementStatus,
-    StoreBalance,
 )
 from coinpos.db.models.mining import ClaimStatus
 from coinpos.demo.context import DemoContext
@@ -38,10 +43,15 @@ def agreements(ctx: DemoContext, store_id: str) -> list[Agreement]:
     emoney = ctx.contract("EMoney")
     escrow = ctx.contract("PaymentEscrow")
     geo = ctx.contract("GeoRewards")
+    from coinpos.reconcile.service import reconcile
+    from coinpos.tracker.chain import ChainReader
+    from coinpos.tracker.rpc import JsonRpcClient
+
     with Session(ctx.engine) as session:
-        balance = session.scalars(
-            select(StoreBalance).where(StoreBalance.store_id == store_id)
-        ).one()
+        report = reconcile(
+            session, ChainReader(JsonRpcClient(str(ctx.chain.provider.uri))), escrow.address
+        )
+        decimals = {s: d for s, d in session.execute(select(Coin.symbol, Coin.decimals)).tuples()}
         settled = sum(
             session.scalars(
                 select(Settlement.amount).where(
@@ -56,13 +66,17 @@ def agreements(ctx: DemoContext, store_id: str) -> list[Agreement]:
         )
     claims = sum(int(geo.campaign(i).claims) for i in range(1, int(geo.campaignCount()) + 1))
     coin = (int(emoney.decimals()), str(emoney.symbol()))
-    return [
+    pools = [
         Agreement(
-            "store balance in escrow",
-            int(escrow.storeBalance(store_id, emoney.address)),
-            balance.available,
-            coin,
-        ),
+            f"{line.coin} {line.field} (ledger vs escrow pool)",
+            line.chain,
+            line.ledger,
+            (decimals.get(line.coin, 18), line.coin),
+        )
+        for line in report.lines
+    ]
+    return [
+        *pools,
         Agreement(
             "settled to the treasury",
             int(emoney.balanceOf(escrow.treasury())),

@@ -84,16 +84,13 @@ def _out(uow: UnitOfWork, invoice: Invoice, valuer: Valuer) -> InvoiceOut:
             escrow=escrow,
             operator_signature=invoice.operator_signature,
             terms=InvoiceTermsOut(
-                store_id="0x" + terms.store_id.hex(),
+                store_commitment="0x" + terms.store_commitment.hex(),
                 token=terms.token,
                 amount=str(terms.amount),
                 payer=terms.payer,
                 payment_deadline=terms.payment_deadline,
                 authorization_expiry=terms.authorization_expiry,
                 refund_deadline=terms.refund_deadline,
-                min_fee_bps=terms.min_fee_bps,
-                max_fee_bps=terms.max_fee_bps,
-                salt="0x" + terms.salt.hex(),
             ),
             escrow_call=None
             if signature is None

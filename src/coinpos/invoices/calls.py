@@ -10,7 +10,7 @@ from eth_utils.abi import function_signature_to_4byte_selector
 
 from coinpos.invoices.terms import InvoiceTerms
 
-_TERMS_TUPLE = "(bytes32,address,uint256,address,uint48,uint48,uint48,uint16,uint16,bytes32)"
+_TERMS_TUPLE = "(bytes32,address,uint256,address,uint48,uint48,uint48)"
 PAY = f"pay({_TERMS_TUPLE},bytes)"
 PAY_INVOICE = "payInvoice(address,address,uint256,bytes)"
 

@@ -1,5 +1,6 @@
-"""`coinpos invoices create|list|show`: signed invoices with their EIP-681 URI and QR code,
-found by store, terminal, status and age, and followed live until they are final."""
+"""`coinpos invoices create|list|show|prove`: signed invoices with their EIP-681 URI and QR
+code, found by store, terminal, status and age, followed live until they are final, and
+proved to be a store's (the store salt revealed, the commitment recomputed)."""
 
 from __future__ import annotations
 
@@ -59,7 +60,7 @@ def invoice_row(invoice: Invoice, coin: Coin, items: list[tuple[str, int, int]])
         "pay_deadline": invoice.pay_deadline,
         "authorization_expiry": invoice.authorization_expiry,
         "refund_deadline": invoice.refund_deadline,
-        "fee_bps": f"{invoice.min_fee_bps}..{invoice.max_fee_bps}",
+        "fee_bps": invoice.fee_bps,
         "chain_id": invoice.chain_id,
         "escrow": invoice.escrow_address,
         "operator_signature": invoice.operator_signature,
@@ -280,6 +281,35 @@ def show(
         assert coin is not None
         row = invoice_row(found, coin, invoice_items(uow, found))
     emit([row], as_json, "invoice", single=True)
+
+
+@invoices.command()
+@click.argument("invoice")
+@json_option
+@pass_app
+def prove(app: AppContext, invoice: str, as_json: bool) -> None:
+    """Prove that INVOICE (its hash or number) is its store's, for staff to show the store.
+
+    Prints the store id, the invoice's store salt, storeCommitment =
+    keccak256(abi.encode(storeId, salt)) and the invoice hash recomputed from the terms: the
+    commitment is what the signed terms carry, the hash is the escrow's key of the payment.
+    The salt proves this one invoice only; exit code 1 if the recomputed hash differs.
+    """
+    from coinpos.invoices.proof import prove_invoice
+
+    with unit_of_work(app) as uow:
+        proof = prove_invoice(uow, invoice)
+    row = {
+        "invoice_hash": proof.invoice_hash,
+        "store_id": proof.store_id,
+        "store_salt": proof.store_salt,
+        "store_commitment": proof.store_commitment,
+        "recomputed_hash": proof.recomputed_hash,
+        "valid": proof.valid,
+    }
+    emit([row], as_json, "invoice proof", single=True)
+    if not proof.valid:
+        sys.exit(1)
 
 
 def _watch(app: AppContext, ref: str, interval: float, timeout: float) -> None:

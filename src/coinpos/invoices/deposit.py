@@ -1,12 +1,13 @@
 """An invoice's virtual deposit address, computed as `escrow.depositAddress(invoice)` does.
 
 CREATE2 with the escrow as deployer, the invoice digest as salt, and as init code the
-`DepositForwarder` creation code followed by the ABI-encoded token.
+`DepositForwarder` creation code alone: it has no constructor argument (it asks the escrow
+what to move when it is created), so neither the code nor the address depends on the token
+or the store; only the invoice hash differs between two addresses.
 """
 
 from __future__ import annotations
 
-from eth_abi.abi import encode
 from eth_utils.address import to_canonical_address, to_checksum_address
 from eth_utils.crypto import keccak
 
@@ -16,7 +17,6 @@ def create2_address(deployer: str, salt: bytes, init_code: bytes) -> str:
     return str(to_checksum_address(raw[12:]))
 
 
-def deposit_address(escrow: str, invoice_digest: bytes, forwarder_code: bytes, token: str) -> str:
+def deposit_address(escrow: str, invoice_digest: bytes, forwarder_code: bytes) -> str:
     """`forwarder_code` is DepositForwarder's creation bytecode, as compiled into the escrow."""
-    init_code = forwarder_code + encode(["address"], [to_checksum_address(token)])
-    return create2_address(escrow, invoice_digest, init_code)
+    return create2_address(escrow, invoice_digest, forwarder_code)

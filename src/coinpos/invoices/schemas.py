@@ -45,18 +45,19 @@ class CartLineOut(BaseModel):
 
 
 class InvoiceTermsOut(BaseModel):
-    """The escrow's `Invoice` struct, as signed (for `pay(invoice, operatorSignature)`)."""
+    """The escrow's `Invoice` struct (v2), as signed (for `pay(invoice, operatorSignature)`).
 
-    store_id: str
+    The store appears only as its commitment for this invoice; there is no fee in the terms."""
+
+    store_commitment: str = Field(
+        description="keccak256(abi.encode(storeId, storeSalt)), with a salt fresh per invoice."
+    )
     token: str
     amount: BaseUnits
     payer: str
     payment_deadline: int
     authorization_expiry: int
     refund_deadline: int
-    min_fee_bps: int
-    max_fee_bps: int
-    salt: str
 
 
 class PaymentOut(BaseModel):

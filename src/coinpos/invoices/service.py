@@ -1,6 +1,13 @@
 """Issuing invoices: terms mirroring the escrow's `Invoice`, signed by the operator, with the
 deposit address, an EIP-681 transfer URI and its QR code, stored on one `Invoice` row.
 
+Store unlinkability (issue 9): the terms carry only `storeCommitment = keccak256(abi.encode(
+storeId, storeSalt))`, with a fresh random 32-byte storeSalt per invoice kept in
+`invoices.salt`; each derived deadline gets a random 0..59 s added (never shortened), so two
+invoices of a store created in the same second share no deadline value. The store's fee rate
+at creation is copied to `invoices.fee_bps`: it never goes on chain, the ledger applies it
+when the capture is confirmed.
+
 One request, one unit of work: the stock of every cart line is taken with a conditional
 UPDATE (so the last item cannot be sold twice), the row and its lines are written, the QR
 files are drawn (unless the issuer has no QR folder: the server draws them on request), then
@@ -10,6 +17,7 @@ everything commits together. A refused request changes nothing.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -36,8 +44,8 @@ from coinpos.validation import InvalidInputError, address, ascii_digits
 DEFAULT_PAY_WINDOW = timedelta(minutes=15)
 DEFAULT_AUTHORIZATION_WINDOW = timedelta(days=7)
 DEFAULT_REFUND_WINDOW = timedelta(days=30)
-DEFAULT_MIN_FEE_BPS = 0
-DEFAULT_MAX_FEE_BPS = 300
+# A derived deadline is moved later by a random 0..DEADLINE_JITTER-1 seconds.
+DEADLINE_JITTER = 60
 
 
 class InvoiceError(CoinposError):
@@ -68,8 +76,6 @@ class NewInvoice:
     pay_window: timedelta = DEFAULT_PAY_WINDOW
     authorization_window: timedelta = DEFAULT_AUTHORIZATION_WINDOW
     refund_window: timedelta = DEFAULT_REFUND_WINDOW
-    min_fee_bps: int = DEFAULT_MIN_FEE_BPS
-    max_fee_bps: int = DEFAULT_MAX_FEE_BPS
 
 
 @dataclass(frozen=True)
@@ -96,19 +102,22 @@ def token_of(coin: Coin) -> str:
 
 
 def terms_of(invoice: Invoice, coin: Coin) -> InvoiceTerms:
-    """The on-chain terms of a stored invoice, rebuilt exactly."""
-    return InvoiceTerms(
+    """The on-chain terms of a stored invoice, rebuilt exactly (the commitment from the
+    store id and the invoice's store salt)."""
+    return InvoiceTerms.for_store(
         store_id=bytes.fromhex(invoice.store_id[2:]),
+        store_salt=bytes.fromhex(invoice.salt[2:]),
         token=token_of(coin),
         amount=invoice.amount,
         payer=invoice.payer or ZERO_ADDRESS,
         payment_deadline=_timestamp(invoice.pay_deadline),
         authorization_expiry=_timestamp(invoice.authorization_expiry),
         refund_deadline=_timestamp(invoice.refund_deadline),
-        min_fee_bps=invoice.min_fee_bps,
-        max_fee_bps=invoice.max_fee_bps,
-        salt=bytes.fromhex(invoice.salt[2:]),
     )
+
+
+def _jitter() -> int:
+    return secrets.randbelow(DEADLINE_JITTER)
 
 
 def _take_cart(
@@ -153,8 +162,12 @@ def issue_invoice(
     issuer: Issuer,
     now: datetime | None = None,
     salt: bytes | None = None,
+    jitter: Callable[[], int] = _jitter,
 ) -> Invoice:
-    """Creates, signs and stores an invoice; returns the committed row."""
+    """Creates, signs and stores an invoice; returns the committed row.
+
+    `salt` is the store salt (default: 32 random bytes); `jitter` gives the seconds added to
+    each derived deadline (default: random in 0..59)."""
     store = get_store(uow, request.store_id)
     if not store.active:
         raise InactiveError(
@@ -174,22 +187,25 @@ def issue_invoice(
     amount = request.amount or sum(line.unit_price * line.quantity for line in lines)
 
     start = _timestamp(now or utcnow())
-    pay_deadline = start + int(request.pay_window.total_seconds())
-    authorization_expiry = pay_deadline + int(request.authorization_window.total_seconds())
-    terms = InvoiceTerms(
+    # Each window is the one asked for plus 0..59 s: never shorter.
+    pay_deadline = start + int(request.pay_window.total_seconds()) + jitter()
+    authorization_expiry = (
+        pay_deadline + int(request.authorization_window.total_seconds()) + jitter()
+    )
+    refund_deadline = authorization_expiry + int(request.refund_window.total_seconds()) + jitter()
+    store_salt = salt or secrets.token_bytes(32)
+    terms = InvoiceTerms.for_store(
         store_id=bytes.fromhex(store.store_id[2:]),
+        store_salt=store_salt,
         token=token_of(coin),
         amount=amount,
         payer=payer or ZERO_ADDRESS,
         payment_deadline=pay_deadline,
         authorization_expiry=authorization_expiry,
-        refund_deadline=authorization_expiry + int(request.refund_window.total_seconds()),
-        min_fee_bps=request.min_fee_bps,
-        max_fee_bps=request.max_fee_bps,
-        salt=salt or secrets.token_bytes(32),
+        refund_deadline=refund_deadline,
     )
     digest = terms.digest(issuer.domain)
-    deposit = deposit_address(issuer.domain.escrow, digest, issuer.forwarder_code, terms.token)
+    deposit = deposit_address(issuer.domain.escrow, digest, issuer.forwarder_code)
     if coin.address is None:
         uri = ether_payment_uri(deposit, amount, chain_id=issuer.domain.chain_id)
     else:
@@ -209,9 +225,8 @@ def issue_invoice(
         pay_deadline=_moment(terms.payment_deadline),
         authorization_expiry=_moment(terms.authorization_expiry),
         refund_deadline=_moment(terms.refund_deadline),
-        min_fee_bps=terms.min_fee_bps,
-        max_fee_bps=terms.max_fee_bps,
-        salt="0x" + terms.salt.hex(),
+        fee_bps=store.fee_bps,
+        salt="0x" + store_salt.hex(),
         deposit_address=deposit,
         payment_uri=uri,
         chain_id=issuer.domain.chain_id,

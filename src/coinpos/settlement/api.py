@@ -60,8 +60,9 @@ def create_settlement(
     uow: UoW,
     key: Annotated[str | None, Depends(idempotency_key)],
 ) -> SettlementOut:
-    """With a node, the balance is checked on chain and the settle call sent now; without
-    one the settlement stays requested until `coinpos settle send`."""
+    """The settlement is recorded (rate locked, amount reserved) and stays requested until
+    the next settlement run (`coinpos settle send`) carries it on chain with every other
+    store's. With a node, the escrow's captured pool is checked to cover it first."""
     coin = get_coin(uow, body.coin)
     wanted = SettlementRequest(
         store_id=principal.store_id,
@@ -76,9 +77,9 @@ def create_settlement(
     if sender is None:
         settlement = request_settlement(uow, wanted)
     else:
-        from coinpos.chainops.settlement import EscrowSettlementExecutor, settle_store
+        from coinpos.chainops.settlement import request_checked
 
-        settlement = settle_store(uow, wanted, EscrowSettlementExecutor(sender))
+        settlement = request_checked(uow, wanted, sender.escrow)
     return _out(settlement)
 
 

@@ -1,4 +1,7 @@
-"""`coinpos settle request|send` and `coinpos payouts list|export|mark-paid`."""
+"""`coinpos settle request|send` and `coinpos payouts list|export|mark-paid`.
+
+A request is recorded (the rate locked, the amount reserved); `settle send` is the settlement
+run: every requested settlement of every store, one on-chain settle per coin."""
 
 from __future__ import annotations
 
@@ -42,6 +45,7 @@ def _settlement_row(settlement: Settlement, symbol: str, decimals: int) -> dict[
         "fee": settlement.fee_fiat,
         "net": settlement.net_fiat,
         "status": settlement.status,
+        "batch": None if settlement.batch is None else settlement.batch.reference,
     }
 
 
@@ -93,7 +97,10 @@ def settle() -> None:
     type=click.IntRange(min=1),
     help="The coin's chain, when its symbol exists on several (default: --network's chain).",
 )
-@click.option("--network", help="Also send it: ape network choice, e.g. ethereum:local:node.")
+@click.option(
+    "--network",
+    help="Check the escrow's captured pool first: ape network choice, e.g. ethereum:local:node.",
+)
 @click.option(
     "--operator", "operator_alias", help="ape account alias (else $COINPOS_OPERATOR_KEY)."
 )
@@ -115,7 +122,9 @@ def request(
 ) -> None:
     """Request settlement of part (--amount) or all (--all) of a store's balance.
 
-    With --network, the escrow's balance is checked, and the settle call sent and recorded.
+    The request is recorded and its amount reserved; `coinpos settle send` carries it on
+    chain with every other store's. With --network, the escrow's captured pool is checked
+    to cover it first.
     """
     if (amount is not None) == settle_all:
         raise click.UsageError("give exactly one of --amount and --all")
@@ -157,13 +166,10 @@ def request(
         if connection is None:
             settlement = request_settlement(uow, wanted)
         else:
-            from coinpos.chainops.settlement import EscrowSettlementExecutor, settle_store
+            from coinpos.chainops.settlement import request_checked
 
-            executor = EscrowSettlementExecutor(connection.sender)
-            settlement = settle_store(uow, wanted, executor)
+            settlement = request_checked(uow, wanted, connection.sender.escrow)
         row = _settlement_row(settlement, found.symbol, found.decimals)
-        row["tx_hash"] = settlement.log_entry.tx_hash
-        row["send_error"] = settlement.log_entry.failure_reason
     emit([row], as_json, "settlement requested", single=True)
 
 
@@ -175,18 +181,47 @@ def request(
 @json_option
 @pass_app
 def send(app: AppContext, network: str, operator_alias: str | None, as_json: bool) -> None:
-    """Send every settlement still requested (never sent, or its send failed); safe to rerun."""
+    """Run a settlement: every requested settlement of every store, one settle per coin.
+
+    Each coin's batch carries the stores' payouts and the fees they accrued, under a
+    reference that names no store. A batch not sent (the node was down) is sent again;
+    one that failed on chain gives its settlements back to the next run. Safe to rerun.
+    """
     from coinpos.chainops.connect import connect
     from coinpos.chainops.settlement import EscrowSettlementExecutor
-    from coinpos.settlement.service import send_requested
+    from coinpos.money import CoinAmount
+    from coinpos.settlement.batches import run_settlements
 
     with unit_of_work(app) as uow, connect(network, operator_alias) as connection:
-        sent = send_requested(uow, EscrowSettlementExecutor(connection.sender))
+        results = run_settlements(uow, EscrowSettlementExecutor(connection.sender))
+        decimals = {c.symbol: c.decimals for c in _coins(uow)}
         rows = [
-            {**_settlement_row(s, s.coin.symbol, s.coin.decimals), "tx_hash": s.log_entry.tx_hash}
-            for s in sent
+            {
+                "reference": r.reference,
+                "coin": r.coin,
+                "settlements": r.settlements,
+                "stores": r.stores,
+                "payout": CoinAmount(r.payout, decimals[r.coin], r.coin),
+                "payout_base_units": r.payout,
+                "fees": CoinAmount(r.fees, decimals[r.coin], r.coin),
+                "fees_base_units": r.fees,
+                "status": r.status,
+                "tx_hash": r.tx_hash,
+                "error": r.error,
+            }
+            for r in results
         ]
-    emit(rows, as_json, "settlements sent")
+    emit(rows, as_json, "settlement batches")
+    if any(r.error for r in results):
+        raise click.exceptions.Exit(1)
+
+
+def _coins(uow: Any) -> list[Any]:
+    from sqlalchemy import select
+
+    from coinpos.db.models import Coin
+
+    return list(uow.session.scalars(select(Coin)))
 
 
 @click.group()

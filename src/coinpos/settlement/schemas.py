@@ -23,7 +23,10 @@ class SettlementIn(BaseModel):
 
 
 class SettlementOut(BaseModel):
-    id: str = Field(description="The settlement's bytes32 reference on chain.")
+    id: str = Field(
+        description="The settlement's bytes32 id. On chain it is carried by its run's batch, "
+        "whose reference names no store."
+    )
     store_id: str
     settled: CoinAmount
     fiat: str

@@ -7,9 +7,14 @@ One request, one unit of work, in this order:
    concurrent requests cannot both spend it;
 4. refuse more than the confirmed, captured balance (funds still pending confirmation are
    reported as unconfirmed, not as missing);
-5. write the settlement, its payout and its pending log entry, mark the amount settled,
-   commit;
-6. only then call the executor, and record the transaction hash it returns.
+5. write the settlement, its payout and its pending log entry, reserve the amount in the
+   store's balance (the ledger moves it to settled when the escrow's Settled is confirmed),
+   commit.
+
+Nothing is sent per request: a store's own settle call would put one store's sum on chain,
+which an observer could match against a subset of captures. A settlement run
+(coinpos.settlement.batches.run_settlements, `coinpos settle send`) sends the requests of
+every store, one `settle(token, payout, fees, reference)` per coin.
 """
 
 from __future__ import annotations
@@ -18,9 +23,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
 
 from coinpos.db.models import (
     Payout,
@@ -40,7 +43,6 @@ from coinpos.ledger import (
 )
 from coinpos.money import BPS_DENOMINATOR, from_base_units, payout_breakdown
 from coinpos.rates.service import DEFAULT_MAX_AGE, latest_rate
-from coinpos.settlement.executor import ExecutorError, SettlementExecutor
 from coinpos.stores.service import get_coin, get_store
 from coinpos.unit_of_work import UnitOfWork
 from coinpos.validation import InvalidInputError, non_empty
@@ -73,7 +75,8 @@ class SettlementRequest:
 
 
 def settlement_reference(idempotency_key: str) -> str:
-    """The bytes32 reference the escrow is idempotent by, derived from the request's key."""
+    """The request's bytes32 id, derived from its key (shown to the store, never on chain:
+    the chain sees its batch's reference)."""
     digest = hashlib.sha256(f"coinpos-settlement:{idempotency_key}".encode()).hexdigest()
     return "0x" + digest
 
@@ -85,15 +88,10 @@ def _log_key(idempotency_key: str) -> str:
 def request_settlement(
     uow: UnitOfWork,
     request: SettlementRequest,
-    executor: SettlementExecutor | None = None,
     now: datetime | None = None,
 ) -> Settlement:
-    """Records a settlement and its payout, then sends it through `executor` if given.
-
-    Without an executor the settlement stays `requested`, its log entry pending, to be sent
-    later; that is also where it stays when the executor fails, since the call may have
-    reached the chain and the escrow refuses the same reference twice.
-    """
+    """Records a settlement and its payout; it stays `requested` until a settlement run puts
+    it in its coin's batch and sends the batch."""
     now = now or utcnow()
     key = non_empty(request.idempotency_key, "idempotency key", 100)
     if request.amount is not None and request.amount <= 0:
@@ -122,7 +120,7 @@ def request_settlement(
     available = balance.available
     amount = available if request.amount is None else request.amount
     if amount > available or amount == 0:
-        unconfirmed = pending_amount(session, store.store_id, coin.id, TxKind.CAPTURE)
+        unconfirmed = pending_amount(session, store.store_id, coin.id, TxKind.CAPTURED)
         shown = from_base_units(available, coin.decimals)
         if amount == 0 and unconfirmed == 0:
             raise SettlementError(f"store {store.store_id} has no {coin.symbol} to settle")
@@ -174,49 +172,12 @@ def request_settlement(
             created_at=now,
         )
     )
-    balance.settled += amount
+    # Reserved, not settled: the ledger moves it when the batch's Settled is confirmed.
+    balance.reserved += amount
     try:
         uow.commit()
     except IntegrityError:
         # Another request with this key won the race between our check and our commit.
         uow.rollback()
         raise DuplicateRequestError(_log_key(key)) from None
-
-    if executor is not None:
-        _send(uow, settlement, executor, coin.address)
     return settlement
-
-
-def send_requested(uow: UnitOfWork, executor: SettlementExecutor) -> list[Settlement]:
-    """Sends every settlement still `requested` (never sent, or its send failed).
-
-    Resending is safe: the escrow refuses a reference it has already settled.
-    Returns the settlements that are now submitted.
-    """
-    waiting = uow.session.scalars(
-        select(Settlement)
-        .where(Settlement.status == SettlementStatus.REQUESTED)
-        .options(joinedload(Settlement.coin))
-        .order_by(Settlement.id)
-    ).all()
-    for settlement in waiting:
-        _send(uow, settlement, executor, settlement.coin.address)
-    return [s for s in waiting if s.status is SettlementStatus.SUBMITTED]
-
-
-def _send(
-    uow: UnitOfWork, settlement: Settlement, executor: SettlementExecutor, token: str | None
-) -> None:
-    entry = settlement.log_entry
-    try:
-        tx_hash = executor.settle(
-            settlement.store_id, token, settlement.amount, settlement.reference
-        )
-    except ExecutorError as exc:
-        entry.failure_reason = f"send failed: {exc}"
-        uow.commit()
-        return
-    entry.tx_hash = tx_hash
-    entry.failure_reason = None
-    settlement.status = SettlementStatus.SUBMITTED
-    uow.commit()

@@ -33,6 +33,7 @@ def _store_row(store: Store) -> dict[str, Any]:
         "bank": store.bank_name,
         "account_number": store.bank_account_number,
         "active": store.active,
+        "fee_bps": store.fee_bps,
     }
 
 
@@ -62,6 +63,13 @@ def stores() -> None:
 @click.option("--fiat", type=FIAT, required=True, help="Payout currency, e.g. KRW.")
 @click.option("--bank", help="Bank the fiat payouts go to.")
 @click.option("--account-number", help="Account number for the payouts.")
+@click.option(
+    "--fee-bps",
+    type=click.IntRange(0, 10_000),
+    default=100,
+    show_default=True,
+    help="The exchange's fee on the store's captures, in basis points (off chain).",
+)
 @json_option
 @pass_app
 def create(
@@ -70,13 +78,14 @@ def create(
     fiat: str,
     bank: str | None,
     account_number: str | None,
+    fee_bps: int,
     as_json: bool,
 ) -> None:
     """Create a store with a fresh random store id."""
     from coinpos.stores.service import create_store
 
     with unit_of_work(app) as uow:
-        store = create_store(uow, name, fiat, bank, account_number)
+        store = create_store(uow, name, fiat, bank, account_number, fee_bps=fee_bps)
         emit([_store_row(store)], as_json, "store created", single=True)
 
 

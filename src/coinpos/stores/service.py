@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from sqlalchemy import func, select
 
 from coinpos.db.models import Coin, Store, Terminal
+from coinpos.db.models.stores import DEFAULT_STORE_FEE_BPS
 from coinpos.errors import CoinposError
 from coinpos.money import fiat_places
 from coinpos.unit_of_work import UnitOfWork
@@ -55,8 +56,9 @@ def create_store(
     bank_name: str | None = None,
     bank_account_number: str | None = None,
     store_id: str | None = None,
+    fee_bps: int = DEFAULT_STORE_FEE_BPS,
 ) -> Store:
-    store = new_store(uow, name, fiat, bank_name, bank_account_number, store_id)
+    store = new_store(uow, name, fiat, bank_name, bank_account_number, store_id, fee_bps)
     uow.commit()
     return store
 
@@ -68,9 +70,15 @@ def new_store(
     bank_name: str | None = None,
     bank_account_number: str | None = None,
     store_id: str | None = None,
+    fee_bps: int = DEFAULT_STORE_FEE_BPS,
 ) -> Store:
-    """As create_store, inside the caller's unit of work (which commits or rolls back)."""
+    """As create_store, inside the caller's unit of work (which commits or rolls back).
+
+    `fee_bps` is the exchange's fee on the store's captures (an off-chain term, copied to
+    each invoice when it is made)."""
     fiat_places(fiat)
+    if not 0 <= fee_bps <= 10_000:
+        raise InvalidInputError(f"fee {fee_bps} bps outside 0..10000")
     store = Store(
         store_id=bytes32(store_id, "store id") if store_id else new_store_id(),
         name=non_empty(name, "store name", 200),
@@ -78,6 +86,7 @@ def new_store(
         bank_name=bank_name,
         bank_account_number=bank_account_number,
         active=True,
+        fee_bps=fee_bps,
     )
     if uow.session.get(Store, store.store_id) is not None:
         raise StoreError(f"store {store.store_id} already exists")

@@ -8,10 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from coinpos.db.models import Settlement, SettlementStatus, TransactionLogEntry, TxKind, TxStatus
+from coinpos.db.models import TransactionLogEntry, TxKind, TxStatus
 from coinpos.ledger import Anchored, confirm_many
 from coinpos.tracker.chain import ChainReader
 from coinpos.tracker.config import ConfirmationRule
@@ -46,7 +46,7 @@ def confirm_ready(
         select(
             entry.id, entry.idempotency_key, entry.kind, entry.store_id, entry.coin_id,
             entry.amount, entry.tx_hash, entry.log_index, entry.block_number, entry.block_hash,
-            entry.invoice_id,
+            entry.invoice_id, entry.released, entry.fee, entry.reference,
         )
         .where(
             entry.chain_id == chain_id,
@@ -76,20 +76,19 @@ def confirm_ready(
         ready.append(
             Anchored(
                 r.id, r.idempotency_key, r.kind, r.store_id, r.coin_id, r.amount, r.tx_hash,
-                r.log_index, r.block_number, r.block_hash,
+                r.log_index, r.block_number, r.block_hash, r.invoice_id, r.released, r.fee,
+                r.reference,
             )
         )  # fmt: skip
         if r.invoice_id is not None:
             result.invoices.add(r.invoice_id)
-    confirm_many(session, ready, chain_id, now)
+    settled = confirm_many(session, ready, chain_id, now)
     result.confirmed = len(ready)
-    settles = [a.id for a in ready if a.kind is TxKind.SETTLE]
-    if settles:
-        session.execute(
-            update(Settlement)
-            .where(Settlement.log_entry_id.in_(settles))
-            .values(status=SettlementStatus.SETTLED)
-        )
-        ledger_events.settlements_changed(session, settles, "settlement.settled", now)
-    ledger_events.refunds_confirmed(session, [a.id for a in ready if a.kind is TxKind.REFUND], now)
+    # Webhooks follow the events too: a refund or a settlement whoever sent it.
+    ledger_events.settlements_changed(
+        session, [s.log_entry_id for s in settled], "settlement.settled", now
+    )
+    ledger_events.refunds_confirmed(
+        session, [a.id for a in ready if a.kind is TxKind.REFUNDED], now
+    )
     return result

@@ -11,6 +11,14 @@ PaidLate (a payment in a block after the payment deadline; it is recorded and co
 any other, never dropped, and the flag stays). "Deadline passed" is judged by the time of the
 last block scanned, so a payment made in time is never turned into a late one because the
 tracker ran late.
+
+What counts as paid follows the escrow: a direct pay, plus each transfer seen at the deposit
+address or attested by a sweep, by its fate. A transfer a sweep kept (DepositKept) counts
+with the kept amount; one it returned (DepositReturned) counts nothing, so an invoice whose
+second payment went back is no longer PaidOver; one not swept yet counts as seen. A late
+deposit is Expired with PaidLate while only seen, and Processing/Settled (still PaidLate)
+once the escrow kept it: the contract keeps a late deposit swept before the authorization
+expiry, and the invoice says so.
 """
 
 from __future__ import annotations
@@ -84,20 +92,30 @@ def refresh(
                 .with_for_update()
             )
         ]  # fmt: skip
-        payments: dict[int, list[tuple[TxStatus, str | None, int]]] = {}
-        for invoice_id, status, block_hash, amount in session.execute(
+        payments: dict[int, list[_Payment]] = {}
+        for invoice_id, kind, status, block_hash, amount, key, attested, event in session.execute(
             select(
                 TransactionLogEntry.invoice_id,
+                TransactionLogEntry.kind,
                 TransactionLogEntry.status,
                 TransactionLogEntry.block_hash,
                 TransactionLogEntry.amount,
-            ).where(
-                TransactionLogEntry.invoice_id.in_(part),
-                TransactionLogEntry.kind == TxKind.PAYMENT,
+                TransactionLogEntry.idempotency_key,
+                TransactionLogEntry.attested_key,
+                TransactionLogEntry.event,
             )
+            .where(
+                TransactionLogEntry.invoice_id.in_(part),
+                TransactionLogEntry.kind.in_(_PAYMENT_KINDS),
+                # ETH at an ERC-20 invoice's address is no payment of it.
+                TransactionLogEntry.coin_id == Invoice.coin_id,
+            )
+            .join(Invoice, Invoice.id == TransactionLogEntry.invoice_id)
         ):
             if invoice_id is not None:
-                payments.setdefault(invoice_id, []).append((status, block_hash, amount or 0))
+                payments.setdefault(invoice_id, []).append(
+                    _Payment(kind, status, block_hash, amount, key, attested, event)
+                )
         for invoice in invoices:
             before = (invoice.status, invoice.exception_status, invoice.amount_paid)
             _apply(invoice, payments.get(invoice.id, []), chain_now, invoice.id in late)
@@ -124,19 +142,64 @@ def refresh(
         notify_many(session, "invoice_status", changes, now)
 
 
+_PAYMENT_KINDS = (TxKind.PAYMENT, TxKind.KEPT, TxKind.RETURNED)
+
+
+@dataclass(frozen=True)
+class _Payment:
+    kind: TxKind
+    status: TxStatus
+    block_hash: str | None
+    amount: int | None
+    key: str
+    attested_key: str | None
+    event: str | None
+
+    def counts(self, confirmed_only: bool) -> bool:
+        if confirmed_only:
+            return self.status is TxStatus.CONFIRMED
+        return self.status is TxStatus.CONFIRMED or (
+            self.status is TxStatus.PENDING and self.block_hash is not None
+        )
+
+
+def paid(payments: list[_Payment], confirmed_only: bool = False) -> tuple[int, int]:
+    """(paid, kept): what the invoice shows as paid, and the part the escrow holds for it."""
+    direct = 0
+    deposits: dict[str, int] = {}
+    kept: dict[str, int] = {}
+    returned: set[str] = set()
+    reclaimed = 0
+    for p in payments:
+        if not p.counts(confirmed_only):
+            continue
+        amount = p.amount or 0
+        if p.kind is TxKind.PAYMENT and p.event is not None:
+            direct += amount  # a direct pay: in the escrow at once
+        elif p.kind is TxKind.PAYMENT:
+            deposits[p.key] = deposits.get(p.key, 0) + amount
+        elif p.kind is TxKind.KEPT:
+            key = p.attested_key or p.key
+            kept[key] = kept.get(key, 0) + amount
+        elif p.attested_key is None:
+            reclaimed += amount  # DepositReclaimed: the unswept deposits went back
+        else:
+            returned.add(p.attested_key)
+    unswept = sum(a for k, a in deposits.items() if k not in kept and k not in returned)
+    held = direct + sum(kept.values())
+    return held + max(unswept - reclaimed, 0), held
+
+
 def _apply(
     invoice: _State,
-    payments: list[tuple[TxStatus, str | None, int]],
+    payments: list[_Payment],
     chain_now: datetime | None,
     late: bool,
 ) -> None:
     before = invoice.status
-    seen = sum(
-        a for s, bh, a in payments
-        if s is TxStatus.CONFIRMED or (s is TxStatus.PENDING and bh is not None)
-    )  # fmt: skip
-    confirmed = sum(a for s, _, a in payments if s is TxStatus.CONFIRMED)
-    cancelled = any(s is TxStatus.CANCELLED for s, _, _ in payments)
+    seen, kept = paid(payments)
+    confirmed, _ = paid(payments, confirmed_only=True)
+    cancelled = any(p.status is TxStatus.CANCELLED for p in payments if p.kind is TxKind.PAYMENT)
     past_deadline = chain_now is not None and chain_now > invoice.pay_deadline
     invoice.amount_paid = seen
 
@@ -149,9 +212,13 @@ def _apply(
     else:
         invoice.exception_status = None
 
-    if before in _TERMINAL:
+    if before is InvoiceStatus.EXPIRED and kept >= invoice.amount:
+        pass  # a late deposit the escrow kept: paid after all
+    elif before in _TERMINAL:
         return
-    if seen >= invoice.amount and (not late or before is not InvoiceStatus.NEW):
+    if seen >= invoice.amount and (
+        not late or before is not InvoiceStatus.NEW or kept >= invoice.amount
+    ):
         invoice.status = (
             InvoiceStatus.SETTLED if confirmed >= invoice.amount else InvoiceStatus.PROCESSING
         )

@@ -1,4 +1,5 @@
-"""Writing what the chain showed into the transaction log: each observed payment once.
+"""Writing what the chain showed into the transaction log: each observed payment and each
+escrow event once.
 
 An observation's idempotency key is its transaction hash and log index (for a plain ETH
 transfer, keys.ETH_VALUE_INDEX): a rescan after a crash finds the entry it wrote before, and
@@ -31,20 +32,29 @@ _IN_CHUNK = 900
 
 @dataclass(frozen=True)
 class Observation:
-    """A payment seen on chain for an invoice, not yet confirmed."""
+    """A payment or an escrow event seen on chain, not yet confirmed.
+
+    `reference`: the invoice hash (a Settled event: its batch reference). `kind`: PAYMENT for
+    a transfer to a deposit address or a direct pay, else what the escrow did (see TxKind).
+    """
 
     key: str
-    invoice_id: int
-    store_id: str
-    coin_id: int
-    invoice_hash: str
+    invoice_id: int | None
+    store_id: str | None
+    coin_id: int | None
+    reference: str | None
     amount: int
     tx_hash: str
     log_index: int
     block_number: int
     block_hash: str
-    late: bool
+    late: bool = False
     sender: str | None = None
+    kind: TxKind = TxKind.PAYMENT
+    event: str | None = None
+    attested_key: str | None = None
+    released: int | None = None
+    fee: int | None = None
 
 
 def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
@@ -84,13 +94,18 @@ def record(
             [
                 {
                     "idempotency_key": o.key,
-                    "kind": TxKind.PAYMENT,
+                    "kind": o.kind,
                     "status": TxStatus.PENDING,
                     "store_id": o.store_id,
                     "coin_id": o.coin_id,
                     "invoice_id": o.invoice_id,
                     "amount": o.amount,
-                    "reference": o.invoice_hash,
+                    "reference": o.reference,
+                    "event": o.event,
+                    "attested_key": o.attested_key,
+                    "released": o.released,
+                    "fee": o.fee,
+                    "attempts": 1,
                     "chain_id": chain_id,
                     "tx_hash": o.tx_hash,
                     "log_index": o.log_index,

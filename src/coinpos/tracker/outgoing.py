@@ -1,6 +1,9 @@
 """The exchange's own transactions (capture, void, refund, settle, sweep): pending log
 entries the sender gave a transaction hash. Their receipts, fetched in one batch, anchor them
-to a block, or mark them failed with the decoded reason.
+to a block (confirmed at depth: the request is done), or mark them failed with the decoded
+reason (the key may then be sent again, see ledger.log_request). A request moves no balance:
+the escrow events its transaction emitted are entries of their own (tracker.escrow_events),
+so a request is anchored to its transaction only, with no log index.
 
 An escrow event naming an entry's reference also lends it its transaction hash: that covers
 a fee-bumped replacement (same nonce, new hash) and a send whose hash was never stored.
@@ -16,7 +19,14 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from coinpos.db.models import Settlement, SettlementStatus, TransactionLogEntry, TxKind, TxStatus
+from coinpos.db.models import (
+    REQUEST_KINDS,
+    Settlement,
+    SettlementStatus,
+    TransactionLogEntry,
+    TxKind,
+    TxStatus,
+)
 from coinpos.tracker.chain import ChainReader, as_int
 from coinpos.tracker.errors import ReplayUnavailableError
 from coinpos.tracker.events import TOPICS
@@ -24,14 +34,14 @@ from coinpos.tracker.outbox import notify
 from coinpos.tracker.revert import ErrorDecoder, failure_reason
 from coinpos.webhooks import ledger_events
 
-OWN_KINDS = (TxKind.CAPTURE, TxKind.VOID, TxKind.REFUND, TxKind.SETTLE, TxKind.SWEEP)
+OWN_KINDS = tuple(sorted(REQUEST_KINDS))
 
 # The event each kind emits, and the topic holding the entry's reference.
 _EVENT_OF_KIND: dict[TxKind, tuple[str, int]] = {
     TxKind.CAPTURE: (TOPICS["PaymentCaptured"], 1),
     TxKind.VOID: (TOPICS["PaymentVoided"], 1),
     TxKind.REFUND: (TOPICS["PaymentRefunded"], 1),
-    TxKind.SETTLE: (TOPICS["StoreSettled"], 3),
+    TxKind.SETTLE: (TOPICS["Settled"], 2),
 }
 
 
@@ -116,32 +126,10 @@ def check_receipts(
         entry.chain_id = chain_id
         entry.block_number = as_int(receipt["blockNumber"])
         entry.block_hash = str(receipt["blockHash"]).lower()
-        entry.log_index = _log_index(entry, receipt, escrow)
+        entry.log_index = None
         entry.updated_at = now
         result.anchored += 1
     return result
-
-
-def _log_index(entry: TransactionLogEntry, receipt: dict[str, Any], escrow: str | None) -> int:
-    """The index of the escrow event that reports this entry, so several entries sharing one
-    transaction (captureMany) stay distinct under the (chain, tx, log index) constraint."""
-    logs = [
-        log
-        for log in receipt.get("logs", [])
-        if escrow is None or str(log["address"]).lower() == escrow.lower()
-    ]
-    expected = _EVENT_OF_KIND.get(entry.kind)
-    for log in logs:
-        if (
-            expected
-            and log["topics"][0] == expected[0]
-            and (
-                entry.reference is None
-                or log["topics"][expected[1]].lower() == entry.reference.lower()
-            )
-        ):
-            return as_int(log["logIndex"])
-    return as_int(logs[0]["logIndex"]) if logs else 0
 
 
 def _fail(session: Session, entry: TransactionLogEntry, reason: str, now: datetime) -> None:

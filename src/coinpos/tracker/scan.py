@@ -2,9 +2,11 @@
 
 - ERC-20 deposits: one eth_getLogs per token and per chunk of deposit addresses, with the
   addresses as an OR-list on the Transfer `to` topic.
-- Escrow events: one eth_getLogs on the escrow's address. InvoicePaid outside a sweep is a
-  direct `pay`; the others let the tracker adopt the exchange's own transactions, and the
-  sweeps of ETH deposit addresses are kept for the check at the head (`eth_balances`).
+- Escrow events: one eth_getLogs on the escrow's address, every money event at once
+  (tracker.events). They are returned decoded, block-checked like the deposits; the service
+  turns them into ledger entries (tracker.escrow_events), whichever transaction emitted
+  them. A sweep's DepositKept/DepositReturned of an ETH invoice is also kept for the check
+  at the head (`eth_balances`): the ETH left the deposit address.
 - All the range's log queries (ERC-20 and escrow) go out together, in as few JSON-RPC
   batches as the batch cap allows; a query the node refuses as too large is split and
   retried in the next batch.
@@ -30,10 +32,10 @@ from typing import Any
 from coinpos.tracker.chain import BlockRef, ChainReader, LogQuery, as_int, block_ref
 from coinpos.tracker.errors import TrackerError
 from coinpos.tracker.events import (
-    INVOICE_PAID,
-    SWEEP_SELECTORS,
-    TOPICS,
+    BY_TOPIC,
+    ESCROW_TOPICS,
     TRANSFER,
+    EventSpec,
     address_topic,
     topic_address,
 )
@@ -41,24 +43,30 @@ from coinpos.tracker.keys import ETH_VALUE_INDEX, log_key
 from coinpos.tracker.observations import Observation
 from coinpos.tracker.watchlist import WatchedInvoice, Watchlist
 
-ESCROW_TOPICS = [
-    TOPICS[name]
-    for name in (
-        "InvoicePaid",
-        "PaymentIncreased",
-        "DepositReturned",
-        "PaymentCaptured",
-        "PaymentVoided",
-        "PaymentRefunded",
-        "StoreSettled",
-    )
-]
-# Only sweeps emit these: the amount left the deposit address for the escrow or the payer.
-SWEEP_ONLY = frozenset({TOPICS["PaymentIncreased"], TOPICS["DepositReturned"]})
+# Only sweeps (and a payer's reclaimDeposit) emit these: the amount left the deposit address
+# for the escrow or the payer.
+SWEEP_ONLY = frozenset({"DepositKept", "DepositReturned", "DepositReclaimed"})
+ZERO_ADDRESS = "0x" + "00" * 20
 
 
 class ReorgDuringScanError(TrackerError):
     """A log's block hash differs from the header read just after: the chain moved meanwhile."""
+
+
+@dataclass(frozen=True)
+class EscrowLog:
+    """One escrow event of the range, decoded; its block was checked."""
+
+    spec: EventSpec
+    values: dict[str, Any]
+    tx_hash: str
+    log_index: int
+    block_number: int
+    block_hash: str
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
 
 
 @dataclass
@@ -66,6 +74,7 @@ class RangeResult:
     observations: list[Observation] = field(default_factory=list)
     removed: list[dict[str, Any]] = field(default_factory=list)
     escrow_logs: list[dict[str, Any]] = field(default_factory=list)
+    escrow_events: list[EscrowLog] = field(default_factory=list)
     blocks: dict[int, BlockRef] = field(default_factory=dict)
     eth_sweeps: list[Sweep] = field(default_factory=list)
 
@@ -90,6 +99,8 @@ class _Seen:
     block_number: int
     block_hash: str | None
     sender: str | None
+    # Another coin than the invoice's: ETH at an ERC-20 invoice's address.
+    coin_id: int | None = None
 
 
 def scan_range(
@@ -100,6 +111,7 @@ def scan_range(
     start: int,
     end: int,
     addresses_per_query: int,
+    eth_everywhere: bool = True,
 ) -> RangeResult:
     result = RangeResult()
     seen: list[_Seen] = []
@@ -134,17 +146,23 @@ def scan_range(
         result.removed += [log for log in escrow_logs if log.get("removed")]
         live = [log for log in escrow_logs if not log.get("removed")]
         result.escrow_logs = live
-        seen += _direct_payments(chain, watchlist, live, result.eth_sweeps)
+        result.escrow_events = [_decoded(log) for log in live if log["topics"][0] in BY_TOPIC]
+        result.eth_sweeps = _eth_sweeps(watchlist, result.escrow_events)
 
     read_in_full: dict[int, BlockRef] = {}
-    if watchlist.eth:
-        seen += _eth_deposits(chain, watchlist, start, end, read_in_full)
+    if watchlist.eth or (eth_everywhere and watchlist.any_address):
+        seen += _eth_deposits(chain, watchlist, start, end, read_in_full, eth_everywhere)
 
     wanted = {end} | {s.block_number for s in seen}
+    wanted |= {e.block_number for e in result.escrow_events}
     result.blocks = {n: read_in_full[n] for n in wanted if n in read_in_full}
     result.blocks |= chain.blocks(wanted - set(read_in_full))
     if end not in result.blocks:
         raise ReorgDuringScanError(f"block {end} is gone from the chain")
+    for e in result.escrow_events:
+        block = result.blocks.get(e.block_number)
+        if block is None or block.hash != e.block_hash:
+            raise ReorgDuringScanError(f"block {e.block_number} changed during the scan")
     for s in seen:
         block = result.blocks.get(s.block_number)
         if block is None or (s.block_hash is not None and s.block_hash != block.hash):
@@ -155,8 +173,8 @@ def scan_range(
                 key=log_key(chain_id, s.tx_hash, s.log_index),
                 invoice_id=s.invoice.id,
                 store_id=s.invoice.store_id,
-                coin_id=s.invoice.coin_id,
-                invoice_hash=s.invoice.invoice_hash,
+                coin_id=s.coin_id if s.coin_id is not None else s.invoice.coin_id,
+                reference=s.invoice.invoice_hash,
                 amount=s.amount,
                 tx_hash=s.tx_hash,
                 log_index=s.log_index,
@@ -183,54 +201,57 @@ def _from_log(
     )
 
 
-def _swept(log: dict[str, Any], invoice: WatchedInvoice, amount: int) -> Sweep:
-    return Sweep(
-        invoice.id,
-        amount,
+def _decoded(log: dict[str, Any]) -> EscrowLog:
+    spec = BY_TOPIC[log["topics"][0]]
+    return EscrowLog(
+        spec,
+        spec.decode(log),
         str(log["transactionHash"]).lower(),
         as_int(log["logIndex"]),
         as_int(log["blockNumber"]),
+        str(log["blockHash"]).lower(),
     )
 
 
-def _direct_payments(
-    chain: ChainReader, watchlist: Watchlist, logs: Sequence[dict[str, Any]], swept: list[Sweep]
-) -> list[_Seen]:
-    """InvoicePaid of watched invoices; those in a sweep are a deposit already counted at its
-    address, and for ETH invoices they (and the other sweep events) go to `swept`."""
-    for log in logs:
-        invoice = watchlist.by_hash.get(log["topics"][1].lower())
-        if log["topics"][0] in SWEEP_ONLY and invoice is not None and invoice.token is None:
-            swept.append(_swept(log, invoice, as_int(log["data"][:66])))
-    paid = [
-        (log, watchlist.by_hash[log["topics"][1].lower()])
-        for log in logs
-        if log["topics"][0] == INVOICE_PAID and log["topics"][1].lower() in watchlist.by_hash
-    ]
-    if not paid:
-        return []
-    hashes = sorted({str(log["transactionHash"]) for log, _ in paid})
-    selectors = {
-        h: str(tx["input"])[:10] if tx else ""
-        for h, tx in zip(hashes, chain.transactions(hashes), strict=True)
-    }
-    direct: list[_Seen] = []
-    for log, invoice in paid:
-        amount = as_int("0x" + log["data"][-64:])
-        if selectors[str(log["transactionHash"])] in SWEEP_SELECTORS:
-            if invoice.token is None:
-                swept.append(_swept(log, invoice, amount))
+def _eth_sweeps(watchlist: Watchlist, events: Sequence[EscrowLog]) -> list[Sweep]:
+    """ETH a sweep (or a payer's reclaim) moved out of watched deposit addresses."""
+    swept: list[Sweep] = []
+    for e in events:
+        if e.name not in SWEEP_ONLY:
+            continue
+        invoice = watchlist.by_hash.get(str(e.values["invoiceHash"]))
+        if invoice is None:
+            continue
+        if e.name == "DepositReclaimed":
+            # The payer pulled the address back: `amount` of the invoice's coin, and the ETH
+            # an ERC-20 invoice's address held in `ethAmount`.
+            amount = int(e.values["amount" if invoice.token is None else "ethAmount"])
+        elif invoice.token is None or (
+            e.name == "DepositReturned" and str(e.values["token"]) == ZERO_ADDRESS
+        ):
+            # An ETH invoice's deposit kept or returned, or ETH sent back from an ERC-20's.
+            amount = int(e.values["amount"])
         else:
-            direct.append(_from_log(log, invoice, amount, topic_address(log["topics"][3])))
-    return direct
+            continue
+        if amount:
+            swept.append(Sweep(invoice.id, amount, e.tx_hash, e.log_index, e.block_number))
+    return swept
 
 
 def _eth_deposits(
-    chain: ChainReader, watchlist: Watchlist, start: int, end: int, read: dict[int, BlockRef]
+    chain: ChainReader,
+    watchlist: Watchlist,
+    start: int,
+    end: int,
+    read: dict[int, BlockRef],
+    everywhere: bool = True,
 ) -> list[_Seen]:
-    """Plain transfers with a value to open ETH deposit addresses, from the range's blocks
-    read in full; a reverted one moved nothing. `read` gets the header of every block read."""
-    eth = watchlist.eth
+    """Plain transfers with a value to watched deposit addresses (every one with
+    `everywhere`, else ETH invoices' only), from the range's blocks read in full; a reverted
+    one moved nothing. `read` gets the header of every block read. ETH at an ERC-20
+    invoice's address is recorded in the ETH coin: not a payment, but a transfer a sweep
+    sends back to its sender."""
+    watched = watchlist.any_address if everywhere else watchlist.eth
     candidates: list[tuple[dict[str, Any], BlockRef]] = []
     for raw in chain.full_blocks(range(start, end + 1)):
         if raw is None:
@@ -239,7 +260,7 @@ def _eth_deposits(
         read[block.number] = block
         for tx in raw["transactions"]:
             to = tx.get("to")
-            if to is not None and str(to).lower() in eth and as_int(tx["value"]) > 0:
+            if to is not None and str(to).lower() in watched and as_int(tx["value"]) > 0:
                 candidates.append((tx, block))
     if not candidates:
         return []
@@ -250,15 +271,17 @@ def _eth_deposits(
             raise ReorgDuringScanError(f"block {block.number} changed during the scan")
         if as_int(receipt["status"]) != 1:
             continue
+        invoice = watched[str(tx["to"]).lower()]
         deposits.append(
             _Seen(
-                invoice=eth[str(tx["to"]).lower()],
+                invoice=invoice,
                 amount=as_int(tx["value"]),
                 tx_hash=str(tx["hash"]).lower(),
                 log_index=ETH_VALUE_INDEX,
                 block_number=block.number,
                 block_hash=block.hash,
                 sender=str(tx["from"]).lower(),
+                coin_id=None if invoice.token is None else watchlist.eth_coin_id,
             )
         )
     return deposits

@@ -25,7 +25,14 @@ from sqlalchemy.orm import Session
 from coinpos.db.engine import session_factory
 from coinpos.db.models import TrackedBlock, TrackerCursor, TransactionLogEntry, TxStatus
 from coinpos.db.types import utcnow
-from coinpos.tracker import eth_balances, invoice_status, observations, outgoing, watchlist
+from coinpos.tracker import (
+    escrow_events,
+    eth_balances,
+    invoice_status,
+    observations,
+    outgoing,
+    watchlist,
+)
 from coinpos.tracker.chain import BlockRef, ChainReader
 from coinpos.tracker.config import TrackerConfig
 from coinpos.tracker.confirmations import confirm_ready, confirmable_bound
@@ -236,6 +243,7 @@ class Tracker:
                         start,
                         end,
                         self.config.addresses_per_query,
+                        self.config.eth_at_every_address,
                     )
                 except ReorgDuringScanError:
                     session.rollback()
@@ -245,8 +253,11 @@ class Tracker:
                 summary.detached += observations.detach_removed(
                     session, chain_id, found.removed, now
                 )
+                seen = found.observations + escrow_events.observe(
+                    session, chain_id, found.escrow_events
+                )
                 summary.recorded += observations.record(
-                    session, chain_id, found.observations, now, self.config.pending_deadline
+                    session, chain_id, seen, now, self.config.pending_deadline
                 )
                 outgoing.adopt(session, found.escrow_logs, now)
                 eth_balances.record_sweeps(session, chain_id, found.eth_sweeps)
@@ -260,9 +271,9 @@ class Tracker:
                 summary.dropped += len(dropped)
                 invoice_status.refresh(
                     session,
-                    {o.invoice_id for o in found.observations} | dropped,
+                    {o.invoice_id for o in seen if o.invoice_id is not None} | dropped,
                     datetime.fromtimestamp(found.blocks[end].timestamp, UTC),
-                    late={o.invoice_id for o in found.observations if o.late},
+                    late={o.invoice_id for o in found.observations if o.late and o.invoice_id},
                     now=now,
                 )
                 session.commit()

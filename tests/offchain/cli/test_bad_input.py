@@ -207,6 +207,7 @@ TABLE: dict[str, Entry] = {
         ),
     ),
     "invoices show": Entry(("{invoice}",), unknown=((("999",), "999"),)),
+    "invoices prove": Entry(("{invoice}",), unknown=((("999",), "999"),)),
     "invoices list": Entry(
         unknown=((("--store", NO_STORE), NO_STORE), (("--status", "Lost"), "Lost"))
     ),
@@ -223,9 +224,19 @@ TABLE: dict[str, Entry] = {
         unknown=((("999", "--amount", "1", "--key", "r", *NETWORK), "999"),),
     ),
     "ops sweep": Entry(
-        (f"{{invoice}}={PAYER}",),
+        ("{invoice}",),
         ("--key", "w-1", *NETWORK),
-        unknown=(((f"999={PAYER}", "--key", "w", *NETWORK), "999"),),
+        unknown=((("999", "--key", "w", *NETWORK), "999"),),
+    ),
+    "ops recover": Entry(
+        ("{invoice}", TOKEN),
+        ("--transfer", f"{PAYER}:5:0x{'ab' * 32}:3", "--key", "rec-1", *NETWORK),
+        unknown=(
+            (
+                ("999", TOKEN, "--transfer", f"{PAYER}:5:0x{'ab' * 32}", "--key", "k", *NETWORK),
+                "999",
+            ),
+        ),
     ),
     "ops bump": Entry(("capture:1",), NETWORK, unknown=((("k", *NO_NETWORK), "nosuch"),)),
     "reports sales": Entry(("{store}",), unknown=(((NO_STORE,), NO_STORE),)),
@@ -236,6 +247,10 @@ TABLE: dict[str, Entry] = {
     "notify": Entry(
         options=("--webhook-url", "http://127.0.0.1:9/hook", "--secret", "s"),
         unknown=(),
+    ),
+    "reconcile": Entry(
+        options=("--rpc", "http://127.0.0.1:9", "--escrow", ESCROW),
+        unknown=((("--rpc", "http://127.0.0.1:9", *NO_NETWORK), "nosuch"),),
     ),
     "mining create-campaign": Entry(
         options=(*NETWORK, *MINING_DB, *CAMPAIGN),

@@ -180,25 +180,9 @@ def test_rates_set__bad_date__exit_2(run: Any, engine: Engine) -> None:
 def test_settle_and_export__end_to_end(
     run: Any, engine: Engine, store_id: str, tmp_path: Path
 ) -> None:
-    from coinpos.db.models import TxKind
-    from coinpos.ledger import confirm, log_request
+    from tests.offchain.factories import confirmed_capture
 
-    with UnitOfWork(engine) as uow:
-        coin_id = 1
-        entry = log_request(
-            uow.session,
-            "capture:1",
-            TxKind.CAPTURE,
-            store_id=store_id,
-            coin_id=coin_id,
-            amount=12_50,
-        )
-        uow.session.flush()
-        confirm(
-            uow.session, entry, chain_id=31337, tx_hash="0x" + "aa" * 32, log_index=0,
-            block_number=10, block_hash="0x" + "bb" * 32,
-        )  # fmt: skip
-        uow.commit()
+    confirmed_capture(engine, store_id, 1, 12_50)
     settled = _ok(
         run("settle", "request", store_id, "CPW", "--all", "--key", "k", "--fee-bps", "0", "--json")
     )

@@ -16,11 +16,10 @@ import pytest
 from coinpos.apikeys.service import issue_key
 from coinpos.catalogue.service import add_priced_item
 from coinpos.db.engine import make_engine
-from coinpos.db.models import TxKind
-from coinpos.ledger import confirm, log_request
 from coinpos.settlement.service import SettlementRequest, request_settlement
 from coinpos.unit_of_work import UnitOfWork
 from tests.offchain.cli.test_bad_input import REGISTER, Workspace, _populate, leaf_commands
+from tests.offchain.factories import confirmed_capture
 
 OFFLINE: dict[str, tuple[str, ...]] = {
     "status": (),
@@ -43,6 +42,7 @@ OFFLINE: dict[str, tuple[str, ...]] = {
     "payouts list": (),
     "payouts mark-paid": ("1", "--reference", "HANA-1"),
     "invoices show": ("{invoice}",),
+    "invoices prove": ("{invoice}",),
     "invoices list": (),
     "reports sales": ("{store}",),
     "terminals issue-key": ("{store}", "POS-1"),
@@ -59,11 +59,13 @@ ON_CHAIN = {
     "ops void",
     "ops refund",
     "ops sweep",
+    "ops recover",
     "ops bump",
     "settle send",
     "track",
     "mining campaigns",
     "mining rewards",
+    "reconcile",
 }
 
 
@@ -92,17 +94,7 @@ def populated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
     settlement already requested (its payout can be marked paid), and a catalogue item."""
     workspace = _populate(tmp_path_factory.mktemp("json"))
     engine = make_engine(f"sqlite:///{workspace.db}")
-    with UnitOfWork(engine) as uow:
-        entry = log_request(
-            uow.session, "capture:json", TxKind.CAPTURE, store_id=workspace.store, coin_id=1,
-            amount=50_00,
-        )  # fmt: skip
-        uow.session.flush()
-        confirm(
-            uow.session, entry, chain_id=31337, tx_hash="0x" + "aa" * 32, log_index=0,
-            block_number=10, block_hash="0x" + "bb" * 32,
-        )  # fmt: skip
-        uow.commit()
+    confirmed_capture(engine, workspace.store, 1, 50_00)
     with UnitOfWork(engine) as uow:
         # A settlement of part of it, so a payout exists to be marked paid.
         request_settlement(

@@ -24,16 +24,15 @@ from coinpos.chainops.keys import LocalKey
 from coinpos.cli import cli
 from coinpos.cli_support import emit
 from coinpos.customers.service import NewCustomer, register
-from coinpos.db.models import CustomerType, Invoice, InvoiceStatus, TxKind
+from coinpos.db.models import CustomerType, Invoice, InvoiceStatus
 from coinpos.invoices.service import CartLine, Issuer, NewInvoice, issue_invoice
 from coinpos.invoices.terms import EscrowDomain
-from coinpos.ledger import confirm, log_request
 from coinpos.rates.service import set_rate
 from coinpos.settlement.payouts import mark_paid
 from coinpos.settlement.service import SettlementRequest, request_settlement
 from coinpos.stores.service import add_terminal, short_store_ids
 from coinpos.unit_of_work import UnitOfWork
-from tests.offchain.factories import make_coin, make_store
+from tests.offchain.factories import confirmed_capture, make_coin, make_store
 
 NOW = datetime.now(UTC)
 LONG_LOGIN = "kim.minji-gangnam-branch-2026"
@@ -84,17 +83,8 @@ def seeded(engine: Engine, tmp_path: Path) -> Seeded:
             invoices.append(issue_invoice(uow, request, issuer).id)
     with UnitOfWork(engine) as uow:
         set_rate(uow, "CPW", "KRW", Decimal("1000"), NOW - timedelta(minutes=1), now=NOW)
-    with UnitOfWork(engine) as uow:
-        entry = log_request(
-            uow.session, "capture:seed", TxKind.CAPTURE, store_id=cafe, coin_id=coin.id,
-            amount=100_00, chain_id=31337,
-        )  # fmt: skip
-        uow.session.flush()
-        confirm(
-            uow.session, entry, chain_id=31337, tx_hash="0x" + "aa" * 32, log_index=0,
-            block_number=1, block_hash="0x" + "bb" * 32,
-        )  # fmt: skip
-        uow.commit()
+    # The invoices' fee is the store's 1 %: 101.02 captured credits the cafe 100.01.
+    confirmed_capture(engine, cafe, coin.id, 101_02, invoice_id=invoices[-2])
     payouts = []
     for key in ("first", "second"):
         with UnitOfWork(engine) as uow:

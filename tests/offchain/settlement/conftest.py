@@ -10,11 +10,10 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import Engine
 
-from coinpos.db.models import Coin, Store, TxKind
-from coinpos.ledger import confirm, log_request
+from coinpos.db.models import Coin, Store
 from coinpos.rates.service import set_rate
 from coinpos.unit_of_work import UnitOfWork
-from tests.offchain.factories import make_coin, make_store
+from tests.offchain.factories import confirmed_capture, make_coin, make_store
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 CHAIN_ID = 31337
@@ -27,31 +26,11 @@ class Shop:
     engine: Engine
 
     def capture(self, amount: int, *, confirmed: bool = True) -> None:
-        """Logs a capture of `amount` base units and, unless told otherwise, confirms it."""
-        with UnitOfWork(self.engine) as uow:
-            n = _next()
-            entry = log_request(
-                uow.session,
-                f"capture:{n}",
-                TxKind.CAPTURE,
-                store_id=self.store.store_id,
-                coin_id=self.coin.id,
-                amount=amount,
-                chain_id=CHAIN_ID,
-                now=NOW - timedelta(minutes=30),
-            )
-            uow.session.flush()
-            if confirmed:
-                confirm(
-                    uow.session,
-                    entry,
-                    chain_id=CHAIN_ID,
-                    tx_hash=f"0x{n:064x}",
-                    log_index=0,
-                    block_number=n,
-                    block_hash=f"0x{n + 10**6:064x}",
-                )
-            uow.commit()
+        """The escrow's capture of `amount` base units for an invoice of the store (no fee),
+        confirmed unless told otherwise."""
+        confirmed_capture(
+            self.engine, self.store.store_id, self.coin.id, amount, confirmed=confirmed
+        )
 
     def rate(self, rate: str, age: timedelta = timedelta(minutes=1)) -> None:
         with UnitOfWork(self.engine) as uow:

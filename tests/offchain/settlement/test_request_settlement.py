@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from decimal import Decimal
@@ -22,50 +22,56 @@ from coinpos.db.models import (
 )
 from coinpos.ledger import DuplicateRequestError, captured_total
 from coinpos.rates.errors import StaleRateError
-from coinpos.settlement.executor import ExecutorError
+from coinpos.settlement.batches import BatchResult, run_settlements
+from coinpos.settlement.executor import BatchCall, ExecutorError
 from coinpos.settlement.service import (
     OverSettlementError,
     SettlementError,
     SettlementRequest,
     UnconfirmedBalanceError,
     request_settlement,
-    send_requested,
     settlement_reference,
 )
 from coinpos.unit_of_work import UnitOfWork
 from coinpos.validation import InvalidInputError
+from tests.offchain.factories import confirmed_capture
 from tests.offchain.settlement.conftest import NOW, Shop
 
 
 class RecordingExecutor:
-    """Stands in for the escrow call, recording what it was asked and whether the log
-    entry was already committed when it was."""
+    """Stands in for the escrow call, recording what it was asked and whether the batch's
+    log entry was already committed when it was."""
 
-    def __init__(self, engine: Engine, fail: bool = False) -> None:
+    def __init__(self, engine: Engine, fail: bool = False, on_chain: bool = False) -> None:
         self.engine = engine
-        self.fail = fail
-        self.calls: list[tuple[str, str | None, int, str]] = []
+        self.fail, self.on_chain = fail, on_chain
+        self.calls: list[BatchCall] = []
         self.logged_before_call: list[bool] = []
 
-    def settle(self, store_id: str, token: str | None, amount: int, reference: str) -> str:
-        with UnitOfWork(self.engine) as uow:
-            logged = uow.session.scalar(
+    def settle(self, uow: UnitOfWork, call: BatchCall) -> str:
+        with UnitOfWork(self.engine) as other:
+            logged = other.session.scalar(
                 select(func.count())
                 .select_from(TransactionLogEntry)
-                .where(TransactionLogEntry.reference == reference)
+                .where(TransactionLogEntry.reference == call.reference)
             )
         self.logged_before_call.append(logged == 1)
-        self.calls.append((store_id, token, amount, reference))
+        self.calls.append(call)
         if self.fail:
-            raise ExecutorError("node unreachable")
+            raise ExecutorError("node unreachable", on_chain=self.on_chain)
         return "0x" + "ee" * 32
+
+
+def _run(shop: Shop, executor: RecordingExecutor) -> list[BatchResult]:
+    with UnitOfWork(shop.engine) as uow:
+        return run_settlements(uow, executor, now=NOW)
 
 
 def _request(shop: Shop, key: str = "req-1", amount: int | None = None, **kw: object) -> Settlement:
     with UnitOfWork(shop.engine) as uow:
         return request_settlement(
             uow,
-            SettlementRequest(shop.store.store_id, "CPW", key, amount, **kw),  # type: ignore[arg-type]
+            SettlementRequest(shop.store.store_id, shop.coin.symbol, key, amount, **kw),  # type: ignore[arg-type]
             now=NOW,
         )
 
@@ -82,7 +88,7 @@ def _state(engine: Engine) -> tuple[int, int, int, list[int]]:
                 .where(TransactionLogEntry.kind == TxKind.SETTLE)
             )
             or 0,
-            [b.settled for b in s.scalars(select(StoreBalance))],
+            [b.reserved for b in s.scalars(select(StoreBalance))],
         )
 
 
@@ -98,7 +104,8 @@ def test_partial_settlement__locks_rate_and_states_fee_and_fiat(shop: Shop) -> N
     assert settlement.reference == settlement_reference("req-1")
     with UnitOfWork(shop.engine) as uow:
         balance = uow.session.scalars(select(StoreBalance)).one()
-        assert (balance.captured, balance.settled) == (10_000_00, 4_000_00)
+        # Reserved until the batch's Settled is confirmed (the ledger moves it to settled).
+        assert (balance.captured, balance.reserved, balance.settled) == (10_000_00, 4_000_00, 0)
         assert balance.captured == captured_total(uow.session, shop.store.store_id, shop.coin.id)
         payout = uow.session.scalars(select(Payout)).one()
         assert (payout.amount, payout.fiat, payout.bank_name) == (
@@ -182,38 +189,94 @@ def test_negative_amount__is_refused(shop: Shop) -> None:
 
 
 @pytest.mark.postgres
-def test_executor__is_called_after_the_log_entry_is_committed(shop: Shop) -> None:
+def test_run__the_batch_is_logged_before_the_executor_is_called(shop: Shop) -> None:
     shop.capture(100_00)
     shop.rate("1")
+    _request(shop, key="k", amount=60_00)
     executor = RecordingExecutor(shop.engine)
-    with UnitOfWork(shop.engine) as uow:
-        request_settlement(
-            uow, SettlementRequest(shop.store.store_id, "CPW", "k", 60_00), executor, now=NOW
-        )
-    assert executor.calls == [
-        (shop.store.store_id, shop.coin.address, 60_00, settlement_reference("k"))
-    ]
+    (result,) = _run(shop, executor)
+    [call] = executor.calls
+    assert (call.token, call.payout, call.fees) == (shop.coin.address, 60_00, 0)
+    assert call.reference == result.reference != settlement_reference("k")
     assert executor.logged_before_call == [True]
     with UnitOfWork(shop.engine) as uow:
         stored = uow.session.scalars(select(Settlement)).one()
         assert stored.status is SettlementStatus.SUBMITTED
-        assert stored.log_entry.tx_hash == "0x" + "ee" * 32
+        assert stored.batch is not None and stored.batch.reference == result.reference
+        assert stored.log_entry.tx_hash == stored.batch.log_entry.tx_hash == "0x" + "ee" * 32
 
 
-def test_executor_failure__keeps_the_settlement_pending_with_the_reason(shop: Shop) -> None:
+def test_run__two_stores_and_two_coins__one_batch_per_coin_carrying_every_store(
+    make_shop: Callable[..., Shop],
+) -> None:
+    from coinpos.stores.service import add_coin
+    from tests.offchain.factories import make_store
+
+    cafe = make_shop()
+    books = Shop(make_store(cafe.engine, name="Books"), cafe.coin, cafe.engine)
+    with UnitOfWork(cafe.engine) as uow:
+        usdx = add_coin(uow, "USDX", 31337, 2, "0x" + "22" * 20)
+    usd = Shop(cafe.store, usdx, cafe.engine)
+    for shop, amount in ((cafe, 100_00), (books, 50_00), (usd, 7_00)):
+        shop.capture(amount)
+    cafe.rate("1")
+    usd.rate("1")
+    for n, (shop, amount) in enumerate(((cafe, 60_00), (books, 50_00), (usd, 7_00), (cafe, 1_00))):
+        _request(shop, key=f"k-{n}", amount=amount)
+    executor = RecordingExecutor(cafe.engine)
+    results = _run(cafe, executor)
+    by_coin = {r.coin: (r.settlements, r.stores, r.payout) for r in results}
+    assert by_coin == {cafe.coin.symbol: (3, 2, 111_00), usd.coin.symbol: (1, 1, 7_00)}
+    assert len(executor.calls) == 2 and len({c.reference for c in executor.calls}) == 2
+    assert _run(cafe, executor) == [] and len(executor.calls) == 2
+
+
+def test_run__fees_of_confirmed_captures__carried_once_per_store(
+    make_shop: Callable[..., Shop],
+) -> None:
+    shop = make_shop()
+    confirmed_capture(shop.engine, shop.store.store_id, shop.coin.id, 100_00, fee_bps=250)
+    shop.rate("1")
+    _request(shop, key="a", amount=50_00)
+    _request(shop, key="b", amount=10_00)
+    executor = RecordingExecutor(shop.engine)
+    (first,) = _run(shop, executor)
+    assert (first.payout, first.fees) == (60_00, 2_50)  # 2.5 % of 100.00, rounded down
+    # A later run carries only fees accrued since.
+    confirmed_capture(shop.engine, shop.store.store_id, shop.coin.id, 10_00, fee_bps=250)
+    _request(shop, key="c", amount=1_00)
+    (second,) = _run(shop, executor)
+    assert (second.payout, second.fees) == (1_00, 25)
+
+
+def test_run__send_failed_before_the_chain__same_batch_sent_by_the_next_run(shop: Shop) -> None:
     shop.capture(100_00)
     shop.rate("1")
-    executor = RecordingExecutor(shop.engine, fail=True)
-    with UnitOfWork(shop.engine) as uow:
-        request_settlement(
-            uow, SettlementRequest(shop.store.store_id, "CPW", "k", 60_00), executor, now=NOW
-        )
+    _request(shop, key="k", amount=60_00)
+    (failed,) = _run(shop, RecordingExecutor(shop.engine, fail=True))
+    assert failed.status is SettlementStatus.REQUESTED and failed.error == "node unreachable"
     with UnitOfWork(shop.engine) as uow:
         stored = uow.session.scalars(select(Settlement)).one()
         assert stored.status is SettlementStatus.REQUESTED
-        assert stored.log_entry.status is TxStatus.PENDING
-        assert stored.log_entry.failure_reason == "send failed: node unreachable"
-        assert uow.session.scalars(select(StoreBalance)).one().settled == 60_00
+        assert stored.batch is not None
+        assert stored.batch.log_entry.failure_reason == "send failed: node unreachable"
+        assert uow.session.scalars(select(StoreBalance)).one().reserved == 60_00
+    executor = RecordingExecutor(shop.engine)
+    (resent,) = _run(shop, executor)
+    assert resent.reference == failed.reference and resent.status is SettlementStatus.SUBMITTED
+
+
+def test_run__failed_on_chain__settlements_wait_for_a_new_batch(shop: Shop) -> None:
+    shop.capture(100_00)
+    shop.rate("1")
+    _request(shop, key="k", amount=60_00)
+    (failed,) = _run(shop, RecordingExecutor(shop.engine, fail=True, on_chain=True))
+    assert failed.status is SettlementStatus.FAILED
+    with UnitOfWork(shop.engine) as uow:
+        stored = uow.session.scalars(select(Settlement)).one()
+        assert (stored.status, stored.batch_id) == (SettlementStatus.REQUESTED, None)
+    (resent,) = _run(shop, RecordingExecutor(shop.engine))
+    assert resent.reference != failed.reference and resent.status is SettlementStatus.SUBMITTED
 
 
 @contextmanager
@@ -257,35 +320,3 @@ def test_concurrent_requests__never_over_settle(shop: Shop, same_key: bool) -> N
     refused = "DuplicateRequestError" if same_key else "OverSettlementError"
     assert sorted(outcomes) == sorted(["settled", refused])
     assert _state(shop.engine) == (1, 1, 1, [70_00])
-
-
-@pytest.mark.postgres
-def test_send_requested__resends_only_what_was_never_submitted(shop: Shop) -> None:
-    shop.capture(100_00)
-    shop.rate("1")
-    with UnitOfWork(shop.engine) as uow:
-        request_settlement(
-            uow,
-            SettlementRequest(shop.store.store_id, "CPW", "failed-send", 10_00),
-            RecordingExecutor(shop.engine, fail=True),
-            now=NOW,
-        )
-        request_settlement(
-            uow,
-            SettlementRequest(shop.store.store_id, "CPW", "sent", 20_00),
-            RecordingExecutor(shop.engine),
-            now=NOW,
-        )
-        _request(shop, key="never-sent", amount=30_00)
-    executor = RecordingExecutor(shop.engine)
-    with UnitOfWork(shop.engine) as uow:
-        sent = send_requested(uow, executor)
-    assert [s.idempotency_key for s in sent] == ["failed-send", "never-sent"]
-    assert [call[3] for call in executor.calls] == [
-        settlement_reference("failed-send"),
-        settlement_reference("never-sent"),
-    ]
-    with UnitOfWork(shop.engine) as uow:
-        statuses = {s.status for s in uow.session.scalars(select(Settlement))}
-        assert statuses == {SettlementStatus.SUBMITTED}
-        assert uow.session.scalars(select(StoreBalance)).one().settled == 60_00

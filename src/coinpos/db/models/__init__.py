@@ -23,15 +23,25 @@ from coinpos.db.models.mining import (
 from coinpos.db.models.outbox import Notification, NotificationStatus
 from coinpos.db.models.rates import ExchangeRate, RateSource
 from coinpos.db.models.settlements import (
+    FeeBalance,
     Payout,
     PayoutStatus,
     Settlement,
+    SettlementBatch,
     SettlementStatus,
     StoreBalance,
 )
 from coinpos.db.models.stores import Store, Terminal
 from coinpos.db.models.tracker import EthDepositSweep, TrackedBlock, TrackerCursor
-from coinpos.db.models.transactions import TransactionLogEntry, TxKind, TxStatus, ValidTransaction
+from coinpos.db.models.transactions import (
+    ESCROW_EVENT_KINDS,
+    REQUEST_KINDS,
+    TransactionAttempt,
+    TransactionLogEntry,
+    TxKind,
+    TxStatus,
+    ValidTransaction,
+)
 from coinpos.db.models.webhooks import (
     DeliveryStatus,
     WebhookDelivery,
@@ -41,6 +51,8 @@ from coinpos.db.models.webhooks import (
 )
 
 __all__ = [
+    "ESCROW_EVENT_KINDS",
+    "REQUEST_KINDS",
     "Account",
     "ApiKey",
     "CatalogueItem",
@@ -52,6 +64,7 @@ __all__ = [
     "DeliveryStatus",
     "EthDepositSweep",
     "ExchangeRate",
+    "FeeBalance",
     "FiatDeposit",
     "FiatDepositStatus",
     "IdempotencyRecord",
@@ -72,12 +85,14 @@ __all__ = [
     "RateSource",
     "RejectionReason",
     "Settlement",
+    "SettlementBatch",
     "SettlementStatus",
     "Store",
     "StoreBalance",
     "Terminal",
     "TrackedBlock",
     "TrackerCursor",
+    "TransactionAttempt",
     "TransactionLogEntry",
     "TxKind",
     "TxStatus",

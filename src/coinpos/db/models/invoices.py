@@ -45,8 +45,14 @@ class Invoice(Base):
     pay_deadline: Mapped[datetime] = mapped_column(UtcDateTime)
     authorization_expiry: Mapped[datetime] = mapped_column(UtcDateTime)
     refund_deadline: Mapped[datetime] = mapped_column(UtcDateTime)
-    min_fee_bps: Mapped[int]
-    max_fee_bps: Mapped[int]
+    # The store's fee rate when the invoice was made (stores.fee_bps). It never goes on chain:
+    # the ledger credits a confirmed capture of `amount` with amount - amount*fee_bps//10_000
+    # (the fee rounded down) and accrues the rest as the exchange's fee.
+    fee_bps: Mapped[int]
+    # The store salt (v2 terms): 32 random bytes, fresh per invoice, secret. The terms carry
+    # storeCommitment = keccak256(abi.encode(storeId, salt)); revealing the salt proves the
+    # invoice is the store's (`coinpos invoices prove`). It is also the invoice's uniqueness
+    # salt (v1 had a separate one in the terms).
     salt: Mapped[str] = mapped_column(String(66))
     deposit_address: Mapped[str | None] = mapped_column(String(42))
     payment_uri: Mapped[str] = mapped_column(Text)

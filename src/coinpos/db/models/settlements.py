@@ -19,7 +19,10 @@ FIAT_SCALE = 4
 
 
 class StoreBalance(Base):
-    """Per store and coin: base units captured (from valid transactions only) and settled.
+    """Per store and coin, from confirmed escrow events only: `captured` (captures less the
+    exchange's fee, less refunds), `settled` (what confirmed Settled events paid out), and
+    `reserved` (settlement requests made and not yet settled on chain, so that two requests
+    cannot spend the same balance).
 
     Settlement locks this row (SELECT ... FOR UPDATE on PostgreSQL) so that two requests
     cannot both spend the same balance.
@@ -33,11 +36,26 @@ class StoreBalance(Base):
     coin_id: Mapped[int] = mapped_column(ForeignKey("coins.id"))
     captured: Mapped[int] = mapped_column(Uint256, default=0)
     settled: Mapped[int] = mapped_column(Uint256, default=0)
+    reserved: Mapped[int] = mapped_column(Uint256, default=0, server_default="0")
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
     @property
     def available(self) -> int:
-        return self.captured - self.settled
+        return self.captured - self.settled - self.reserved
+
+
+class FeeBalance(Base):
+    """The exchange's fee account, per coin: fees of confirmed captures (`accrued`), the part
+    confirmed Settled events moved into the escrow's fee pool (`settled`), and what the admin
+    withdrew from that pool (`withdrawn`). accrued - settled is still in the captured pool."""
+
+    __tablename__ = "fee_balances"
+
+    coin_id: Mapped[int] = mapped_column(ForeignKey("coins.id"), primary_key=True)
+    accrued: Mapped[int] = mapped_column(Uint256, default=0)
+    settled: Mapped[int] = mapped_column(Uint256, default=0)
+    withdrawn: Mapped[int] = mapped_column(Uint256, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
 
 class SettlementStatus(enum.StrEnum):
@@ -47,7 +65,43 @@ class SettlementStatus(enum.StrEnum):
     FAILED = "failed"
 
 
+class SettlementBatch(Base):
+    """One on-chain `settle(token, payout, fees, reference)`: every settlement of one coin
+    requested before a settlement run, of every store, in one call.
+
+    The reference commits to the batch without naming a store: keccak256(abi.encode(batchId,
+    salt)), both 32 random bytes kept here. `payout` is the sum of its settlements' amounts;
+    `fees` the exchange's fees those stores accrued on their confirmed captures (their
+    settlements' `fee_units`), moved into the escrow's fee pool by the same call. Its status
+    follows the log entry of the call and, once its `Settled` event is confirmed, the ledger
+    marks it and its settlements settled.
+    """
+
+    __tablename__ = "settlement_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[str] = mapped_column(String(66), unique=True)
+    salt: Mapped[str] = mapped_column(String(66))
+    reference: Mapped[str] = mapped_column(String(66), unique=True)
+    coin_id: Mapped[int] = mapped_column(ForeignKey("coins.id"))
+    payout: Mapped[int] = mapped_column(Uint256)
+    fees: Mapped[int] = mapped_column(Uint256)
+    status: Mapped[SettlementStatus] = mapped_column(
+        str_enum(SettlementStatus, "settlement_batch_status")
+    )
+    log_entry_id: Mapped[int] = mapped_column(ForeignKey("transaction_log.id"), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    log_entry: Mapped[TransactionLogEntry] = relationship()
+    coin: Mapped[Coin] = relationship()
+    settlements: Mapped[list[Settlement]] = relationship(back_populates="batch")
+
+
 class Settlement(Base):
+    """A store's settlement request. `reference` is the request's own id (shown to the
+    store); what goes on chain is its batch's reference. Its log entry records the request
+    (idempotency key, amount) and gets the batch's transaction hash when the batch is sent."""
+
     __tablename__ = "settlements"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -70,9 +124,14 @@ class Settlement(Base):
     )
     log_entry_id: Mapped[int] = mapped_column(ForeignKey("transaction_log.id"), unique=True)
     requested_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # The run that carries it on chain (None until a settlement run takes it), and the
+    # exchange's fee on the store's captures it brings into that batch's `fees`.
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("settlement_batches.id"), index=True)
+    fee_units: Mapped[int] = mapped_column(Uint256, default=0, server_default="0")
 
     log_entry: Mapped[TransactionLogEntry] = relationship()
     coin: Mapped[Coin] = relationship()
+    batch: Mapped[SettlementBatch | None] = relationship(back_populates="settlements")
 
 
 class PayoutStatus(enum.StrEnum):

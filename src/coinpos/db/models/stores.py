@@ -14,6 +14,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from coinpos.db.base import Base
 from coinpos.db.types import UtcDateTime, utcnow
 
+DEFAULT_STORE_FEE_BPS = 100
+
 
 class Store(Base):
     __tablename__ = "stores"
@@ -26,6 +28,9 @@ class Store(Base):
     bank_name: Mapped[str | None] = mapped_column(String(100))
     bank_account_number: Mapped[str | None] = mapped_column(String(64))
     active: Mapped[bool] = mapped_column(default=True)
+    # The exchange's fee on the store's captures, in basis points: an off-chain term, copied
+    # to each invoice at creation (invoices.fee_bps) and applied by the ledger.
+    fee_bps: Mapped[int] = mapped_column(default=DEFAULT_STORE_FEE_BPS, server_default="100")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
