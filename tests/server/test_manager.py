@@ -14,16 +14,16 @@ from sqlalchemy import update
 
 from coinpos.chainops import operations
 from coinpos.chainops.sender import TransactionSender
-from coinpos.db.models import Invoice, InvoiceStatus, TxKind
+from coinpos.db.models import Invoice, InvoiceStatus
 from coinpos.db.types import utcnow
 from coinpos.invoices.service import Issuer, NewInvoice, issue_invoice, terms_of
-from coinpos.ledger import confirm, log_request
 from coinpos.rates.service import set_rate
 from coinpos.server.app import create_app
 from coinpos.server.settings import ServerSettings
 from coinpos.unit_of_work import UnitOfWork
 from tests.chainops.conftest import Shop, escrow_client, sender  # noqa: F401
 from tests.contracts.escrow.conftest import funded  # noqa: F401
+from tests.offchain.factories import confirmed_capture
 from tests.server.conftest import StoreKeys, bearer, store_with_keys
 from tests.server.live import serving
 
@@ -57,18 +57,8 @@ def _issue(shop: Shop, issuer: Issuer, chain: Any, amount: int = 12_345) -> Invo
 
 
 def _captured(shop: Shop, amount: int) -> None:
-    """A confirmed capture in the ledger, as the tracker records it."""
-    with UnitOfWork(shop.engine) as uow:
-        entry = log_request(
-            uow.session, f"capture:{amount}", TxKind.CAPTURE, store_id=shop.store.store_id,
-            coin_id=shop.cpw.id, amount=amount, chain_id=31337, now=utcnow(),
-        )  # fmt: skip
-        uow.session.flush()
-        confirm(
-            uow.session, entry, chain_id=31337, tx_hash="0x" + "ab" * 32, log_index=0,
-            block_number=1, block_hash="0x" + "cd" * 32,
-        )  # fmt: skip
-        uow.commit()
+    """A confirmed capture in the ledger (no fee), as the tracker records it."""
+    confirmed_capture(shop.engine, shop.store.store_id, shop.cpw.id, amount)
 
 
 def test_the_sales_report_totals_each_coin_at_sale_time_and_now(
@@ -141,7 +131,7 @@ def test_refunds_in_part_then_in_full_reach_the_escrow(
     invoice = _issue(shop, issuer, chain)
     escrow.pay(terms_of(invoice, shop.cpw).abi(), invoice.operator_signature, sender=customer)
     with UnitOfWork(shop.engine) as uow:
-        operations.capture(uow, sender, invoice.invoice_hash, fee_bps=0)
+        operations.capture(uow, sender, invoice.invoice_hash)
     before = funded.balanceOf(customer)
     url = f"/api/v1/stores/{keys.store.store_id}/invoices/{invoice.invoice_hash}/refunds"
     part = manager_server.post(url, json={"amount": "23.45"}, headers=bearer(keys.manager))
@@ -149,7 +139,7 @@ def test_refunds_in_part_then_in_full_reach_the_escrow(
     assert part.json()["amount"] == "2345" and part.json()["status"] in ("pending", "confirmed")
     rest = manager_server.post(url, json={}, headers=bearer(keys.manager))
     assert rest.status_code == 201 and rest.json()["amount"] == "10000"
-    assert escrow.storeBalance(invoice.store_id, shop.cpw.address) == 0
+    assert escrow.pool(shop.cpw.address).captured == 0
     assert funded.balanceOf(customer) == before + 12_345
     nothing = manager_server.post(url, json={}, headers=bearer(keys.manager))
     assert nothing.status_code == 409
