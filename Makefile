@@ -9,7 +9,7 @@ SLITHER_VENV := .venv-slither
 BIN := $(CURDIR)/$(VENV)/bin
 export PATH := $(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: test demo setup solc chromium lint format bench clean openapi
+.PHONY: test demo setup solc chromium lint format bench clean openapi fuzz
 
 # The suite runs in PYTEST_WORKERS processes (pytest-xdist), each with an anvil of its own on
 # a free port; the contracts are compiled once by setup, so no worker writes the build.
@@ -100,6 +100,14 @@ openapi: setup
 
 bench: setup
 	$(BIN)/ape run bench --network ethereum:local:foundry
+
+# The escrow's stateful property test at length: FUZZ_EXAMPLES random sequences (CI runs 200).
+# The test prints how many sequences ran and how long they took.
+FUZZ_EXAMPLES ?= 10000
+
+fuzz: setup
+	ESCROW_STATEFUL_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/ape test \
+		tests/contracts/escrow/test_stateful.py -p no:xdist -q -s -p no:cacheprovider
 
 clean:
 	rm -rf .build .slither contracts/.cache .deps .pytest_cache .mypy_cache .ruff_cache .hypothesis out .coinpos

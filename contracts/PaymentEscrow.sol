@@ -47,20 +47,21 @@ contract PaymentEscrow is
         "uint48 authorizationExpiry,uint48 refundDeadline)"
     );
 
-    /// @dev Transient slots of {forwarding}: token, expected token amount, expected ETH.
+    /// @dev Transient slots of {forwarding}: `token | expectedEth << 160`, then the expected token
+    /// amount (two slots, not three: ETH amounts fit 96 bits, more wei than exist).
     bytes32 private constant _FORWARDING_SLOT = keccak256("coinpos.PaymentEscrow.forwarding");
 
-    /// @dev One slot per token, read by every operation on the token: the allow-list flag and the
-    /// pause flag live with the totals, so pay reads one slot for all three, and the slot never
-    /// returns to zero once the token was listed (no 20k re-creation in steady state). `paused`
-    /// mirrors the global pause for every listed token, so a hot path needs no extra slot read.
-    struct Pool {
-        uint120 held;
-        uint120 captured;
-        bool allowed;
-        bool listed;
-        bool paused;
-    }
+    /// @dev The pool of a token is one word, read by every operation on the token: the allow-list
+    /// and pause flags live with the totals, so pay reads one slot for all, and the slot never
+    /// returns to zero once the token was listed (no 20k re-creation in steady state). The paused
+    /// bit mirrors the global pause for every listed token, so a hot path needs no extra slot read.
+    /// Low to high bits: held (112) | captured (112) | allowed (bit 224) | listed (225) | paused (226).
+    /// Kept as a raw word so an operation reads and writes it once, with no struct decoding.
+    uint256 private constant _FIELD = type(uint112).max;
+    uint256 private constant _CAPTURED_SHIFT = 112;
+    uint256 private constant _ALLOWED = 1 << 224;
+    uint256 private constant _LISTED = 1 << 225;
+    uint256 private constant _PAUSED = 1 << 226;
 
     /// @dev Fees collected at settlement and returns owed; touched only by settle, fee withdrawals
     /// and failed returns.
@@ -80,23 +81,24 @@ contract PaymentEscrow is
     /// @dev The current run of same-token deposits in a sweep, written to storage once per run.
     struct Run {
         address token;
-        Pool pool;
+        uint256 pool;
         bool dirty;
         uint256 balanceBefore;
         uint256 inflow;
+        uint256 head; // the forwarding slots as last written, so an unchanged one is not written again
+        uint256 expected;
     }
 
-    /// @dev The returns a sweep collects; allocated on the first one (`capacity` = every transfer).
+    /// @dev The returns a call collects; allocated on the first one, grown by doubling.
     struct Returns {
         PendingReturn[] items;
         uint256 count;
-        uint256 capacity;
     }
 
     bytes32 private immutable _forwarderCodeHash;
 
     mapping(bytes32 invoiceHash => Payment) private _payments;
-    mapping(address token => Pool) private _pools;
+    mapping(address token => uint256 word) private _pools;
     mapping(address token => PoolOwed) private _poolOwed;
     mapping(address account => mapping(address token => uint256)) private _owed;
     mapping(bytes32 reference_ => bool) private _usedReferences;
@@ -135,9 +137,9 @@ contract PaymentEscrow is
 
     /// @inheritdoc IPaymentEscrow
     function pool(address token) external view returns (uint256 held, uint256 captured, uint256 fees, uint256 owed) {
-        Pool memory p = _pools[token];
+        uint256 word = _pools[token];
         PoolOwed memory o = _poolOwed[token];
-        return (p.held, p.captured, o.fees, o.owed);
+        return (_held(word), _captured(word), o.fees, o.owed);
     }
 
     /// @inheritdoc IPaymentEscrow
@@ -147,7 +149,7 @@ contract PaymentEscrow is
 
     /// @inheritdoc IPaymentEscrow
     function isTokenAllowed(address token) external view returns (bool) {
-        return _pools[token].allowed;
+        return _pools[token] & _ALLOWED != 0;
     }
 
     /// @inheritdoc IPaymentEscrow
@@ -169,9 +171,10 @@ contract PaymentEscrow is
     function forwarding() external view returns (address token, uint256 expectedToken, uint256 expectedEth) {
         bytes32 slot = _FORWARDING_SLOT;
         assembly ("memory-safe") {
-            token := tload(slot)
+            let head := tload(slot)
+            token := and(head, 0xffffffffffffffffffffffffffffffffffffffff)
+            expectedEth := shr(160, head)
             expectedToken := tload(add(slot, 1))
-            expectedEth := tload(add(slot, 2))
         }
     }
 
@@ -228,10 +231,10 @@ contract PaymentEscrow is
 
     /// @inheritdoc IPaymentEscrow
     function void(Invoice calldata invoice) external nonReentrant onlyRole(OPERATOR_ROLE) {
-        Pool storage pool_ = _unpausedPool(invoice.token);
+        uint256 word = _unpausedPool(invoice.token);
         (bytes32 hash, Payment memory p) = _heldPayment(invoice);
-        _payments[hash] = Payment(p.payer, 0, Status.Closed);
-        pool_.held -= p.amount;
+        _setPayment(hash, p.payer, 0, Status.Closed);
+        _pools[invoice.token] = _lessHeld(word, p.amount);
         emit PaymentVoided(hash, p.amount);
         _returnOrOwe(invoice.token, p.payer, p.amount, hash);
     }
@@ -247,14 +250,14 @@ contract PaymentEscrow is
         // deadline is not later) or capture this invoice, and a sweep returns every deposit, so None
         // and Closed behave alike; clearing the slot refunds gas that pays for the pool update.
         delete _payments[hash];
-        _pools[invoice.token].held -= p.amount;
+        _pools[invoice.token] = _lessHeld(_pools[invoice.token], p.amount);
         emit PaymentReclaimed(hash, p.amount);
         _send(invoice.token, p.payer, p.amount);
     }
 
     /// @inheritdoc IPaymentEscrow
     function refund(Invoice calldata invoice, uint256 amount) external nonReentrant onlyRole(OPERATOR_ROLE) {
-        Pool storage pool_ = _unpausedPool(invoice.token);
+        uint256 word = _unpausedPool(invoice.token);
         bytes32 hash = _hashInvoice(invoice);
         Payment memory p = _payments[hash];
         if (p.status != Status.Captured) revert PaymentEscrowInvalidStatus(hash, Status.Captured, p.status);
@@ -263,13 +266,11 @@ contract PaymentEscrow is
         }
         if (amount == 0) revert PaymentEscrowZeroAmount();
         if (amount > p.amount) revert PaymentEscrowInsufficientRefundable(hash, p.amount, amount);
-        uint120 captured = pool_.captured;
-        if (amount > captured) revert PaymentEscrowInsufficientCaptured(invoice.token, captured, amount);
-        // Safe: amount <= p.amount and amount <= captured were checked just above.
+        // Safe: amount <= p.amount was checked just above; _lessCaptured checks the pool.
         unchecked {
-            _payments[hash] = Payment(p.payer, p.amount - uint88(amount), Status.Captured);
-            pool_.captured = captured - uint120(amount);
+            _setPayment(hash, p.payer, p.amount - uint88(amount), Status.Captured);
         }
+        _pools[invoice.token] = _lessCaptured(word, invoice.token, amount);
         emit PaymentRefunded(hash, amount);
         _returnOrOwe(invoice.token, p.payer, amount, hash);
     }
@@ -280,17 +281,13 @@ contract PaymentEscrow is
         nonReentrant
         onlyRole(OPERATOR_ROLE)
     {
-        Pool storage pool_ = _unpausedPool(token);
+        uint256 word = _unpausedPool(token);
         if (_usedReferences[reference_]) revert PaymentEscrowReferenceUsed(reference_);
         uint256 total = payout + fees;
         if (total == 0) revert PaymentEscrowZeroAmount();
-        uint120 captured = pool_.captured;
-        if (total > captured) revert PaymentEscrowInsufficientCaptured(token, captured, total);
+        word = _lessCaptured(word, token, total);
         _usedReferences[reference_] = true;
-        // Safe: total <= captured was checked just above, and fees <= total.
-        unchecked {
-            pool_.captured = captured - uint120(total);
-        }
+        _pools[token] = word;
         _poolOwed[token].fees += uint128(fees);
         emit Settled(token, payout, fees, reference_);
         if (payout != 0) _send(token, _treasury, payout);
@@ -317,11 +314,8 @@ contract PaymentEscrow is
     /// @inheritdoc IDepositSweeper
     function sweep(Deposit[] calldata deposits) external nonReentrant onlyRole(OPERATOR_ROLE) whenNotPaused {
         bytes memory code = type(DepositForwarder).creationCode;
-        Run memory run;
-        Returns memory queue;
-        for (uint256 i; i < deposits.length; ++i) {
-            queue.capacity += deposits[i].transfers.length + deposits[i].ethTransfers.length;
-        }
+        Run memory run = Run(address(0), 0, false, 0, 0, 0, 0);
+        Returns memory queue = Returns(new PendingReturn[](0), 0);
         for (uint256 i; i < deposits.length; ++i) {
             Deposit calldata d = deposits[i];
             Invoice calldata invoice = d.invoice;
@@ -335,8 +329,8 @@ contract PaymentEscrow is
             (uint256 tokenSum, uint256 ethSum) = _attested(d, hash);
             if (tokenSum == 0 && ethSum == 0) continue;
             bool forwarded = token == address(0)
-                ? _forward(code, hash, address(0), 0, tokenSum)
-                : _forward(code, hash, token, tokenSum, ethSum);
+                ? _forwardInRun(run, code, hash, _head(address(0), tokenSum, hash), 0)
+                : _forwardInRun(run, code, hash, _head(token, ethSum, hash), tokenSum);
             if (!forwarded) {
                 emit DepositSkipped(hash, token, tokenSum, ethSum);
                 continue;
@@ -365,7 +359,7 @@ contract PaymentEscrow is
         uint256 sum = _sum(transfers, hash);
         if (sum == 0) return;
         uint256 before = IERC20(token).balanceOf(address(this));
-        bool forwarded = _forward(type(DepositForwarder).creationCode, hash, token, sum, 0);
+        bool forwarded = _forward(type(DepositForwarder).creationCode, hash, _head(token, 0, hash), sum);
         _clearForwarding();
         if (!forwarded) {
             emit DepositSkipped(hash, token, sum, 0);
@@ -373,8 +367,7 @@ contract PaymentEscrow is
         }
         uint256 received = IERC20(token).balanceOf(address(this)) - before;
         if (received != sum) revert PaymentEscrowUnexpectedReceipt(token, sum, received);
-        Returns memory queue;
-        queue.capacity = transfers.length;
+        Returns memory queue = Returns(new PendingReturn[](0), 0);
         _returnTransfers(transfers, invoice.payer, address(0), hash, token, queue);
         for (uint256 i; i < queue.count; ++i) {
             PendingReturn memory r = queue.items[i];
@@ -395,7 +388,7 @@ contract PaymentEscrow is
         uint256 eth = at.balance;
         uint256 amount = token == address(0) ? 0 : IERC20(token).balanceOf(at);
         if (amount == 0 && eth == 0) revert PaymentEscrowNothingToReclaim(hash);
-        if (!_forward(type(DepositForwarder).creationCode, hash, token, amount, eth)) {
+        if (!_forward(type(DepositForwarder).creationCode, hash, _head(token, eth, hash), amount)) {
             revert PaymentEscrowNothingToReclaim(hash);
         }
         _clearForwarding();
@@ -429,13 +422,12 @@ contract PaymentEscrow is
 
     /// @inheritdoc IPaymentEscrow
     function setTokenAllowed(address token, bool allowed) external nonReentrant onlyRole(DEFAULT_ADMIN_ROLE) {
-        Pool storage pool_ = _pools[token];
-        if (!pool_.listed) {
-            pool_.listed = true;
-            pool_.paused = paused();
+        uint256 word = _pools[token];
+        if (word & _LISTED == 0) {
+            word |= _LISTED | (paused() ? _PAUSED : 0);
             _tokens.push(token);
         }
-        pool_.allowed = allowed;
+        _pools[token] = allowed ? word | _ALLOWED : word & ~_ALLOWED;
         emit TokenAllowedSet(token, allowed);
     }
 
@@ -463,8 +455,18 @@ contract PaymentEscrow is
     //////////////////////////////////////////////////////////////*/
 
     function _hashInvoice(Invoice calldata invoice) private view returns (bytes32) {
-        // Every field is static, so abi.encode lays the struct out exactly as EIP-712 encodeData.
-        return _hashTypedDataV4(keccak256(abi.encode(_INVOICE_TYPEHASH, invoice)));
+        // Every field is static, so the struct's 7 calldata words are exactly EIP-712 encodeData;
+        // copied as they are (abi.encode would copy them word by word). A field with dirty high
+        // bits only gives another digest, which no operator signed and no payment has.
+        bytes32 typehash = _INVOICE_TYPEHASH;
+        bytes32 structHash;
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            mstore(ptr, typehash)
+            calldatacopy(add(ptr, 0x20), invoice, 0xe0)
+            structHash := keccak256(ptr, 0x100)
+        }
+        return _hashTypedDataV4(structHash);
     }
 
     function _depositAddress(bytes32 hash) private view returns (address) {
@@ -472,15 +474,71 @@ contract PaymentEscrow is
     }
 
     /// @dev The token's pool, after the pause check (the pool's mirror of the global flag).
-    function _unpausedPool(address token) private view returns (Pool storage pool_) {
-        pool_ = _pools[token];
-        if (pool_.paused) revert EnforcedPause();
+    function _unpausedPool(address token) private view returns (uint256 word) {
+        word = _pools[token];
+        if (word & _PAUSED != 0) revert EnforcedPause();
+    }
+
+    function _held(uint256 word) private pure returns (uint256) {
+        return word & _FIELD;
+    }
+
+    function _captured(uint256 word) private pure returns (uint256) {
+        return (word >> _CAPTURED_SHIFT) & _FIELD;
+    }
+
+    /// @dev The pool word with `amount` more held; reverts if the total no longer fits 112 bits.
+    function _plusHeld(uint256 word, uint256 amount) private pure returns (uint256) {
+        uint256 held = _held(word) + amount;
+        if (held > _FIELD) revert PaymentEscrowAmountTooLarge(held, _FIELD);
+        // Safe: the held field stays within its 112 bits, so nothing carries into `captured`.
+        unchecked {
+            return word + amount;
+        }
+    }
+
+    /// @dev The pool word with `amount` less held. Every held payment was added to the total, so
+    /// `amount` (a payment's held amount) never exceeds it; checked anyway.
+    function _lessHeld(uint256 word, uint256 amount) private pure returns (uint256) {
+        if (amount > _held(word)) revert PaymentEscrowAmountTooLarge(amount, _held(word));
+        // Safe: amount <= held, so nothing borrows from `captured`.
+        unchecked {
+            return word - amount;
+        }
+    }
+
+    function _plusCaptured(uint256 word, uint256 amount) private pure returns (uint256) {
+        uint256 captured = _captured(word) + amount;
+        if (captured > _FIELD) revert PaymentEscrowAmountTooLarge(captured, _FIELD);
+        // Safe: the captured field stays within its 112 bits, so nothing carries into the flags.
+        unchecked {
+            return word + (amount << _CAPTURED_SHIFT);
+        }
+    }
+
+    function _lessCaptured(uint256 word, address token, uint256 amount) private pure returns (uint256) {
+        uint256 captured = _captured(word);
+        if (amount > captured) revert PaymentEscrowInsufficientCaptured(token, captured, amount);
+        // Safe: amount <= captured, so the field does not borrow.
+        unchecked {
+            return word - (amount << _CAPTURED_SHIFT);
+        }
+    }
+
+    /// @dev Writes a payment in one SSTORE, in Solidity's layout for `Payment`: payer (160), amount
+    /// (88), status (8).
+    function _setPayment(bytes32 hash, address payer, uint88 amount, Status status) private {
+        Payment storage stored = _payments[hash];
+        assembly ("memory-safe") {
+            sstore(stored.slot, or(or(payer, shl(160, amount)), shl(248, status)))
+        }
     }
 
     function _setPoolsPaused(bool paused_) private {
         uint256 n = _tokens.length;
         for (uint256 i; i < n; ++i) {
-            _pools[_tokens[i]].paused = paused_;
+            address token = _tokens[i];
+            _pools[token] = paused_ ? _pools[token] | _PAUSED : _pools[token] & ~_PAUSED;
         }
     }
 
@@ -500,8 +558,8 @@ contract PaymentEscrow is
     /// msg.sender of the full invoice amount (before any funds move: checks-effects-interactions).
     function _authorize(Invoice calldata invoice, bytes calldata signature) private {
         _checkTermsShape(invoice);
-        Pool storage pool_ = _unpausedPool(invoice.token);
-        if (!pool_.allowed) revert PaymentEscrowTokenNotAllowed(invoice.token);
+        uint256 word = _unpausedPool(invoice.token);
+        if (word & _ALLOWED == 0) revert PaymentEscrowTokenNotAllowed(invoice.token);
         bytes32 hash = _hashInvoice(invoice);
         (address signer,,) = ECDSA.tryRecoverCalldata(hash, signature);
         if (signer == address(0) || !hasRole(OPERATOR_ROLE, signer)) {
@@ -516,8 +574,8 @@ contract PaymentEscrow is
         Status status = _payments[hash].status;
         if (status != Status.None) revert PaymentEscrowInvalidStatus(hash, Status.None, status);
         // The casts are safe: _checkTermsShape bounds the amount to uint88; the pool total is checked.
-        _payments[hash] = Payment(msg.sender, uint88(invoice.amount), Status.Authorized);
-        pool_.held += uint120(invoice.amount);
+        _setPayment(hash, msg.sender, uint88(invoice.amount), Status.Authorized);
+        _pools[invoice.token] = _plusHeld(word, invoice.amount);
         emit InvoicePaid(hash, msg.sender, invoice.token, invoice.amount);
     }
 
@@ -530,7 +588,7 @@ contract PaymentEscrow is
     }
 
     function _capture(Invoice calldata invoice, uint256 amount) private {
-        Pool storage pool_ = _unpausedPool(invoice.token);
+        uint256 word = _unpausedPool(invoice.token);
         (bytes32 hash, Payment memory p) = _heldPayment(invoice);
         if (block.timestamp >= invoice.authorizationExpiry) {
             revert PaymentEscrowAuthorizationExpired(hash, invoice.authorizationExpiry, block.timestamp);
@@ -547,10 +605,8 @@ contract PaymentEscrow is
         }
         // The cast is safe: amount <= p.amount, a uint88. The payment keeps the gross amount as
         // refundable, so a refund may give the payer everything back.
-        _payments[hash] = Payment(p.payer, uint88(amount), Status.Captured);
-        Pool memory totals = pool_;
-        pool_.held = totals.held - p.amount;
-        pool_.captured = totals.captured + uint120(amount);
+        _setPayment(hash, p.payer, uint88(amount), Status.Captured);
+        _pools[invoice.token] = _plusCaptured(_lessHeld(word, p.amount), amount);
         emit PaymentCaptured(hash, amount, released);
         if (released != 0) _returnOrOwe(invoice.token, p.payer, released, hash);
     }
@@ -604,11 +660,7 @@ contract PaymentEscrow is
     /// @dev Ends a run: the pool written once, and one balance check. ETH needs none: a self-destruct
     /// moves exactly the balance the forwarder checked.
     function _closeRun(Run memory run) private {
-        if (run.dirty) {
-            Pool storage pool_ = _pools[run.token];
-            pool_.held = run.pool.held;
-            pool_.captured = run.pool.captured;
-        }
+        if (run.dirty) _pools[run.token] = run.pool;
         if (run.inflow != 0) {
             uint256 expected = run.balanceBefore + run.inflow;
             uint256 balance = IERC20(run.token).balanceOf(address(this));
@@ -637,19 +689,40 @@ contract PaymentEscrow is
 
     /// @dev Creates the forwarder at the deposit address of `hash`, which moves exactly the expected
     /// balances to the escrow, or reverts (then nothing moved and this returns false).
-    function _forward(bytes memory code, bytes32 hash, address token, uint256 expectedToken, uint256 expectedEth)
+    function _forward(bytes memory code, bytes32 hash, uint256 head, uint256 expectedToken) private returns (bool) {
+        bytes32 slot = _FORWARDING_SLOT;
+        address created;
+        assembly ("memory-safe") {
+            tstore(slot, head)
+            tstore(add(slot, 1), expectedToken)
+            created := create2(0, add(code, 0x20), mload(code), hash)
+        }
+        return created != address(0);
+    }
+
+    /// @dev {_forward} within a sweep: a forwarding slot whose value did not change is not written again.
+    function _forwardInRun(Run memory run, bytes memory code, bytes32 hash, uint256 head, uint256 expectedToken)
         private
         returns (bool)
     {
         bytes32 slot = _FORWARDING_SLOT;
         address created;
+        uint256 lastHead = run.head;
+        uint256 lastExpected = run.expected;
         assembly ("memory-safe") {
-            tstore(slot, token)
-            tstore(add(slot, 1), expectedToken)
-            tstore(add(slot, 2), expectedEth)
+            if iszero(eq(head, lastHead)) { tstore(slot, head) }
+            if iszero(eq(expectedToken, lastExpected)) { tstore(add(slot, 1), expectedToken) }
             created := create2(0, add(code, 0x20), mload(code), hash)
         }
+        run.head = head;
+        run.expected = expectedToken;
         return created != address(0);
+    }
+
+    /// @dev The first forwarding slot: the token and the expected ETH (which must fit 96 bits).
+    function _head(address token, uint256 expectedEth, bytes32 hash) private pure returns (uint256) {
+        if (expectedEth > type(uint96).max) revert PaymentEscrowInvalidTransfer(hash);
+        return uint256(uint160(token)) | (expectedEth << 160);
     }
 
     function _clearForwarding() private {
@@ -657,7 +730,6 @@ contract PaymentEscrow is
         assembly ("memory-safe") {
             tstore(slot, 0)
             tstore(add(slot, 1), 0)
-            tstore(add(slot, 2), 0)
         }
     }
 
@@ -669,25 +741,45 @@ contract PaymentEscrow is
         Invoice calldata invoice = d.invoice;
         Transfer[] calldata transfers = d.transfers;
         Payment memory p = _payments[hash];
-        bool keep = block.timestamp < invoice.authorizationExpiry && run.pool.allowed
+        bool keep = block.timestamp < invoice.authorizationExpiry && run.pool & _ALLOWED != 0
             && (p.status == Status.None || p.status == Status.Authorized);
         address payer = invoice.payer;
-        uint256 kept;
+        uint256 kept = 0;
         if (payer != address(0)) {
             // Named payer: the money is the payer's whatever the attested sender (defect 1.1).
             kept = keep && tokenSum <= type(uint88).max - p.amount ? tokenSum : 0;
         } else if (keep) {
-            payer = p.status == Status.Authorized ? p.payer : _largestSender(transfers);
-            for (uint256 i; i < transfers.length; ++i) {
-                if (transfers[i].sender == payer) kept += transfers[i].amount;
+            // Open invoice: the largest sender pays, every other sender's part goes back (defect 1.4).
+            payer = transfers.length == 1 ? transfers[0].sender : _largestSender(transfers);
+            if (p.status == Status.Authorized && payer != p.payer) {
+                uint256 challenger = _totalOf(transfers, payer);
+                // An underpaid held payment (dust swept on its own, say) gives way to a larger one
+                // from another sender: it goes back to its payer, and the larger one is the payment.
+                if (
+                    p.amount < invoice.amount && challenger > p.amount + _totalOf(transfers, p.payer)
+                        && challenger <= type(uint88).max
+                ) {
+                    emit PaymentReplaced(hash, p.payer, p.amount);
+                    _queue(queue, PendingReturn(invoice.token, p.payer, p.amount, hash));
+                    run.pool = _lessHeld(run.pool, p.amount);
+                    run.dirty = true;
+                    p.amount = 0;
+                } else {
+                    payer = p.payer;
+                }
             }
+            kept = transfers.length == 1 ? (transfers[0].sender == payer ? tokenSum : 0) : _totalOf(transfers, payer);
             if (kept > type(uint88).max - p.amount) kept = 0;
         }
         if (kept == 0) {
             _returnTransfers(transfers, invoice.payer, address(0), hash, invoice.token, queue);
             return;
         }
-        if (invoice.payer != address(0)) {
+        if (transfers.length == 1) {
+            // The common case, one transfer, kept: its event without the general loop.
+            Transfer calldata t = transfers[0];
+            emit DepositKept(hash, t.sender, t.amount, t.txHash, t.logIndex);
+        } else if (invoice.payer != address(0)) {
             for (uint256 i; i < transfers.length; ++i) {
                 Transfer calldata t = transfers[i];
                 emit DepositKept(hash, t.sender, t.amount, t.txHash, t.logIndex);
@@ -698,25 +790,30 @@ contract PaymentEscrow is
         // The casts are safe: p.amount + kept <= type(uint88).max was checked above.
         uint88 amount = p.amount + uint88(kept);
         if (d.capture && amount == invoice.amount) {
-            _payments[hash] = Payment(payer, amount, Status.Captured);
-            run.pool.held -= p.amount;
-            run.pool.captured += amount;
+            _setPayment(hash, payer, amount, Status.Captured);
+            run.pool = _plusCaptured(_lessHeld(run.pool, p.amount), amount);
             emit PaymentCaptured(hash, amount, 0);
         } else {
-            _payments[hash] = Payment(payer, amount, Status.Authorized);
-            run.pool.held += uint120(kept);
+            _setPayment(hash, payer, amount, Status.Authorized);
+            run.pool = _plusHeld(run.pool, kept);
         }
         run.dirty = true;
+    }
+
+    function _totalOf(Transfer[] calldata transfers, address sender) private pure returns (uint256 total) {
+        for (uint256 i; i < transfers.length; ++i) {
+            if (transfers[i].sender == sender) total += transfers[i].amount;
+        }
     }
 
     /// @dev The sender whose transfers add up to the most (ties: the first in the list).
     function _largestSender(Transfer[] calldata transfers) private pure returns (address best) {
         best = transfers[0].sender;
         if (transfers.length == 1) return best;
-        uint256 bestTotal;
+        uint256 bestTotal = 0;
         for (uint256 i; i < transfers.length; ++i) {
             address sender = transfers[i].sender;
-            uint256 total;
+            uint256 total = 0;
             for (uint256 j; j < transfers.length; ++j) {
                 if (transfers[j].sender == sender) total += transfers[j].amount;
             }
@@ -738,7 +835,7 @@ contract PaymentEscrow is
         address token,
         Returns memory queue
     ) private {
-        uint256 toPayer;
+        uint256 toPayer = 0;
         for (uint256 i; i < transfers.length; ++i) {
             Transfer calldata t = transfers[i];
             if (namedPayer != address(0)) {
@@ -755,7 +852,13 @@ contract PaymentEscrow is
     }
 
     function _queue(Returns memory queue, PendingReturn memory r) private pure {
-        if (queue.items.length == 0) queue.items = new PendingReturn[](queue.capacity);
+        if (queue.count == queue.items.length) {
+            PendingReturn[] memory grown = new PendingReturn[](queue.count == 0 ? 8 : 2 * queue.count);
+            for (uint256 i; i < queue.count; ++i) {
+                grown[i] = queue.items[i];
+            }
+            queue.items = grown;
+        }
         queue.items[queue.count++] = r;
     }
 }

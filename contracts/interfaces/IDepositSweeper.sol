@@ -73,6 +73,14 @@ interface IDepositSweeper {
         uint32 logIndex
     );
 
+    /// @notice An open invoice's held payment of `amount`, below the invoice amount, was sent back to
+    /// its payer `previousPayer` because a deposit from another sender that adds up to more arrived:
+    /// that deposit's {DepositKept} events follow and make the new payment (its sender is the payer
+    /// of record from now on). This is what keeps a 1-wei dust transfer, swept on its own before the
+    /// real payment arrived, from taking the payment over. If the send fails,
+    /// {IPaymentEscrow-ReturnOwed} follows (after the whole batch's bookings).
+    event PaymentReplaced(bytes32 indexed invoiceHash, address indexed previousPayer, uint256 amount);
+
     /// @notice The invoice's named payer pulled its unswept deposit address back after the
     /// authorization expiry: `amount` of the invoice token (for an ETH invoice: of ETH) and `ethAmount`
     /// of ETH that was at an ERC-20 invoice's address.
@@ -110,6 +118,8 @@ interface IDepositSweeper {
     ///   - open invoice, first payment: transfers grouped by sender; the sender with the largest
     ///     total pays (ties: the first in the list), every other sender's transfers go back to it;
     ///   - payment held (top-up): the payer of record's transfers are added, others go back;
+    ///     but an underpaid held payment gives way to another sender whose transfers add up to
+    ///     more than the held amount plus the holder's new ones ({PaymentReplaced});
     /// - otherwise every transfer goes back (named payer: to the payer).
     /// Failed returns are owed, never reverted. `held` (and `captured`) are written once per run of
     /// deposits in the same token; the escrow's token balance is checked once per run (a token that

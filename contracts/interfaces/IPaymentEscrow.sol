@@ -169,8 +169,10 @@ interface IPaymentEscrow {
 
     /// @notice A send of `amount` of `token` to `account` for the invoice `invoiceHash` failed, so it
     /// was credited to the account's owed balance ({owedTo}), withdrawn later with {withdrawOwed}.
-    /// Always emitted right after the event of the operation that tried the send (PaymentCaptured's
-    /// release, PaymentVoided, PaymentRefunded, IDepositSweeper-DepositReturned).
+    /// Always emitted after the event of the operation that tried the send (PaymentCaptured's
+    /// release, PaymentVoided, PaymentRefunded, IDepositSweeper-DepositReturned and
+    /// IDepositSweeper-PaymentReplaced); in a sweep, the returns are sent after every booking of
+    /// the batch, so the ReturnOwed events come at the end of the transaction's logs.
     event ReturnOwed(address indexed account, address indexed token, uint256 amount, bytes32 indexed invoiceHash);
 
     /// @notice `account` withdrew its owed balance of `token` (`amount`) to `to`.

@@ -1,4 +1,4 @@
-"""Fixtures for the payment escrow (v2): a deployed escrow, invoice factories, signing and sweeps."""
+"""Fixtures for the payment escrow (v2): an escrow, invoice factories, signing and sweeps."""
 
 from __future__ import annotations
 
@@ -75,6 +75,11 @@ class Invoice:
 
 _salts = itertools.count(1)
 _tx_hashes = itertools.count(1)
+
+
+def tx_hash(tx: Any) -> bytes:
+    """A receipt's transaction hash as 32 bytes."""
+    return bytes.fromhex(str(tx.txn_hash).removeprefix("0x"))
 
 
 def transfer(sender: Any, amount: int, log_index: int = 0, tx_hash: bytes | None = None) -> tuple:
@@ -229,10 +234,10 @@ def pay_address(escrow: Any, funded: Any) -> Callable[..., str]:
         token = invoice.token if token is None else token
         if (token if isinstance(token, str) else token.address) == ZERO:
             tx = payer.transfer(address, amount)
-            return transfer(payer, amount, NO_LOG, bytes.fromhex(str(tx.txn_hash).removeprefix("0x")))
+            return transfer(payer, amount, NO_LOG, tx_hash(tx))
         contract = funded if isinstance(token, str) else token
         tx = contract.transfer(address, amount, sender=payer)
         [log] = tx.decode_logs(contract.Transfer)
-        return transfer(payer, amount, int(log.log_index), bytes.fromhex(str(tx.txn_hash).removeprefix("0x")))
+        return transfer(payer, amount, int(log.log_index), tx_hash(tx))
 
     return pay

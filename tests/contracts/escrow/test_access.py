@@ -13,16 +13,16 @@ import ape
 import pytest
 from eth_utils import keccak
 
-from tests.contracts.escrow.conftest import PRICE, STORE_A, Invoice
+from tests.contracts.escrow.conftest import PRICE, Invoice, deposit, transfer
 
 OPERATOR_CALLS: dict[str, Callable[[Any, Any, Invoice], Any]] = {
-    "capture": lambda e, c, i: e.capture(i.abi(), PRICE, 0, sender=c),
-    "captureMany": lambda e, c, i: e.captureMany([i.abi()], [PRICE], [0], sender=c),
+    "capture": lambda e, c, i: e.capture(i.abi(), PRICE, sender=c),
+    "captureMany": lambda e, c, i: e.captureMany([i.abi()], [PRICE], sender=c),
     "void": lambda e, c, i: e.void(i.abi(), sender=c),
     "refund": lambda e, c, i: e.refund(i.abi(), 1, sender=c),
-    "settle": lambda e, c, i: e.settle(STORE_A, i.token, 1, keccak(text="r"), sender=c),
-    "sweep": lambda e, c, i: e.sweep([i.abi()], [c], sender=c),
-    "sweepAndCapture": lambda e, c, i: e.sweepAndCapture([i.abi()], [c], [0], sender=c),
+    "settle": lambda e, c, i: e.settle(i.token, 1, 0, keccak(text="r"), sender=c),
+    "sweep": lambda e, c, i: e.sweep([deposit(i, [transfer(c, 1)])], sender=c),
+    "recoverToken": lambda e, c, i: e.recoverToken(i.abi(), c, [transfer(c, 1)], sender=c),
 }
 ADMIN_CALLS: dict[str, Callable[[Any, Any, Invoice], Any]] = {
     "withdrawFees": lambda e, c, i: e.withdrawFees(i.token, c, sender=c),
@@ -60,6 +60,24 @@ def test_admin_function__without_admin_role__reverts(
         neededRole=escrow.DEFAULT_ADMIN_ROLE(),
     ):
         ADMIN_CALLS[name](escrow, caller, new_invoice())
+
+
+def test_paused__payer_exits_still_work(
+    chain: Any, escrow: Any, admin: Any, customer: Any, paid: Callable[..., Invoice]
+) -> None:
+    """reclaim, reclaimDeposit and withdrawOwed move a payer's own funds: a pause never stops them
+    (each gets past the pause check to its own requirement)."""
+    invoice = paid(payer=customer.address)
+    escrow.pause(sender=admin)
+    with ape.reverts(escrow.PaymentEscrowAuthorizationNotExpired):
+        escrow.reclaim(invoice.abi(), sender=customer)
+    with ape.reverts(escrow.PaymentEscrowAuthorizationNotExpired):
+        escrow.reclaimDeposit(invoice.abi(), sender=customer)
+    with ape.reverts(escrow.PaymentEscrowNothingOwed):
+        escrow.withdrawOwed(invoice.token, customer, sender=customer)
+    chain.pending_timestamp = invoice.authorizationExpiry
+    escrow.reclaim(invoice.abi(), sender=customer)
+    assert tuple(escrow.pool(invoice.token)) == (0, 0, 0, 0)
 
 
 def test_grant_operator__by_non_admin__reverts(escrow: Any, operator: Any, stranger: Any) -> None:

@@ -12,7 +12,7 @@ import ape
 import pytest
 from eth_utils import keccak
 
-from tests.contracts.escrow.conftest import STORE_A, Invoice, Status
+from tests.contracts.escrow.conftest import Invoice, Status, deposit, transfer
 
 AMOUNT = 10**18
 MAX = 2**256 - 1
@@ -66,12 +66,15 @@ def test_reentrant_token__reenters_on_payout__reverts(
 ) -> None:
     token = hostile("ReentrantToken")
     invoice = pay(escrow, sign, new_invoice(token=token.address, amount=AMOUNT), customer)
-    # During the void's payout, try to reclaim the same payment again.
+    # During the void's payout, try to reclaim the same payment again: the re-entry reverts
+    # (ReentrancyGuardReentrantCall), which makes the token's transfer fail; a failed return never
+    # reverts the void, so the payment is closed and its amount owed to the payer.
     token.arm(escrow, escrow.reclaim.encode_input(invoice.abi()), sender=customer)
-    with ape.reverts(escrow.ReentrancyGuardReentrantCall):
-        escrow.void(invoice.abi(), sender=operator)
-    assert state(invoice)[2] == Status.AUTHORIZED
+    tx = escrow.void(invoice.abi(), sender=operator)
+    assert state(invoice)[2] == Status.CLOSED
     assert token.balanceOf(escrow) == AMOUNT
+    assert escrow.owedTo(customer, token) == AMOUNT
+    assert [e.amount for e in tx.events.filter(escrow.ReturnOwed)] == [AMOUNT]
 
 
 def test_fee_on_transfer_token__pay__reverts_with_amount_received(
@@ -92,7 +95,7 @@ def test_fee_on_transfer_token__pay__reverts_with_amount_received(
         escrow.pay(invoice.abi(), sign(invoice), sender=customer)
 
 
-def test_fee_on_transfer_token__sweep__records_what_arrived(
+def test_fee_on_transfer_token__sweep__reverts_with_what_arrived(
     escrow: Any,
     hostile: Callable[[str], Any],
     new_invoice: Callable[..., Invoice],
@@ -100,13 +103,21 @@ def test_fee_on_transfer_token__sweep__records_what_arrived(
     operator: Any,
     state: Callable[..., Any],
 ) -> None:
+    """The run's balance check: the forwarder sent what was attested, the escrow got less, so
+    the batch reverts instead of booking money it does not hold."""
     token = hostile("FeeOnTransferToken")
     invoice = new_invoice(token=token.address, amount=AMOUNT)
-    token.transfer(escrow.depositAddress(invoice.abi()), AMOUNT, sender=customer)
-    escrow.sweep([invoice.abi()], [customer], sender=operator)
-    arrived = AMOUNT - AMOUNT // 100 - (AMOUNT - AMOUNT // 100) // 100
-    assert state(invoice)[1] == arrived
-    assert token.balanceOf(escrow) == arrived
+    address = escrow.depositAddress(invoice.abi())
+    token.transfer(address, AMOUNT, sender=customer)
+    at_address = token.balanceOf(address)
+    with ape.reverts(
+        escrow.PaymentEscrowUnexpectedReceipt,
+        token=token.address,
+        expected=at_address,
+        received=at_address - at_address // 100,
+    ):
+        escrow.sweep([deposit(invoice, [transfer(customer, at_address)])], sender=operator)
+    assert state(invoice)[2] == Status.NONE
 
 
 def test_returns_false_token__pay__reverts(
@@ -123,7 +134,7 @@ def test_returns_false_token__pay__reverts(
         escrow.pay(invoice.abi(), sign(invoice), sender=customer)
 
 
-def test_returns_false_token__payout__reverts_and_keeps_state(
+def test_returns_false_token__void__owed_not_reverted(
     escrow: Any,
     hostile: Callable[[str], Any],
     new_invoice: Callable[..., Invoice],
@@ -131,28 +142,40 @@ def test_returns_false_token__payout__reverts_and_keeps_state(
     customer: Any,
     operator: Any,
     state: Callable[..., Any],
+    solvent: Callable[..., None],
 ) -> None:
     token = hostile("ReturnsFalseToken")
     invoice = pay(escrow, sign, new_invoice(token=token.address, amount=AMOUNT), customer)
     token.setFailing(True, sender=customer)
+    tx = escrow.void(invoice.abi(), sender=operator)
+    assert state(invoice) == (customer.address, 0, Status.CLOSED)
+    [owed] = tx.events.filter(escrow.ReturnOwed)
+    assert (owed.account, owed.token, owed.amount) == (customer.address, token.address, AMOUNT)
+    assert tuple(escrow.pool(token)) == (0, 0, 0, AMOUNT)
+    solvent(token)
     with ape.reverts(escrow.SafeERC20FailedOperation, token=token.address):
-        escrow.void(invoice.abi(), sender=operator)
-    assert state(invoice) == (customer.address, AMOUNT, Status.AUTHORIZED)
+        escrow.withdrawOwed(token, customer, sender=customer)  # the caller's own call: reverts
+    token.setFailing(False, sender=customer)
+    escrow.withdrawOwed(token, customer, sender=customer)
+    assert escrow.owedTo(customer, token) == 0
+    solvent(token)
 
 
-def test_returns_false_token__forwarder__sweep_reverts(
+def test_returns_false_token__forwarder__deposit_skipped(
     escrow: Any,
     hostile: Callable[[str], Any],
     new_invoice: Callable[..., Invoice],
     customer: Any,
     operator: Any,
 ) -> None:
+    """The forwarder's own transfer fails: the CREATE2 fails, the deposit is skipped."""
     token = hostile("ReturnsFalseToken")
     invoice = new_invoice(token=token.address, amount=AMOUNT)
     token.transfer(escrow.depositAddress(invoice.abi()), AMOUNT, sender=customer)
     token.setFailing(True, sender=customer)
-    with ape.reverts(escrow.SafeERC20FailedOperation, token=token.address):
-        escrow.sweep([invoice.abi()], [customer], sender=operator)
+    tx = escrow.sweep([deposit(invoice, [transfer(customer, AMOUNT)])], sender=operator)
+    assert len(list(tx.events.filter(escrow.DepositSkipped))) == 1
+    assert token.balanceOf(escrow.depositAddress(invoice.abi())) == AMOUNT
 
 
 def test_no_return_token__full_lifecycle__works(
@@ -167,15 +190,15 @@ def test_no_return_token__full_lifecycle__works(
 ) -> None:
     token = hostile("NoReturnToken")
     invoice = pay(escrow, sign, new_invoice(token=token.address, amount=AMOUNT), customer)
-    escrow.capture(invoice.abi(), AMOUNT // 2, 100, sender=operator)  # releases the other half
+    escrow.capture(invoice.abi(), AMOUNT // 2, sender=operator)  # releases the other half
     escrow.refund(invoice.abi(), AMOUNT // 4, sender=operator)
-    escrow.settle(STORE_A, token, AMOUNT // 8, keccak(text="s"), sender=operator)
+    escrow.settle(token, AMOUNT // 8, 0, keccak(text="s"), sender=operator)
     assert token.balanceOf(treasury) == AMOUNT // 8
     assert token.balanceOf(customer) == 100 * AMOUNT - AMOUNT // 2 + AMOUNT // 4
-    deposit = new_invoice(token=token.address, amount=AMOUNT)
-    token.transfer(escrow.depositAddress(deposit.abi()), AMOUNT, sender=customer)
-    escrow.sweep([deposit.abi()], [customer], sender=operator)
-    assert state(deposit) == (customer.address, AMOUNT, Status.AUTHORIZED)
+    later = new_invoice(token=token.address, amount=AMOUNT)
+    token.transfer(escrow.depositAddress(later.abi()), AMOUNT, sender=customer)
+    escrow.sweep([deposit(later, [transfer(customer, AMOUNT)])], sender=operator)
+    assert state(later) == (customer.address, AMOUNT, Status.AUTHORIZED)
 
 
 def test_reverts_on_zero_token__no_zero_transfer_anywhere(
@@ -190,12 +213,10 @@ def test_reverts_on_zero_token__no_zero_transfer_anywhere(
 ) -> None:
     token = hostile("RevertsOnZeroToken")
     invoice = pay(escrow, sign, new_invoice(token=token.address, amount=AMOUNT), customer)
-    escrow.capture(invoice.abi(), AMOUNT, 300, sender=operator)  # nothing released: no transfer
-    escrow.settle(
-        STORE_A, token, 0, keccak(text="fees only"), sender=operator
-    )  # fees only: no transfer
+    escrow.capture(invoice.abi(), AMOUNT, sender=operator)  # nothing released: no transfer
+    escrow.settle(token, 0, 300, keccak(text="fees only"), sender=operator)  # no transfer
     empty = new_invoice(token=token.address, amount=AMOUNT)
-    escrow.sweep([empty.abi()], [customer], sender=operator)  # nothing at the deposit address
+    escrow.sweep([deposit(empty)], sender=operator)  # nothing attested: no forwarder, no transfer
     assert state(empty)[2] == Status.NONE
-    assert escrow.feeBalance(token) == AMOUNT * 300 // 10_000
+    assert escrow.pool(token)[2] == 300
     assert token.balanceOf(treasury) == 0

@@ -1,4 +1,8 @@
-"""capture, captureMany, void, reclaim, refund, settle, withdrawFees and the admin functions."""
+"""capture, captureMany, void, reclaim, refund, settle, withdrawFees and the admin functions.
+
+Every money movement is checked against the token's pools (held, captured, fees, owed) and the
+solvency invariant: held + captured + fees + owed == the escrow's balance.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ from eth_abi import encode
 from eth_utils import keccak
 from web3.exceptions import ContractLogicError
 
-from tests.contracts.escrow.conftest import PRICE, STORE_A, STORE_B, ZERO, Invoice, Status
+from tests.contracts.escrow.conftest import PRICE, STORE_B, ZERO, Invoice, Status
 
 REF = keccak(text="settlement-1")
 
@@ -23,29 +27,25 @@ def h(escrow: Any, invoice: Invoice) -> bytes:
 # --- capture -------------------------------------------------------------------------------------
 
 
-def test_capture__full__credits_store_less_fee(
+def test_capture__full__moves_held_to_captured_pool(
     escrow: Any,
     emoney: Any,
     paid: Callable[..., Invoice],
     operator: Any,
     state: Callable[..., Any],
     customer: Any,
+    pool: Callable[..., Any],
+    solvent: Callable[..., None],
 ) -> None:
     invoice = paid()
-    tx = escrow.capture(invoice.abi(), PRICE, 250, sender=operator)
-    fee = PRICE * 250 // 10_000
-    assert escrow.storeBalance(STORE_A, emoney) == PRICE - fee
-    assert escrow.accruedFees(STORE_A, emoney) == fee
+    assert pool(emoney) == (PRICE, 0, 0, 0)
+    tx = escrow.capture(invoice.abi(), PRICE, sender=operator)
+    assert pool(emoney) == (0, PRICE, 0, 0)
     assert state(invoice) == (customer.address, PRICE, Status.CAPTURED)
     [event] = tx.events.filter(escrow.PaymentCaptured)
-    assert (event.invoiceHash, event.storeId, event.amount, event.fee, event.released) == (
-        h(escrow, invoice),
-        STORE_A,
-        PRICE,
-        fee,
-        0,
-    )
+    assert (event.invoiceHash, event.amount, event.released) == (h(escrow, invoice), PRICE, 0)
     assert emoney.balanceOf(escrow) == PRICE
+    solvent(emoney)
 
 
 def test_capture__partial__releases_rest_to_payer(
@@ -58,9 +58,9 @@ def test_capture__partial__releases_rest_to_payer(
 ) -> None:
     invoice = paid()
     before = emoney.balanceOf(customer)
-    escrow.capture(invoice.abi(), 10_000, 0, sender=operator)
+    escrow.capture(invoice.abi(), 10_000, sender=operator)
     assert emoney.balanceOf(customer) == before + PRICE - 10_000
-    assert escrow.storeBalance(STORE_A, emoney) == 10_000
+    assert tuple(escrow.pool(emoney)) == (0, 10_000, 0, 0)
     assert state(invoice) == (customer.address, 10_000, Status.CAPTURED)
 
 
@@ -74,16 +74,16 @@ def test_capture__above_authorized__reverts(
         capturable=PRICE,
         requested=PRICE + 1,
     ):
-        escrow.capture(invoice.abi(), PRICE + 1, 0, sender=operator)
+        escrow.capture(invoice.abi(), PRICE + 1, sender=operator)
 
 
 def test_capture__twice__reverts(escrow: Any, paid: Callable[..., Invoice], operator: Any) -> None:
     invoice = paid()
-    escrow.capture(invoice.abi(), PRICE, 0, sender=operator)
+    escrow.capture(invoice.abi(), PRICE, sender=operator)
     with ape.reverts(
         escrow.PaymentEscrowInvalidStatus, expected=Status.AUTHORIZED, found=Status.CAPTURED
     ):
-        escrow.capture(invoice.abi(), 1, 0, sender=operator)
+        escrow.capture(invoice.abi(), 1, sender=operator)
 
 
 def test_capture__unpaid__reverts(
@@ -93,31 +93,13 @@ def test_capture__unpaid__reverts(
     with ape.reverts(
         escrow.PaymentEscrowInvalidStatus, expected=Status.AUTHORIZED, found=Status.NONE
     ):
-        escrow.capture(invoice.abi(), PRICE, 0, sender=operator)
+        escrow.capture(invoice.abi(), PRICE, sender=operator)
 
 
 def test_capture__zero__reverts(escrow: Any, paid: Callable[..., Invoice], operator: Any) -> None:
     invoice = paid()
     with ape.reverts(escrow.PaymentEscrowZeroAmount):
-        escrow.capture(invoice.abi(), 0, 0, sender=operator)
-
-
-@pytest.mark.parametrize("fee", [99, 301])
-def test_capture__fee_outside_bounds__reverts(
-    escrow: Any, paid: Callable[..., Invoice], operator: Any, fee: int
-) -> None:
-    invoice = paid(minFeeBps=100, maxFeeBps=300)
-    with ape.reverts(escrow.PaymentEscrowFeeOutOfBounds, feeBps=fee, minFeeBps=100, maxFeeBps=300):
-        escrow.capture(invoice.abi(), PRICE, fee, sender=operator)
-
-
-def test_capture__fee_at_bounds__accepted(
-    escrow: Any, emoney: Any, paid: Callable[..., Invoice], operator: Any
-) -> None:
-    low, high = paid(minFeeBps=100, maxFeeBps=300), paid(minFeeBps=100, maxFeeBps=300)
-    escrow.capture(low.abi(), 10_000, 100, sender=operator)
-    escrow.capture(high.abi(), 10_000, 300, sender=operator)
-    assert escrow.accruedFees(STORE_A, emoney) == 100 + 300
+        escrow.capture(invoice.abi(), 0, sender=operator)
 
 
 def test_capture__at_authorization_expiry__reverts(
@@ -126,7 +108,7 @@ def test_capture__at_authorization_expiry__reverts(
     invoice = paid()
     chain.pending_timestamp = invoice.authorizationExpiry
     with ape.reverts(escrow.PaymentEscrowAuthorizationExpired, expiry=invoice.authorizationExpiry):
-        escrow.capture(invoice.abi(), PRICE, 0, sender=operator)
+        escrow.capture(invoice.abi(), PRICE, sender=operator)
 
 
 def test_capture__after_void__reverts(
@@ -135,18 +117,16 @@ def test_capture__after_void__reverts(
     invoice = paid()
     escrow.void(invoice.abi(), sender=operator)
     with ape.reverts(escrow.PaymentEscrowInvalidStatus, found=Status.CLOSED):
-        escrow.capture(invoice.abi(), PRICE, 0, sender=operator)
+        escrow.capture(invoice.abi(), PRICE, sender=operator)
 
 
 def test_capture_many__captures_each(
     escrow: Any, emoney: Any, paid: Callable[..., Invoice], operator: Any, state: Callable[..., Any]
 ) -> None:
-    invoices = [paid(), paid(storeId=STORE_B), paid()]
-    escrow.captureMany(
-        [i.abi() for i in invoices], [PRICE, 5_000, 1_000], [100, 0, 300], sender=operator
-    )
-    assert escrow.storeBalance(STORE_A, emoney) == (PRICE - PRICE // 100) + (1_000 - 30)
-    assert escrow.storeBalance(STORE_B, emoney) == 5_000
+    invoices = [paid(), paid(store=STORE_B), paid()]
+    escrow.captureMany([i.abi() for i in invoices], [PRICE, 5_000, 1_000], sender=operator)
+    # One pool for every store: the captures add up, nothing is kept per store.
+    assert tuple(escrow.pool(emoney)) == (0, PRICE + 5_000 + 1_000, 0, 0)
     assert [state(i)[1:] for i in invoices] == [
         (PRICE, Status.CAPTURED),
         (5_000, Status.CAPTURED),
@@ -159,17 +139,16 @@ def test_capture_many__one_fails__all_revert(
 ) -> None:
     ok, bad = paid(), paid()
     with ape.reverts(escrow.PaymentEscrowInsufficientAuthorization):
-        escrow.captureMany([ok.abi(), bad.abi()], [PRICE, PRICE + 1], [0, 0], sender=operator)
+        escrow.captureMany([ok.abi(), bad.abi()], [PRICE, PRICE + 1], sender=operator)
     assert state(ok)[2] == Status.AUTHORIZED
 
 
-@pytest.mark.parametrize("lengths", [(2, 1, 2), (2, 2, 1)], ids=["amounts", "fees"])
 def test_capture_many__length_mismatch__reverts(
-    escrow: Any, paid: Callable[..., Invoice], operator: Any, lengths: tuple[int, int, int]
+    escrow: Any, paid: Callable[..., Invoice], operator: Any
 ) -> None:
-    invoices = [paid().abi() for _ in range(lengths[0])]
+    invoices = [paid().abi() for _ in range(2)]
     with ape.reverts(escrow.PaymentEscrowLengthMismatch, expected=2, found=1):
-        escrow.captureMany(invoices, [1] * lengths[1], [0] * lengths[2], sender=operator)
+        escrow.captureMany(invoices, [1], sender=operator)
 
 
 # --- void and reclaim ---------------------------------------------------------------------------
@@ -189,6 +168,7 @@ def test_void__returns_funds_and_closes(
     assert emoney.balanceOf(customer) == before + PRICE
     assert state(invoice) == (customer.address, 0, Status.CLOSED)
     assert tx.events.filter(escrow.PaymentVoided)[0].amount == PRICE
+    assert tuple(escrow.pool(emoney)) == (0, 0, 0, 0)
 
 
 def test_void__eth__returns_value(
@@ -208,7 +188,7 @@ def test_void__eth__returns_value(
 
 def test_void__captured__reverts(escrow: Any, paid: Callable[..., Invoice], operator: Any) -> None:
     invoice = paid()
-    escrow.capture(invoice.abi(), PRICE, 0, sender=operator)
+    escrow.capture(invoice.abi(), PRICE, sender=operator)
     with ape.reverts(
         escrow.PaymentEscrowInvalidStatus, expected=Status.AUTHORIZED, found=Status.CAPTURED
     ):
@@ -226,9 +206,14 @@ def test_reclaim__after_expiry__returns_funds(
     invoice = paid()
     chain.pending_timestamp = invoice.authorizationExpiry
     before = emoney.balanceOf(customer)
-    escrow.reclaim(invoice.abi(), sender=customer)
+    tx = escrow.reclaim(invoice.abi(), sender=customer)
     assert emoney.balanceOf(customer) == before + PRICE
-    assert state(invoice)[1:] == (0, Status.CLOSED)
+    # The slot is cleared: after the expiry nothing can pay or capture it any more.
+    assert state(invoice)[1:] == (0, Status.NONE)
+    assert tx.events.filter(escrow.PaymentReclaimed)[0].amount == PRICE
+    assert tuple(escrow.pool(emoney)) == (0, 0, 0, 0)
+    with ape.reverts(escrow.PaymentEscrowInvalidStatus, found=Status.NONE):
+        escrow.reclaim(invoice.abi(), sender=customer)
 
 
 def test_reclaim__before_expiry__reverts(
@@ -265,14 +250,14 @@ def test_reclaim__while_paused__still_works(
     escrow.pause(sender=admin)
     chain.pending_timestamp = invoice.authorizationExpiry
     escrow.reclaim(invoice.abi(), sender=customer)
-    assert state(invoice)[2] == Status.CLOSED
+    assert state(invoice)[2] == Status.NONE
 
 
 def test_reclaim__captured__reverts(
     chain: Any, escrow: Any, paid: Callable[..., Invoice], operator: Any, customer: Any
 ) -> None:
     invoice = paid()
-    escrow.capture(invoice.abi(), PRICE, 0, sender=operator)
+    escrow.capture(invoice.abi(), PRICE, sender=operator)
     chain.pending_timestamp = invoice.authorizationExpiry
     with ape.reverts(escrow.PaymentEscrowInvalidStatus, found=Status.CAPTURED):
         escrow.reclaim(invoice.abi(), sender=customer)
@@ -281,7 +266,7 @@ def test_reclaim__captured__reverts(
 # --- refund --------------------------------------------------------------------------------------
 
 
-def test_refund__partial_then_rest__returns_from_store_balance(
+def test_refund__partial_then_rest__returns_from_captured_pool(
     escrow: Any,
     emoney: Any,
     paid: Callable[..., Invoice],
@@ -290,13 +275,13 @@ def test_refund__partial_then_rest__returns_from_store_balance(
     state: Callable[..., Any],
 ) -> None:
     invoice = paid()
-    escrow.capture(invoice.abi(), PRICE, 0, sender=operator)
+    escrow.capture(invoice.abi(), PRICE, sender=operator)
     before = emoney.balanceOf(customer)
     escrow.refund(invoice.abi(), 345, sender=operator)
     assert state(invoice)[1:] == (PRICE - 345, Status.CAPTURED)
     escrow.refund(invoice.abi(), PRICE - 345, sender=operator)
     assert emoney.balanceOf(customer) == before + PRICE
-    assert escrow.storeBalance(STORE_A, emoney) == 0
+    assert tuple(escrow.pool(emoney)) == (0, 0, 0, 0)
     with ape.reverts(escrow.PaymentEscrowInsufficientRefundable, refundable=0, requested=1):
         escrow.refund(invoice.abi(), 1, sender=operator)
 
@@ -305,7 +290,7 @@ def test_refund__above_captured__reverts(
     escrow: Any, paid: Callable[..., Invoice], operator: Any
 ) -> None:
     invoice = paid()
-    escrow.capture(invoice.abi(), 10_000, 0, sender=operator)
+    escrow.capture(invoice.abi(), 10_000, sender=operator)
     with ape.reverts(
         escrow.PaymentEscrowInsufficientRefundable,
         invoiceHash=h(escrow, invoice),
@@ -315,17 +300,17 @@ def test_refund__above_captured__reverts(
         escrow.refund(invoice.abi(), 10_001, sender=operator)
 
 
-def test_refund__more_than_store_balance__reverts(
+def test_refund__more_than_captured_pool__reverts(
     escrow: Any, emoney: Any, paid: Callable[..., Invoice], operator: Any
 ) -> None:
+    """Settled money has left the pool: a refund can only come out of what is still captured."""
     invoice = paid()
-    escrow.capture(invoice.abi(), PRICE, 100, sender=operator)
-    net = PRICE - PRICE // 100
+    escrow.capture(invoice.abi(), PRICE, sender=operator)
+    escrow.settle(emoney, 100, 0, REF, sender=operator)
     with ape.reverts(
-        escrow.PaymentEscrowInsufficientStoreBalance,
-        storeId=STORE_A,
+        escrow.PaymentEscrowInsufficientCaptured,
         token=emoney.address,
-        balance=net,
+        captured=PRICE - 100,
         requested=PRICE,
     ):
         escrow.refund(invoice.abi(), PRICE, sender=operator)
@@ -335,7 +320,7 @@ def test_refund__after_deadline__reverts(
     chain: Any, escrow: Any, paid: Callable[..., Invoice], operator: Any
 ) -> None:
     invoice = paid()
-    escrow.capture(invoice.abi(), PRICE, 0, sender=operator)
+    escrow.capture(invoice.abi(), PRICE, sender=operator)
     chain.pending_timestamp = invoice.refundDeadline + 1
     with ape.reverts(escrow.PaymentEscrowRefundDeadlinePassed, deadline=invoice.refundDeadline):
         escrow.refund(invoice.abi(), 1, sender=operator)
@@ -345,7 +330,7 @@ def test_refund__at_deadline__succeeds(
     chain: Any, escrow: Any, paid: Callable[..., Invoice], operator: Any, state: Callable[..., Any]
 ) -> None:
     invoice = paid()
-    escrow.capture(invoice.abi(), PRICE, 0, sender=operator)
+    escrow.capture(invoice.abi(), PRICE, sender=operator)
     chain.pending_timestamp = invoice.refundDeadline
     escrow.refund(invoice.abi(), 1, sender=operator)
     assert state(invoice)[1] == PRICE - 1
@@ -363,7 +348,7 @@ def test_refund__uncaptured__reverts(
 
 def test_refund__zero__reverts(escrow: Any, paid: Callable[..., Invoice], operator: Any) -> None:
     invoice = paid()
-    escrow.capture(invoice.abi(), PRICE, 0, sender=operator)
+    escrow.capture(invoice.abi(), PRICE, sender=operator)
     with ape.reverts(escrow.PaymentEscrowZeroAmount):
         escrow.refund(invoice.abi(), 0, sender=operator)
 
@@ -371,72 +356,71 @@ def test_refund__zero__reverts(escrow: Any, paid: Callable[..., Invoice], operat
 # --- settle and fees -----------------------------------------------------------------------------
 
 
-def test_settle__moves_balance_to_treasury_and_collects_fees(
-    escrow: Any, emoney: Any, paid: Callable[..., Invoice], operator: Any, treasury: Any
+def test_settle__moves_payout_to_treasury_and_fees_to_fee_balance(
+    escrow: Any,
+    emoney: Any,
+    paid: Callable[..., Invoice],
+    operator: Any,
+    treasury: Any,
+    solvent: Callable[..., None],
 ) -> None:
-    invoice = paid()
-    escrow.capture(invoice.abi(), PRICE, 200, sender=operator)
-    fee = PRICE * 200 // 10_000
-    tx = escrow.settle(STORE_A, emoney, 5_000, REF, sender=operator)
-    assert emoney.balanceOf(treasury) == 5_000
-    assert escrow.storeBalance(STORE_A, emoney) == PRICE - fee - 5_000
-    assert escrow.accruedFees(STORE_A, emoney) == 0
-    assert escrow.feeBalance(emoney) == fee
+    first, second = paid(), paid(store=STORE_B)
+    escrow.captureMany([first.abi(), second.abi()], [PRICE, PRICE], sender=operator)
+    # One run carries both stores: the payout is not one store's sum.
+    tx = escrow.settle(emoney, 2 * PRICE - 500, 400, REF, sender=operator)
+    assert emoney.balanceOf(treasury) == 2 * PRICE - 500
+    assert tuple(escrow.pool(emoney)) == (0, 100, 400, 0)
     assert escrow.isReferenceUsed(REF)
-    [event] = tx.events.filter(escrow.StoreSettled)
-    assert (event.storeId, event.amount, event.reference_, event.feesCollected) == (
-        STORE_A,
-        5_000,
+    [event] = tx.events.filter(escrow.Settled)
+    assert (event.token, event.payout, event.fees, event.reference_) == (
+        emoney.address,
+        2 * PRICE - 500,
+        400,
         REF,
-        fee,
     )
+    solvent(emoney)
 
 
 def test_settle__same_reference_twice__reverts(
     escrow: Any, emoney: Any, paid: Callable[..., Invoice], operator: Any
 ) -> None:
     invoice = paid()
-    escrow.capture(invoice.abi(), PRICE, 0, sender=operator)
-    escrow.settle(STORE_A, emoney, 1_000, REF, sender=operator)
+    escrow.capture(invoice.abi(), PRICE, sender=operator)
+    escrow.settle(emoney, 1_000, 0, REF, sender=operator)
     with ape.reverts(escrow.PaymentEscrowReferenceUsed, reference_=REF):
-        escrow.settle(STORE_A, emoney, 1_000, REF, sender=operator)
+        escrow.settle(emoney, 1_000, 0, REF, sender=operator)
 
 
-def test_settle__more_than_balance__reverts(
-    escrow: Any, emoney: Any, paid: Callable[..., Invoice], operator: Any
+@pytest.mark.parametrize("split", [(PRICE + 1, 0), (PRICE, 1), (0, PRICE + 1)])
+def test_settle__more_than_captured__reverts(
+    escrow: Any, emoney: Any, paid: Callable[..., Invoice], operator: Any, split: tuple[int, int]
 ) -> None:
     invoice = paid()
-    escrow.capture(invoice.abi(), PRICE, 0, sender=operator)
-    with ape.reverts(
-        escrow.PaymentEscrowInsufficientStoreBalance,
-        storeId=STORE_A,
-        balance=PRICE,
-        requested=PRICE + 1,
-    ):
-        escrow.settle(STORE_A, emoney, PRICE + 1, REF, sender=operator)
+    escrow.capture(invoice.abi(), PRICE, sender=operator)
+    with ape.reverts(escrow.PaymentEscrowInsufficientCaptured, captured=PRICE, requested=PRICE + 1):
+        escrow.settle(emoney, *split, REF, sender=operator)
 
 
-def test_settle__other_store_balance_untouched(
+def test_settle__held_funds_are_not_settleable(
     escrow: Any, emoney: Any, paid: Callable[..., Invoice], operator: Any
 ) -> None:
-    invoice = paid()
-    escrow.capture(invoice.abi(), PRICE, 0, sender=operator)
-    with ape.reverts(escrow.PaymentEscrowInsufficientStoreBalance, storeId=STORE_B, balance=0):
-        escrow.settle(STORE_B, emoney, 1, REF, sender=operator)
+    paid()
+    with ape.reverts(escrow.PaymentEscrowInsufficientCaptured, captured=0, requested=1):
+        escrow.settle(emoney, 1, 0, REF, sender=operator)
 
 
-def test_settle__zero_without_fees__reverts(escrow: Any, emoney: Any, operator: Any) -> None:
+def test_settle__zero__reverts(escrow: Any, emoney: Any, operator: Any) -> None:
     with ape.reverts(escrow.PaymentEscrowZeroAmount):
-        escrow.settle(STORE_A, emoney, 0, REF, sender=operator)
+        escrow.settle(emoney, 0, 0, REF, sender=operator)
 
 
-def test_settle__zero_with_fees__only_collects_fees(
+def test_settle__fees_only__no_payout(
     escrow: Any, emoney: Any, paid: Callable[..., Invoice], operator: Any, treasury: Any
 ) -> None:
     invoice = paid()
-    escrow.capture(invoice.abi(), PRICE, 300, sender=operator)
-    escrow.settle(STORE_A, emoney, 0, REF, sender=operator)
-    assert escrow.feeBalance(emoney) == PRICE * 300 // 10_000
+    escrow.capture(invoice.abi(), PRICE, sender=operator)
+    escrow.settle(emoney, 0, 300, REF, sender=operator)
+    assert tuple(escrow.pool(emoney)) == (0, PRICE - 300, 300, 0)
     assert emoney.balanceOf(treasury) == 0
 
 
@@ -444,13 +428,12 @@ def test_withdraw_fees__pays_collected_fees(
     escrow: Any, emoney: Any, paid: Callable[..., Invoice], operator: Any, admin: Any, stranger: Any
 ) -> None:
     invoice = paid()
-    escrow.capture(invoice.abi(), PRICE, 300, sender=operator)
-    escrow.settle(STORE_A, emoney, 1, REF, sender=operator)
-    fee = PRICE * 300 // 10_000
+    escrow.capture(invoice.abi(), PRICE, sender=operator)
+    escrow.settle(emoney, 1, 370, REF, sender=operator)
     tx = escrow.withdrawFees(emoney, stranger, sender=admin)
-    assert emoney.balanceOf(stranger) == fee
-    assert escrow.feeBalance(emoney) == 0
-    assert tx.events.filter(escrow.FeesWithdrawn)[0].amount == fee
+    assert emoney.balanceOf(stranger) == 370
+    assert escrow.pool(emoney)[2] == 0
+    assert tx.events.filter(escrow.FeesWithdrawn)[0].amount == 370
 
 
 def test_withdraw_fees__nothing__reverts(escrow: Any, emoney: Any, admin: Any) -> None:
@@ -514,3 +497,30 @@ def test_unpause__resumes(
     invoice = new_invoice()
     escrow.pay(invoice.abi(), sign(invoice), sender=customer)
     assert state(invoice)[2] == Status.AUTHORIZED
+
+
+def test_pause__reaches_a_token_listed_while_paused(
+    escrow: Any,
+    admin: Any,
+    deploy_emoney: Callable[..., Any],
+    minter: Any,
+    new_invoice: Callable[..., Invoice],
+    sign: Callable[..., bytes],
+    customer: Any,
+    state: Callable[..., Any],
+) -> None:
+    """The pause flag lives in each token's pool word: a token allowed during a pause starts
+    paused, and unpause clears it for every token."""
+    other = deploy_emoney(name="Other", symbol="OTH")
+    other.grantRole(other.MINTER_ROLE(), minter, sender=admin)
+    other.mint(customer, PRICE, b"\x00" * 32, sender=minter)
+    other.approve(escrow, PRICE, sender=customer)
+    escrow.pause(sender=admin)
+    escrow.setTokenAllowed(other, True, sender=admin)
+    invoice = new_invoice(token=other.address)
+    with ape.reverts(escrow.EnforcedPause):
+        escrow.pay(invoice.abi(), sign(invoice), sender=customer)
+    escrow.unpause(sender=admin)
+    escrow.pay(invoice.abi(), sign(invoice), sender=customer)
+    assert state(invoice)[2] == Status.AUTHORIZED
+    assert escrow.isTokenAllowed(other) and not escrow.paused()

@@ -182,11 +182,13 @@ def _alternate(sales: list[Sale]) -> tuple[list[Sale], list[Sale]]:
 
 
 def run_scenario(
-    escrow: Escrow, coin: Any, minter: Any, seed: int
+    escrow: Escrow, coin: Any, minter: Any, seed: int, reuse_salt: bool = False
 ) -> tuple[Observation, list[Sale]]:
-    """The exchange's and the payers' side of two rounds of sales; returns what an observer saw."""
+    """The exchange's and the payers' side of two rounds of sales; returns what an observer saw.
+    `reuse_salt`: a faulty exchange that gives all invoices of a store one store salt."""
     w3, rng = escrow.w3, random.Random(seed)
     store_ids = {store: rng.randbytes(32) for store in STORES}
+    store_salts = {store: rng.randbytes(32) for store in STORES}
     sales: list[Sale] = []
     sent: Sent = []
 
@@ -216,7 +218,8 @@ def run_scenario(
             deadlines = tuple(
                 clock + w + rng.randint(0, 59) for w in (2 * HOUR, 3 * HOUR, 720 * HOUR)
             )
-            sale.terms = escrow.terms(sale, store_ids[store], rng.randbytes(32), deadlines)
+            salt = store_salts[store] if reuse_salt else rng.randbytes(32)
+            sale.terms = escrow.terms(sale, store_ids[store], salt, deadlines)
             sale.hash = bytes(escrow.c.functions.invoiceHash(sale.terms).call())
             sale.address = escrow.c.functions.depositAddress(sale.terms).call()
             if not eth:
@@ -300,16 +303,19 @@ def observe(
         abi = [a.model_dump(mode="json") for a in contract.contract_type.abi]
         return w3.eth.contract(address=contract.address, abi=abi)
 
-    def run(design: str) -> tuple[Linkability, list[Sale]]:
+    def run(design: str, reuse_salt: bool = False) -> tuple[Linkability, list[Sale]]:
         contract_type = project.PaymentEscrow if design == "v2" else project.PaymentEscrowV1
         deployed = admin.deploy(contract_type, admin, treasury)
         deployed.grantRole(deployed.OPERATOR_ROLE(), operator, sender=admin)
         for token in (emoney.address, ZERO):
             deployed.setTokenAllowed(token, True, sender=admin)
         escrow = (EscrowV2 if design == "v2" else EscrowV1)(w3, web3_contract(deployed), operator)
-        observation, sales = run_scenario(escrow, web3_contract(emoney), minter, seed=9)
+        observation, sales = run_scenario(
+            escrow, web3_contract(emoney), minter, seed=9, reuse_salt=reuse_salt
+        )
         result = analyse(observation)
-        print(f"\nprivacy {design}: {len(sales)} invoices, {len(observation.parts)} parts; "
+        label = design + (" with one salt per store" if reuse_salt else "")
+        print(f"\nprivacy {label}: {len(sales)} invoices, {len(observation.parts)} parts; "
               f"{result.figures()}")  # fmt: skip
         return result, sales
 
@@ -332,3 +338,16 @@ def test_previous_design__the_store_id_links_its_invoices(observe: Callable[...,
         assert store_id in result.links, store
         assert set(result.links[store_id]) == {store}
         assert len(result.links[store_id][store]) >= 2
+
+
+def test_exchange_reusing_a_store_salt__the_commitment_links_its_invoices(
+    observe: Callable[..., Any],
+) -> None:
+    """Positive control on the escrow itself: if the exchange gave a store one salt, the store
+    commitment in the terms would be constant per store, and the analysis must find it."""
+    result, sales = observe("v2", reuse_salt=True)
+    commitments = {s.store: int.from_bytes(s.terms[0], "big") for s in sales}
+    assert len(set(commitments.values())) == len(STORES)
+    for store, commitment in commitments.items():
+        assert set(result.links[commitment]) == {store}
+        assert len(result.links[commitment][store]) == len(sales) // len(STORES)
