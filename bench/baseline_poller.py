@@ -129,7 +129,7 @@ def _observation(chain_id: int, invoice: WatchedInvoice, log: dict[str, Any]) ->
     return Observation(
         key=keys.log_key(chain_id, log["transactionHash"], as_int(log["logIndex"])),
         invoice_id=invoice.id, store_id=invoice.store_id, coin_id=invoice.coin_id,
-        invoice_hash=invoice.invoice_hash, amount=as_int(log["data"]),
+        reference=invoice.invoice_hash, amount=as_int(log["data"]),
         tx_hash=str(log["transactionHash"]), log_index=as_int(log["logIndex"]),
         block_number=as_int(log["blockNumber"]), block_hash=str(log["blockHash"]),
         late=False,

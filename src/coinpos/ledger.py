@@ -36,6 +36,7 @@ from coinpos.db.models import (
     FeeBalance,
     Invoice,
     Settlement,
+    SettlementBatch,
     SettlementStatus,
     StoreBalance,
     TransactionAttempt,
@@ -253,12 +254,30 @@ def _fee_bps(session: Session, invoice_id: int | None) -> int:
     return int(bps)
 
 
-def linked_settlements(session: Session, reference: str | None) -> list[Settlement]:
-    """The settlements a Settled event's reference covers: those of the batch it names
-    (settlement_batches.reference; a settlement's own reference never goes on chain)."""
-    from coinpos.settlement.batches import settlements_of_reference
+def settlement_batch(session: Session, reference: str | None) -> SettlementBatch | None:
+    """The settlement run a Settled event's reference names (None: not one of ours)."""
+    if reference is None:
+        return None
+    return session.scalars(
+        select(SettlementBatch)
+        .where(SettlementBatch.reference == reference.lower())
+        .with_for_update()
+    ).one_or_none()
 
-    return settlements_of_reference(session, reference)
+
+def linked_settlements(session: Session, reference: str | None) -> list[Settlement]:
+    """The settlements a Settled event's reference covers: those of the batch it names."""
+    batch = settlement_batch(session, reference)
+    if batch is None:
+        return []
+    return list(
+        session.scalars(
+            select(Settlement)
+            .where(Settlement.batch_id == batch.id)
+            .order_by(Settlement.id)
+            .with_for_update()
+        )
+    )
 
 
 @dataclass
@@ -267,7 +286,7 @@ class _Deltas:
 
     store: dict[tuple[str, int], list[int]]  # captured, settled, reserved
     fees: dict[int, list[int]]  # accrued, settled, withdrawn
-    settled: list[tuple[Settlement, SettlementStatus]]
+    settled: list[tuple[Settlement | SettlementBatch, SettlementStatus]]
 
     @classmethod
     def empty(cls) -> _Deltas:
@@ -315,14 +334,16 @@ def _effects(
     elif kind is TxKind.SETTLED:
         if coin_id is None:
             raise LedgerError("a settlement names no coin")
+        status = SettlementStatus.SETTLED if sign > 0 else SettlementStatus.SUBMITTED
+        batch = settlement_batch(session, reference)
+        if batch is not None:
+            deltas.settled.append((batch, status))
         for s in linked_settlements(session, reference):
             if (s.status is SettlementStatus.SETTLED) == (sign > 0):
                 continue  # already moved (or, undoing, never moved)
             deltas.store[(s.store_id, s.coin_id)][1] += sign * s.amount
             deltas.store[(s.store_id, s.coin_id)][2] -= sign * s.amount
-            deltas.settled.append(
-                (s, SettlementStatus.SETTLED if sign > 0 else SettlementStatus.SUBMITTED)
-            )
+            deltas.settled.append((s, status))
         deltas.fees[coin_id][1] += sign * (fee or 0)
     elif kind is TxKind.FEES_WITHDRAWN:
         if coin_id is None:
@@ -436,7 +457,11 @@ def confirm_many(
             ],
         )  # fmt: skip
     deltas.apply(session)
-    return [s for s, status in deltas.settled if status is SettlementStatus.SETTLED]
+    return [
+        s
+        for s, status in deltas.settled
+        if isinstance(s, Settlement) and status is SettlementStatus.SETTLED
+    ]
 
 
 def captured_total(session: Session, store_id: str, coin_id: int) -> int:

@@ -194,6 +194,9 @@ def test_json_output__chain_commands__stdout_parses_whole(
 
     tracked = coinpos("track", "--rpc", url, "--network", "ethereum:local")
     assert isinstance(tracked, dict)
+    # The ledger against the escrow's pools (exit 0: every figure agrees).
+    pools = coinpos("reconcile", "--rpc", url, "--network", "ethereum:local")
+    assert pools and all(line["difference"] == 0 for line in pools)
     assert coinpos("settle", "send", *network) == []
 
     # The mining commands take the chain id ape reports, which for `ethereum:local:<uri>` is

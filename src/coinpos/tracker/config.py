@@ -73,6 +73,11 @@ class TrackerConfig:
     addresses_per_query: int = 1_000
     # Calls per JSON-RPC batch (blocks, receipts, balances); providers cap batches.
     rpc_batch_size: int = 100
+    # Read ETH transfers to every watched deposit address, ERC-20 invoices' too (ETH sent
+    # there is recorded so a sweep can attest it back to its sender). This reads every block
+    # of a range in full while any invoice is open; False reads blocks only while an ETH
+    # invoice is open (ETH at an ERC-20 invoice's address is then seen only by staff).
+    eth_at_every_address: bool = True
     # Blocks rescanned below a reorg's fork point, in case the stored hashes were sparse; also
     # how far past its old block the rescan goes before a detached payment not seen again is
     # dropped.

@@ -103,10 +103,14 @@ def refresh(
                 TransactionLogEntry.idempotency_key,
                 TransactionLogEntry.attested_key,
                 TransactionLogEntry.event,
-            ).where(
+            )
+            .where(
                 TransactionLogEntry.invoice_id.in_(part),
                 TransactionLogEntry.kind.in_(_PAYMENT_KINDS),
+                # ETH at an ERC-20 invoice's address is no payment of it.
+                TransactionLogEntry.coin_id == Invoice.coin_id,
             )
+            .join(Invoice, Invoice.id == TransactionLogEntry.invoice_id)
         ):
             if invoice_id is not None:
                 payments.setdefault(invoice_id, []).append(

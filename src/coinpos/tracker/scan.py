@@ -43,8 +43,10 @@ from coinpos.tracker.keys import ETH_VALUE_INDEX, log_key
 from coinpos.tracker.observations import Observation
 from coinpos.tracker.watchlist import WatchedInvoice, Watchlist
 
-# Only sweeps emit these: the amount left the deposit address for the escrow or the payer.
-SWEEP_ONLY = frozenset({"DepositKept", "DepositReturned"})
+# Only sweeps (and a payer's reclaimDeposit) emit these: the amount left the deposit address
+# for the escrow or the payer.
+SWEEP_ONLY = frozenset({"DepositKept", "DepositReturned", "DepositReclaimed"})
+ZERO_ADDRESS = "0x" + "00" * 20
 
 
 class ReorgDuringScanError(TrackerError):
@@ -97,6 +99,8 @@ class _Seen:
     block_number: int
     block_hash: str | None
     sender: str | None
+    # Another coin than the invoice's: ETH at an ERC-20 invoice's address.
+    coin_id: int | None = None
 
 
 def scan_range(
@@ -107,6 +111,7 @@ def scan_range(
     start: int,
     end: int,
     addresses_per_query: int,
+    eth_everywhere: bool = True,
 ) -> RangeResult:
     result = RangeResult()
     seen: list[_Seen] = []
@@ -145,8 +150,8 @@ def scan_range(
         result.eth_sweeps = _eth_sweeps(watchlist, result.escrow_events)
 
     read_in_full: dict[int, BlockRef] = {}
-    if watchlist.eth:
-        seen += _eth_deposits(chain, watchlist, start, end, read_in_full)
+    if watchlist.eth or (eth_everywhere and watchlist.any_address):
+        seen += _eth_deposits(chain, watchlist, start, end, read_in_full, eth_everywhere)
 
     wanted = {end} | {s.block_number for s in seen}
     wanted |= {e.block_number for e in result.escrow_events}
@@ -168,7 +173,7 @@ def scan_range(
                 key=log_key(chain_id, s.tx_hash, s.log_index),
                 invoice_id=s.invoice.id,
                 store_id=s.invoice.store_id,
-                coin_id=s.invoice.coin_id,
+                coin_id=s.coin_id if s.coin_id is not None else s.invoice.coin_id,
                 reference=s.invoice.invoice_hash,
                 amount=s.amount,
                 tx_hash=s.tx_hash,
@@ -209,25 +214,44 @@ def _decoded(log: dict[str, Any]) -> EscrowLog:
 
 
 def _eth_sweeps(watchlist: Watchlist, events: Sequence[EscrowLog]) -> list[Sweep]:
-    """ETH a sweep moved out of watched ETH invoices' deposit addresses (kept or returned)."""
+    """ETH a sweep (or a payer's reclaim) moved out of watched deposit addresses."""
     swept: list[Sweep] = []
     for e in events:
         if e.name not in SWEEP_ONLY:
             continue
         invoice = watchlist.by_hash.get(str(e.values["invoiceHash"]))
-        if invoice is not None and invoice.token is None:
-            swept.append(
-                Sweep(invoice.id, int(e.values["amount"]), e.tx_hash, e.log_index, e.block_number)
-            )
+        if invoice is None:
+            continue
+        if e.name == "DepositReclaimed":
+            # The payer pulled the address back: `amount` of the invoice's coin, and the ETH
+            # an ERC-20 invoice's address held in `ethAmount`.
+            amount = int(e.values["amount" if invoice.token is None else "ethAmount"])
+        elif invoice.token is None or (
+            e.name == "DepositReturned" and str(e.values["token"]) == ZERO_ADDRESS
+        ):
+            # An ETH invoice's deposit kept or returned, or ETH sent back from an ERC-20's.
+            amount = int(e.values["amount"])
+        else:
+            continue
+        if amount:
+            swept.append(Sweep(invoice.id, amount, e.tx_hash, e.log_index, e.block_number))
     return swept
 
 
 def _eth_deposits(
-    chain: ChainReader, watchlist: Watchlist, start: int, end: int, read: dict[int, BlockRef]
+    chain: ChainReader,
+    watchlist: Watchlist,
+    start: int,
+    end: int,
+    read: dict[int, BlockRef],
+    everywhere: bool = True,
 ) -> list[_Seen]:
-    """Plain transfers with a value to open ETH deposit addresses, from the range's blocks
-    read in full; a reverted one moved nothing. `read` gets the header of every block read."""
-    eth = watchlist.eth
+    """Plain transfers with a value to watched deposit addresses (every one with
+    `everywhere`, else ETH invoices' only), from the range's blocks read in full; a reverted
+    one moved nothing. `read` gets the header of every block read. ETH at an ERC-20
+    invoice's address is recorded in the ETH coin: not a payment, but a transfer a sweep
+    sends back to its sender."""
+    watched = watchlist.any_address if everywhere else watchlist.eth
     candidates: list[tuple[dict[str, Any], BlockRef]] = []
     for raw in chain.full_blocks(range(start, end + 1)):
         if raw is None:
@@ -236,7 +260,7 @@ def _eth_deposits(
         read[block.number] = block
         for tx in raw["transactions"]:
             to = tx.get("to")
-            if to is not None and str(to).lower() in eth and as_int(tx["value"]) > 0:
+            if to is not None and str(to).lower() in watched and as_int(tx["value"]) > 0:
                 candidates.append((tx, block))
     if not candidates:
         return []
@@ -247,15 +271,17 @@ def _eth_deposits(
             raise ReorgDuringScanError(f"block {block.number} changed during the scan")
         if as_int(receipt["status"]) != 1:
             continue
+        invoice = watched[str(tx["to"]).lower()]
         deposits.append(
             _Seen(
-                invoice=eth[str(tx["to"]).lower()],
+                invoice=invoice,
                 amount=as_int(tx["value"]),
                 tx_hash=str(tx["hash"]).lower(),
                 log_index=ETH_VALUE_INDEX,
                 block_number=block.number,
                 block_hash=block.hash,
                 sender=str(tx["from"]).lower(),
+                coin_id=None if invoice.token is None else watchlist.eth_coin_id,
             )
         )
     return deposits

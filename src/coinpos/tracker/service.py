@@ -243,6 +243,7 @@ class Tracker:
                         start,
                         end,
                         self.config.addresses_per_query,
+                        self.config.eth_at_every_address,
                     )
                 except ReorgDuringScanError:
                     session.rollback()

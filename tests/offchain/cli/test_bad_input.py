@@ -248,6 +248,10 @@ TABLE: dict[str, Entry] = {
         options=("--webhook-url", "http://127.0.0.1:9/hook", "--secret", "s"),
         unknown=(),
     ),
+    "reconcile": Entry(
+        options=("--rpc", "http://127.0.0.1:9", "--escrow", ESCROW),
+        unknown=((("--rpc", "http://127.0.0.1:9", *NO_NETWORK), "nosuch"),),
+    ),
     "mining create-campaign": Entry(
         options=(*NETWORK, *MINING_DB, *CAMPAIGN),
         unknown=(((*NO_NETWORK, *MINING_DB, *CAMPAIGN), "nosuch"),),

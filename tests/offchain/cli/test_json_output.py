@@ -65,6 +65,7 @@ ON_CHAIN = {
     "track",
     "mining campaigns",
     "mining rewards",
+    "reconcile",
 }
 
 

@@ -1,5 +1,5 @@
-"""A fresh anvil per test, a token and an escrow on it, and invoices in the database whose
-deposit addresses the escrow computed.
+"""A fresh anvil per test, a token and an escrow (v2) on it, and invoices in the database
+whose deposit addresses the escrow computed.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from eth_abi.abi import encode
+from eth_utils.crypto import keccak
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
@@ -36,6 +38,9 @@ from tests.offchain.factories import make_store
 from tests.offchain.tracker.anvil import Anvil, contract_type
 
 UNIT = 10**18
+ZERO = "0x" + "00" * 20
+# IDepositSweeper.Transfer.logIndex of a plain ETH transaction (it has no log).
+NO_LOG = 2**32 - 1
 
 
 @pytest.fixture
@@ -61,6 +66,9 @@ class Shop:
     terms: dict[int, tuple[Any, ...]] = field(default_factory=dict)
     # Every ERC-20 of the shop by its coin id; `token` is the first.
     tokens: dict[int, Any] = field(default_factory=dict)
+    # The transfers paid to each invoice's deposit address, as a sweep attests them
+    # (sender, amount, txHash, logIndex); a sweep takes them.
+    transfers: dict[int, list[tuple[str, int, bytes, int]]] = field(default_factory=dict)
 
     def add_token(self, symbol: str) -> int:
         """Another ERC-20, allowed by the escrow and minted to the payer; its coin id."""
@@ -80,22 +88,23 @@ class Shop:
         eth: bool = False,
         pay_deadline: datetime | None = None,
         coin_id: int | None = None,
+        fee_bps: int = 0,
+        payer: str | None = None,
     ) -> Invoice:
         """An invoice in the database whose deposit address is the escrow's for its terms."""
         now = datetime.now(UTC)
         deadline = pay_deadline or now + timedelta(minutes=15)
         coin_id = self.eth_coin_id if eth else (coin_id or self.coin_id)
+        salt = secrets.token_bytes(32)
+        store = bytes.fromhex(self.store.store_id[2:])
         terms = (
-            bytes.fromhex(self.store.store_id[2:]),
-            "0x" + "00" * 20 if eth else self.tokens[coin_id].address,
+            keccak(encode(["bytes32", "bytes32"], [store, salt])),
+            ZERO if eth else self.tokens[coin_id].address,
             amount,
-            "0x" + "00" * 20,
+            payer or ZERO,
             int(deadline.timestamp()),
             int((deadline + timedelta(days=1)).timestamp()),
             int((deadline + timedelta(days=7)).timestamp()),
-            0,
-            100,
-            secrets.token_bytes(32),
         )
         invoice_hash = "0x" + self.escrow.functions.invoiceHash(terms).call().hex()
         deposit = self.escrow.functions.depositAddress(terms).call()
@@ -105,12 +114,12 @@ class Shop:
                 store_id=self.store.store_id,
                 coin_id=coin_id,
                 amount=amount,
+                payer=payer,
                 pay_deadline=deadline,
                 authorization_expiry=deadline + timedelta(days=1),
                 refund_deadline=deadline + timedelta(days=7),
-                min_fee_bps=0,
-                max_fee_bps=100,
-                salt="0x" + terms[-1].hex(),
+                fee_bps=fee_bps,
+                salt="0x" + salt.hex(),
                 deposit_address=deposit,
                 payment_uri=f"ethereum:{deposit}",
                 created_at=now,
@@ -120,26 +129,45 @@ class Shop:
         self.terms[invoice.id] = terms
         return invoice
 
-    def pay(self, invoice: Invoice, amount: int) -> str:
+    def pay(self, invoice: Invoice, amount: int, sender: str | None = None) -> str:
         """A plain transfer to the invoice's deposit address, as any wallet would make."""
         assert invoice.deposit_address is not None
+        sender = sender or self.payer
         if invoice.coin_id == self.eth_coin_id:
             tx = self.anvil.w3.eth.send_transaction(
-                {"from": self.payer, "to": invoice.deposit_address, "value": amount}
+                {"from": sender, "to": invoice.deposit_address, "value": amount}
             )
+            log_index = NO_LOG
         else:
             token = self.tokens[invoice.coin_id]
             tx = token.functions.transfer(invoice.deposit_address, amount).transact(
-                {"from": self.payer}
+                {"from": sender}
             )
+            receipt = self.anvil.w3.eth.wait_for_transaction_receipt(tx)
+            log_index = int(receipt["logs"][0]["logIndex"])
+        self.transfers.setdefault(invoice.id, []).append((sender, amount, bytes(tx), log_index))
+        return "0x" + bytes(tx).hex()
+
+    def deposit(self, invoice: Invoice, capture: bool = False) -> tuple[Any, ...]:
+        """The invoice's IDepositSweeper.Deposit: every transfer paid to it since its last sweep."""
+        transfers = self.transfers.pop(invoice.id, [])
+        return (self.terms[invoice.id], transfers, [], capture)
+
+    def sweep(self, *invoices: Invoice, capture: bool = False) -> str:
+        """The operator sweeps the deposits (capturing them in the sweep with `capture`)."""
+        tx = self.escrow.functions.sweep([self.deposit(i, capture) for i in invoices]).transact(
+            {"from": self.operator}
+        )
         return "0x" + bytes(tx).hex()
 
     def sweep_and_capture(self, invoice: Invoice) -> str:
-        """The operator sweeps the deposit and captures it (fee 0), as the exchange would."""
-        tx = self.escrow.functions.sweepAndCapture(
-            [self.terms[invoice.id]], [self.payer], [0]
-        ).transact({"from": self.operator})
-        return "0x" + bytes(tx).hex()
+        """The operator sweeps the deposit and captures it in the same call."""
+        return self.sweep(invoice, capture=True)
+
+    def pool(self, token: Any = None) -> tuple[int, int, int, int]:
+        """The escrow's (held, captured, fees, owed) of a token (default: the shop's first)."""
+        address = ZERO if token == ZERO else (token or self.token).address
+        return tuple(self.escrow.functions.pool(address).call())  # type: ignore[return-value]
 
     def log_capture(self, invoice: Invoice, tx_hash: str | None, key: str = "capture") -> None:
         """The exchange's own capture, logged as the sender would: pending, with its hash."""
@@ -157,9 +185,9 @@ class Shop:
         with Session(self.engine) as session:
             return sum(session.scalars(select(StoreBalance.captured)))
 
-    def store_balance_on_chain(self) -> int:
-        store = bytes.fromhex(self.store.store_id[2:])
-        return int(self.escrow.functions.storeBalance(store, self.token.address).call())
+    def captured_on_chain(self) -> int:
+        """The escrow's captured pool of the shop's token (gross: before the exchange's fee)."""
+        return self.pool()[1]
 
     def tracker(
         self, depth: int = 2, engine: Engine | None = None, url: str | None = None, **config: Any
@@ -182,11 +210,15 @@ class Shop:
             return list(session.scalars(query))
 
     def valid_total(self, invoice: Invoice) -> int:
+        """What the confirmed payments of the invoice add up to (deposits and direct pays)."""
         with UnitOfWork(self.engine) as uow:
             rows = uow.session.scalars(
                 select(ValidTransaction.amount)
                 .join(TransactionLogEntry, TransactionLogEntry.id == ValidTransaction.log_entry_id)
-                .where(TransactionLogEntry.invoice_id == invoice.id)
+                .where(
+                    TransactionLogEntry.invoice_id == invoice.id,
+                    ValidTransaction.kind == TxKind.PAYMENT,
+                )
             )
             return sum(rows)
 
@@ -213,7 +245,7 @@ def make_shop(engine: Engine) -> Callable[[Anvil], Shop]:
         escrow = node.deploy("PaymentEscrow", admin, node.accounts[3])
         role = escrow.functions.OPERATOR_ROLE().call()
         escrow.functions.grantRole(role, operator).transact({"from": admin})
-        for allowed in (token.address, "0x" + "00" * 20):
+        for allowed in (token.address, ZERO):
             escrow.functions.setTokenAllowed(allowed, True).transact({"from": admin})
         store = make_store(engine)
         with UnitOfWork(engine) as uow:

@@ -1,4 +1,4 @@
-"""The tracker's hard-coded topics and selectors against the compiled escrow."""
+"""The tracker's hard-coded events against the compiled escrow."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 from eth_utils.crypto import keccak
 
-from coinpos.tracker.events import SIGNATURES, SWEEP_SELECTORS, TOPICS
+from coinpos.tracker.events import ESCROW_EVENTS, SIGNATURES, TOPICS
 from coinpos.tracker.revert import ErrorDecoder
 from tests.offchain.tracker.anvil import contract_type
 
@@ -35,10 +35,29 @@ def test_event_topics__match_the_compiled_escrow() -> None:
             assert TOPICS[name] == "0x" + keccak(text=signature).hex()
 
 
-def test_sweep_selectors__match_the_compiled_escrow() -> None:
-    methods = contract_type("PaymentEscrow")["methodIdentifiers"]
-    wanted = {v for k, v in methods.items() if k.startswith(("sweep(", "sweepAndCapture("))}
-    assert wanted == set(SWEEP_SELECTORS)
+def test_event_fields__are_indexed_as_in_the_compiled_escrow() -> None:
+    abi = contract_type("PaymentEscrow")["abi"]
+    compiled = {
+        item["name"]: [(p["name"], p["indexed"]) for p in item["inputs"]]
+        for item in abi
+        if item["type"] == "event"
+    }
+    for name, spec in ESCROW_EVENTS.items():
+        # The decoder's names are its own (reference_ is `reference`); the order and the
+        # indexed flags are the ABI's.
+        assert [f.indexed for f in spec.fields] == [i for _, i in compiled[name]], name
+        assert len(spec.fields) == len(compiled[name])
+
+
+def test_every_money_event_of_the_escrow__is_followed() -> None:
+    """A new event that moves money would otherwise go unread by the ledger."""
+    abi = contract_type("PaymentEscrow")["abi"]
+    events = {item["name"] for item in abi if item["type"] == "event"}
+    not_money = {
+        "DepositSkipped", "EIP712DomainChanged", "Paused", "Unpaused", "RoleAdminChanged",
+        "RoleGranted", "RoleRevoked", "TokenAllowedSet", "TreasurySet",
+    }  # fmt: skip
+    assert events - not_money == set(ESCROW_EVENTS)
 
 
 def test_decoder__names_an_escrow_error_and_its_arguments() -> None:

@@ -12,7 +12,7 @@ from tests.offchain.tracker.conftest import UNIT, Shop
 
 
 def _send_capture(shop: Shop, invoice_terms: tuple[object, ...], gas: int) -> str:
-    tx = shop.escrow.functions.capture(invoice_terms, UNIT, 0).transact(
+    tx = shop.escrow.functions.capture(invoice_terms, UNIT).transact(
         {"from": shop.operator, "gas": gas}
     )
     return "0x" + bytes(tx).hex()
@@ -45,9 +45,7 @@ def test_capture_reverting_with_a_custom_error__is_failed_with_the_decoded_error
 def test_capture_out_of_gas__is_failed_as_out_of_gas(shop: Shop) -> None:
     invoice = shop.invoice(UNIT)
     shop.pay(invoice, UNIT)
-    shop.escrow.functions.sweep([shop.terms[invoice.id]], [shop.payer]).transact(
-        {"from": shop.operator}
-    )
+    shop.sweep(invoice)
     shop.log_capture(invoice, _send_capture(shop, shop.terms[invoice.id], 40_000))
     shop.anvil.mine(2)
     shop.tracker().run_once()
@@ -55,7 +53,7 @@ def test_capture_out_of_gas__is_failed_as_out_of_gas(shop: Shop) -> None:
     capture = next(e for e in shop.entries() if e.kind.value == "capture")
     assert capture.status is TxStatus.FAILED
     assert capture.failure_reason == "out of gas (used all 40,000 of its gas limit)"
-    assert shop.captured() == shop.store_balance_on_chain() == 0
+    assert shop.captured() == shop.captured_on_chain() == 0
     # The payment itself stands: the sweep moved it into the escrow, it was not counted twice.
     assert shop.valid_total(invoice) == UNIT
     assert shop.reload(invoice).status is InvoiceStatus.SETTLED

@@ -80,19 +80,20 @@ def test_reorg_after_confirmation__unwinds_the_valid_capture_and_its_balance(sho
     shop.anvil.mine(2)
     tracker = shop.tracker(depth=2)
     summary = tracker.run_once()
-    assert summary.confirmed == 2  # the payment and the exchange's capture
-    assert shop.captured() == shop.store_balance_on_chain() == 4 * UNIT
+    # The payment, the sweep's DepositKept and PaymentCaptured, and the exchange's request.
+    assert summary.confirmed == 4
+    assert shop.captured() == shop.captured_on_chain() == 4 * UNIT
     assert shop.reload(invoice).status is InvoiceStatus.SETTLED
 
     # Four blocks replaced: payment and capture were both at depth 2 or more, now both gone.
     shop.anvil.rpc("anvil_reorg", 4, [])
     summary = tracker.run_once()
 
-    assert summary.detached == 2 and summary.confirmed == 0
-    assert shop.captured() == shop.store_balance_on_chain() == 0
+    assert summary.detached == 4 and summary.confirmed == 0
+    assert shop.captured() == shop.captured_on_chain() == 0
     assert shop.valid_total(invoice) == shop.on_chain(invoice) == 0
     assert shop.reload(invoice).status is InvoiceStatus.NEW
-    assert _topics(shop).count("transaction_unwound") == 2
+    assert _topics(shop).count("transaction_unwound") == 4
 
 
 @pytest.mark.postgres
