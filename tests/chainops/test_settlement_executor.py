@@ -26,8 +26,9 @@ from coinpos.db.models import (
     StoreBalance,
 )
 from coinpos.invoices.service import terms_of
+from coinpos.ledger import linked_settlements
 from coinpos.rates.service import set_rate
-from coinpos.settlement.batches import BatchResult, run_settlements, settlements_of_reference
+from coinpos.settlement.batches import BatchResult, run_settlements
 from coinpos.settlement.executor import BatchCall, ExecutorError
 from coinpos.settlement.service import SettlementRequest, UnconfirmedBalanceError
 from coinpos.unit_of_work import UnitOfWork
@@ -139,7 +140,7 @@ def test_run__two_stores__one_settle_carrying_both_payouts_and_their_fees(
             )
         )
         assert batch.reference == "0x" + expected.hex()
-        linked = settlements_of_reference(uow.session, batch.reference)
+        linked = linked_settlements(uow.session, batch.reference)
         assert [s.status for s in linked] == [SettlementStatus.SUBMITTED] * 2
         assert [s.log_entry.tx_hash for s in linked] == [result.tx_hash] * 2
     # The call names no store: neither id is in its calldata.

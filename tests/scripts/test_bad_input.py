@@ -17,7 +17,11 @@ NETWORK = ("--network", "ethereum:devnet:node")
 STORE = "0x" + "ab" * 32
 CASES = [
     ("capture", ("--invoice", "1", "--bogus"), "No such option: --bogus"),
-    ("capture", ("--invoice", "1", "--fee-bps", "x"), "'x' is not a valid integer"),
+    (
+        "settle",
+        ("--store", STORE, "--coin", "ETH", "--all", "--key", "s", "--max-rate-age", "x"),
+        "'x' is not a valid integer",
+    ),
     ("refund", ("--invoice", "1", "--amount", "１", "--key", "r"), "ASCII digits"),
     ("settle", ("--store", "0x12", "--coin", "ETH", "--amount", "1", "--key", "s"), "too short"),
     ("capture", ("--invoice", "1", "--account", "nosuchalias"), "nosuchalias"),

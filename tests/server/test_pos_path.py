@@ -23,6 +23,7 @@ from coinpos.chainops.escrow import Escrow
 from coinpos.chainops.keys import LocalKey
 from coinpos.chainops.operations import capture, sweep
 from coinpos.chainops.sender import TransactionSender
+from coinpos.chainops.settlement import EscrowSettlementExecutor
 from coinpos.db.models import StoreBalance
 from coinpos.demo.processes import running
 from coinpos.demo.receiver import Receiver
@@ -32,6 +33,7 @@ from coinpos.invoices.terms import EscrowDomain
 from coinpos.rates.service import set_rate
 from coinpos.server.app import create_app
 from coinpos.server.settings import ServerSettings
+from coinpos.settlement.batches import run_settlements
 from coinpos.stores.service import add_coin
 from coinpos.unit_of_work import UnitOfWork
 from coinpos.webhooks.signing import verify_signature
@@ -149,13 +151,16 @@ def test_pos_path__invoice_over_http__paid_on_anvil__tracked__streamed__webhook_
                 read = api.get(f"{store}/invoices/{invoice['id']}", headers=bearer(keys.terminal))
                 assert read.json()["status"] == "Settled"
 
-                # The exchange sweeps the deposit into the escrow and captures it (fee 0).
+                # The exchange sweeps the deposit into the escrow (attesting the transfer the
+                # tracker recorded) and captures it; the ledger keeps the store's 1 % fee.
                 with UnitOfWork(engine) as uow:
-                    sweep(uow, sender, [(invoice["id"], node.accounts[2])], key="e2e")
+                    swept = sweep(uow, sender, [invoice["id"]], key="e2e")
+                    assert swept.result is not None, swept.plan.skipped
                 with UnitOfWork(engine) as uow:
-                    capture(uow, sender, invoice["id"], fee_bps=0)
+                    capture(uow, sender, invoice["id"])
                 node.mine(3)
-                _wait_until(lambda: _captured(engine) == 5 * UNIT // 2, 60, "the capture")
+                credit = 5 * UNIT // 2 - 5 * UNIT // 2 * 100 // 10_000
+                _wait_until(lambda: _captured(engine) == credit, 60, "the capture")
 
                 settlement = api.post(
                     f"{store}/settlements",
@@ -164,6 +169,10 @@ def test_pos_path__invoice_over_http__paid_on_anvil__tracked__streamed__webhook_
                 )
                 assert settlement.status_code == 201, settlement.text
                 reference = settlement.json()["id"]
+                # The exchange's settlement run carries it on chain (one settle per coin).
+                with UnitOfWork(engine) as uow:
+                    [run] = run_settlements(uow, EscrowSettlementExecutor(sender))
+                    assert run.payout == credit and run.error is None
                 node.mine(3)
 
                 def settled_on_chain() -> bool:
@@ -187,8 +196,8 @@ def test_pos_path__invoice_over_http__paid_on_anvil__tracked__streamed__webhook_
         # Deliveries due together go out side by side: their order is not promised.
         assert sorted(types[:2]) == ["invoice.processing", "invoice.settled"]
         assert types[2] == "settlement.settled"
-        store_id = bytes.fromhex(keys.store.store_id[2:])
-        assert escrow.functions.storeBalance(store_id, token.address).call() == 0  # type: ignore[attr-defined]
+        # Paid out and the fee moved to the fee pool: nothing captured is left.
+        assert escrow.functions.pool(token.address).call()[1] == 0  # type: ignore[attr-defined]
         paid_out = receiver.received[2]
         verify_signature(secret, paid_out.headers["Coinpos-Signature"], paid_out.body)
         assert json.loads(paid_out.body)["data"]["settlement"]["reference"] == reference

@@ -40,7 +40,7 @@ def test_the_signer_and_the_sender_come_from_the_artifact_and_the_key(
     assert app.state.issuer.qr_dir is None  # the server draws QR codes on request
     sender = app.state.sender
     assert sender.escrow.address == escrow.address
-    assert sender.escrow.store_balance(bytes(32), shop.cpw.address) == 0  # it reads the chain
+    assert sender.escrow.pool(shop.cpw.address).captured == 0  # it reads the chain
     keys = store_with_keys(shop.engine, store=shop.store)
     with serving(app) as url:
         answer = httpx.post(

@@ -14,8 +14,8 @@ A batch whose call failed on chain is marked failed and its settlements go back 
 before reaching the chain (node down) stays `requested` and the next run sends it again,
 under the same key and reference: the sender finds a call that did reach the chain by its
 Settled event, and the escrow refuses a reference twice. Once its Settled event is confirmed,
-the ledger moves the stores' reserved amounts to settled and `mark_settled` marks the batch
-and its settlements settled.
+the ledger (coinpos.ledger, by the batch's reference) moves the stores' reserved amounts to
+settled and marks the batch and its settlements settled.
 """
 
 from __future__ import annotations
@@ -165,7 +165,6 @@ def run_settlements(
 ) -> list[BatchResult]:
     """A settlement run: batches what is requested (see the module), then sends every batch
     not sent yet, older ones first. Safe to run again."""
-    follow_confirmed(uow)
     make_batches(uow, now)
     return [_send(uow, batch, executor) for batch in _unsent(uow.session)]
 
@@ -224,48 +223,3 @@ def _fail(session: Session, batch: SettlementBatch, reason: str) -> None:
         settlement.fee_units = 0
         settlement.status = SettlementStatus.REQUESTED
         settlement.log_entry.tx_hash = None
-
-
-def batch_of_reference(session: Session, reference: str) -> SettlementBatch | None:
-    return session.scalars(
-        select(SettlementBatch).where(SettlementBatch.reference == reference.lower())
-    ).one_or_none()
-
-
-def settlements_of_reference(session: Session, reference: str | None) -> list[Settlement]:
-    """The settlements a Settled event's reference covers: those of the batch it names
-    (what the ledger moves from reserved to settled), locked."""
-    if reference is None:
-        return []
-    return list(
-        session.scalars(
-            select(Settlement)
-            .join(SettlementBatch, SettlementBatch.id == Settlement.batch_id)
-            .where(SettlementBatch.reference == reference.lower())
-            .order_by(Settlement.id)
-            .with_for_update()
-        )
-    )
-
-
-def follow_confirmed(uow: UnitOfWork) -> None:
-    """Submitted batches whose settlements the ledger settled (their Settled event confirmed)
-    are settled too; one a reorg took back follows its settlements back to submitted."""
-    for batch in uow.session.scalars(
-        select(SettlementBatch).where(
-            SettlementBatch.status.in_((SettlementStatus.SUBMITTED, SettlementStatus.SETTLED))
-        )
-    ):
-        done = bool(batch.settlements) and all(
-            s.status is SettlementStatus.SETTLED for s in batch.settlements
-        )
-        batch.status = SettlementStatus.SETTLED if done else SettlementStatus.SUBMITTED
-    uow.commit()
-
-
-def mark_settled(session: Session, reference: str, settled: bool = True) -> None:
-    """The batch's Settled event was confirmed (or, `settled` False, a reorg took it back):
-    the batch follows it; the ledger sets its settlements' statuses and balances."""
-    batch = batch_of_reference(session, reference)
-    if batch is not None:
-        batch.status = SettlementStatus.SETTLED if settled else SettlementStatus.SUBMITTED
