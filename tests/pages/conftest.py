@@ -23,9 +23,9 @@ from coinpos.catalogue.service import add_item
 from coinpos.chainops import operations
 from coinpos.chainops.sender import TransactionSender
 from coinpos.chainops.settlement import EscrowSettlementExecutor
-from coinpos.db.models import Invoice, StoreBalance
+from coinpos.db.models import Invoice, Store, StoreBalance
 from coinpos.rates.service import set_rate
-from coinpos.settlement.service import send_requested
+from coinpos.settlement.batches import run_settlements as run_settlement_batches
 from coinpos.tracker.chain import ChainReader
 from coinpos.tracker.config import ConfirmationRule, TrackerConfig
 from coinpos.tracker.revert import ErrorDecoder
@@ -83,7 +83,14 @@ def page(context: BrowserContext) -> Page:
 
 @pytest.fixture
 def keys(shop: Shop) -> StoreKeys:  # noqa: F811
-    """The shop's keys and catalogue: a latte in stock, a muffin sold out, ETH at 4 500 000 KRW."""
+    """The shop's keys and catalogue: a latte in stock, a muffin sold out, ETH at 4 500 000 KRW.
+    The store pays no capture fee, so the pages' figures are the sale's own (the fee's
+    arithmetic is the ledger's, tested there)."""
+    with UnitOfWork(shop.engine) as uow:
+        stored = uow.session.get(Store, shop.store.store_id)
+        assert stored is not None
+        stored.fee_bps = 0
+        uow.commit()
     with UnitOfWork(shop.engine) as uow:
         add_item(uow, shop.store.store_id, "LATTE", "Cafe latte", "ETH", LATTE_PRICE, LATTE_STOCK)
     with UnitOfWork(shop.engine) as uow:
@@ -167,22 +174,21 @@ def capture_sale(
     tracker: Tracker,
     chain: Any,
     invoice: Invoice,
-    payer: str,
 ) -> None:
-    """A paid invoice's deposit swept into the escrow (`payer` gets any excess back) and its
-    whole amount captured for the store without fee; returns once the tracker has confirmed
-    the capture, so the store's balance counts it."""
+    """A paid invoice's deposit swept into the escrow (each transfer attested as the tracker
+    recorded it; an excess goes back to its sender) and its whole amount captured; returns
+    once the tracker has confirmed the capture, so the store's balance counts it, less the
+    store's fee on the invoice."""
     before = _captured(db, invoice)
     with UnitOfWork(db) as uow:
-        operations.sweep(
-            uow, sender, [(invoice.invoice_hash, payer)], key=f"sweep-{invoice.invoice_hash}"
-        )
+        operations.sweep(uow, sender, [invoice.invoice_hash], key=f"sweep-{invoice.invoice_hash}")
     with UnitOfWork(db) as uow:
-        operations.capture(uow, sender, invoice.invoice_hash, fee_bps=0)
+        operations.capture(uow, sender, invoice.invoice_hash)
+    credit = invoice.amount - invoice.amount * invoice.fee_bps // 10_000
     track_until(
         tracker,
         chain,
-        lambda: _captured(db, invoice) == before + invoice.amount,
+        lambda: _captured(db, invoice) == before + credit,
         "the capture",
     )
 
@@ -191,7 +197,7 @@ def run_settlements(db: Engine, sender: TransactionSender) -> None:
     """The settlement execution, as `coinpos settle send` runs it: every settlement still
     requested is sent on chain (none, when the server sent it as it was requested)."""
     with UnitOfWork(db) as uow:
-        send_requested(uow, EscrowSettlementExecutor(sender))
+        run_settlement_batches(uow, EscrowSettlementExecutor(sender))
 
 
 def sign_in(page: Page, base_url: str, key: str) -> None:

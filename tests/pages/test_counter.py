@@ -240,7 +240,7 @@ def test_a_counter_sale_paid_from_a_wallet_is_approved_live_settled_and_seen_in_
     expect(page.locator("#cart-lines li")).to_have_count(0)
 
     # --- The exchange's back office: the deposit swept and captured for the store. ---
-    capture_sale(shop.engine, sender, tracker, chain, invoice, str(wallet.address))
+    capture_sale(shop.engine, sender, tracker, chain, invoice)
     store_id = shop.store.store_id
     with UnitOfWork(shop.engine) as uow:
         assert [(c.symbol, left) for c, left in available_balances(uow, store_id)] == [

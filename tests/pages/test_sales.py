@@ -99,7 +99,7 @@ def sold(
         lambda: _read(shop, select(Invoice.status)) is InvoiceStatus.SETTLED,
         "the payment",
     )
-    capture_sale(shop.engine, sender, tracker, chain, invoice, str(customer.address))
+    capture_sale(shop.engine, sender, tracker, chain, invoice)
     assert _read(shop, select(StoreBalance.captured)) == SALE
     with UnitOfWork(shop.engine) as uow:
         set_rate(uow, "ETH", "KRW", Decimal("5000000"))
@@ -129,8 +129,10 @@ def test_a_captured_sale_is_reported_settled_in_part_and_refunded_in_part(
     expect(eth.locator(".now")).to_have_text("20000")
     expect(eth.locator(".difference")).to_have_text("+2000")
     expect(page.locator("#settle-coin")).to_contain_text("ETH: 0.004 ETH available")
-    # The store's log: the payment and the capture, both confirmed (a sweep is the exchange's).
-    expect(page.locator("#tx-counts")).to_contain_text("0 pending, 2 valid, 0 failed, 0 expired")
+    # The store's log, all confirmed: the transfer seen at the deposit address, the sweep's
+    # DepositKept, the capture request and its PaymentCaptured (the sweep request is the
+    # exchange's, no store's).
+    expect(page.locator("#tx-counts")).to_contain_text("0 pending, 4 valid, 0 failed, 0 expired")
     screenshot(page, "sales-status")
 
     # Another period: the day before has no sale; a range from it to today has this one.
