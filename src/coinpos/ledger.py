@@ -12,7 +12,8 @@ Two sorts of entries, one log:
   event becomes a valid transaction, and only then moves balances (`_effects`):
     - PaymentCaptured: the store gets `amount - amount * fee_bps // 10_000` (the fee rounded
       down; `fee_bps` is the invoice's), the exchange's fee account the fee;
-    - PaymentRefunded: the store gives back the amount refunded;
+    - PaymentRefunded: the store gives back the amount refunded less the fee on it, which
+      the fee account gives back (the store never returns more than it was credited);
     - Settled: every settlement of the batch it names moves from its store's `reserved` to
       `settled`, and the event's fees from the fee account's captured part to its settled
       part; FeesWithdrawn: out of the fee pool.
@@ -206,10 +207,20 @@ def reserve(session: Session, store_id: str, coin_id: int, amount: int) -> Store
     """A settlement request takes `amount` out of what the store may settle, until the
     escrow's Settled moves it to `settled` (or `release` gives it back)."""
     balance = lock_balance(session, store_id, coin_id)
-    if amount > balance.available:
-        raise LedgerError(f"cannot reserve {amount}: only {balance.available} is available")
+    available = unpledged(session, balance)
+    if amount > available:
+        raise LedgerError(f"cannot reserve {amount}: only {available} is available")
     balance.reserved += amount
     return balance
+
+
+def unpledged(session: Session, balance: StoreBalance) -> int:
+    """What a settlement or a refund may still take from the store's balance: captured, less
+    settled and reserved, less the refunds requested and not yet confirmed (counted whole).
+    The escrow's captured pool is every store's, so only this keeps one store's refund or
+    settlement from being paid with another store's money."""
+    pending = pending_amount(session, balance.store_id, balance.coin_id, TxKind.REFUND)
+    return balance.available - pending
 
 
 def release(session: Session, store_id: str, coin_id: int, amount: int) -> StoreBalance:
@@ -328,9 +339,13 @@ def _effects(
         deltas.store[(store_id, coin_id)][0] += sign * (amount - (fee or 0))
         deltas.fees[coin_id][0] += sign * (fee or 0)
     elif kind is TxKind.REFUNDED:
+        # The fee on the refunded part goes back with it: the store pays out what it was
+        # credited, never more (the fee, rounded down, on the parts of a split refund adds
+        # up to at most the capture's fee).
         if store_id is None or coin_id is None:
             raise LedgerError("a refund names no store or coin")
-        deltas.store[(store_id, coin_id)][0] -= sign * amount
+        deltas.store[(store_id, coin_id)][0] -= sign * (amount - (fee or 0))
+        deltas.fees[coin_id][0] -= sign * (fee or 0)
     elif kind is TxKind.SETTLED:
         if coin_id is None:
             raise LedgerError("a settlement names no coin")
@@ -428,7 +443,7 @@ def confirm_many(
         if e.log_index is None:
             raise LedgerError(f"chain event {e.key!r} has no log index")
         fee = e.fee
-        if e.kind is TxKind.CAPTURED:
+        if e.kind in (TxKind.CAPTURED, TxKind.REFUNDED):
             fee = fees[e.id] = capture_fee(e.amount, _fee_bps(session, e.invoice_id))
         _effects(
             session, deltas, e.kind, store_id=e.store_id, coin_id=e.coin_id, amount=e.amount,
@@ -475,7 +490,7 @@ def captured_total(session: Session, store_id: str, coin_id: int) -> int:
         )
     )
     return sum(
-        amount - (fee or 0) if kind is TxKind.CAPTURED else -amount for kind, amount, fee in rows
+        (amount - (fee or 0)) * (1 if kind is TxKind.CAPTURED else -1) for kind, amount, fee in rows
     )
 
 
@@ -503,7 +518,7 @@ def unconfirm(session: Session, entry: TransactionLogEntry, now: datetime | None
             taken_back = -deltas.store.get((valid.store_id, valid.coin_id), [0, 0, 0])[0]
         deltas.apply(session)
         session.delete(valid)
-        if valid.kind is TxKind.CAPTURED:
+        if valid.kind in (TxKind.CAPTURED, TxKind.REFUNDED):
             entry.fee = None
     unanchor(entry, now)
     return taken_back

@@ -15,7 +15,7 @@ from coinpos.chainops.sender import TransactionSender
 from coinpos.db.models import REQUEST_KINDS, Invoice, TransactionLogEntry, TxKind, TxStatus
 from coinpos.errors import CoinposError
 from coinpos.invoices.service import terms_of
-from coinpos.ledger import find_entry, log_request
+from coinpos.ledger import find_entry, lock_balance, lock_fees, log_request
 from coinpos.unit_of_work import UnitOfWork
 from coinpos.validation import InvalidInputError
 from tests.chainops.conftest import Shop
@@ -586,3 +586,47 @@ def test_refund__more_than_captured__refused_before_anything_is_logged(
         operations.refund(uow, sender, invoice.invoice_hash, 1, key="r-more")
     assert _refund_entries(shop) == 2
     assert len(_events(escrow_client, "PaymentRefunded", invoice)) == 2
+
+
+def test_refund__only_out_of_the_stores_confirmed_balance__and_the_fee_goes_back_with_it(
+    issue: Callable[..., Invoice],
+    shop: Shop,
+    escrow: Any,
+    funded: Any,
+    customer: Any,
+    sender: TransactionSender,
+    operator: Any,
+    chain: Any,
+    track: Callable[[], Any],
+) -> None:
+    """The escrow's captured pool holds every store's money, so the escrow alone would let a
+    refund be paid with another store's: the store's own confirmed balance is the limit."""
+    invoice = _paid(issue, shop, escrow, customer)
+    with UnitOfWork(shop.engine) as uow:
+        operations.capture(uow, sender, invoice.invoice_hash)
+    nonce, logged = operator.nonce, _log_size(shop)
+    with (
+        UnitOfWork(shop.engine) as uow,
+        pytest.raises(operations.OperationError, match=r"the store's balance .* is 0"),
+    ):
+        operations.refund(uow, sender, invoice.invoice_hash, 1, key="before-confirmation")
+    assert (operator.nonce, _log_size(shop)) == (nonce, logged)
+    track()
+    chain.mine(2)
+    track()
+    fee = 12_345 * invoice.fee_bps // 10_000
+    assert fee > 0
+    with UnitOfWork(shop.engine) as uow:
+        balance = lock_balance(uow.session, shop.store.store_id, shop.cpw.id)
+        assert balance.available == 12_345 - fee
+    # The whole payment goes back although the store was credited it less the fee.
+    with UnitOfWork(shop.engine) as uow:
+        operations.refund(uow, sender, invoice.invoice_hash, None, key="all")
+    track()
+    chain.mine(2)
+    track()
+    with UnitOfWork(shop.engine) as uow:
+        balance = lock_balance(uow.session, shop.store.store_id, shop.cpw.id)
+        fees = lock_fees(uow.session, shop.cpw.id)
+        assert (balance.captured, fees.accrued) == (0, 0)
+    assert escrow.pool(shop.cpw.address).captured == 0

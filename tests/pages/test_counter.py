@@ -342,4 +342,11 @@ def test_a_counter_sale_paid_from_a_wallet_is_approved_live_settled_and_seen_in_
     expect(table.locator('[data-coin="CPW"] .balance')).to_have_text("191.00 CPW")
     expect(table.locator('[data-coin="ETH"] .balance')).to_have_text("0.30 ETH")
     expect(page.locator("#total")).to_have_text(fiat_text(Decimal("1541000"), "KRW"))
+    # The counter invoice names no payer: it is the customer's purchase because the tracker
+    # recorded their wallet as the sender of the payment.
+    purchase = page.locator(
+        f'#history li.entry[data-kind="invoice_paid"][data-reference="{invoice.invoice_hash}"]'
+    )
+    expect(purchase).to_have_count(1)
+    expect(purchase.locator(".amount")).to_contain_text("9.00 CPW")
     screenshot(page, "story-wallet")

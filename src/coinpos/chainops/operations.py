@@ -40,7 +40,7 @@ from coinpos.db.models import Coin, Invoice, TransactionLogEntry, TxKind, TxStat
 from coinpos.errors import CoinposError
 from coinpos.invoices.service import get_invoice, terms_of
 from coinpos.invoices.terms import InvoiceTerms
-from coinpos.ledger import find_entry, lock_balance
+from coinpos.ledger import find_entry, lock_balance, store_credit, unpledged
 from coinpos.tracker.keys import ETH_VALUE_INDEX
 from coinpos.unit_of_work import UnitOfWork
 from coinpos.validation import InvalidInputError, address, non_empty
@@ -241,7 +241,7 @@ def refund(
     else:
         # Under the balance lock until the sender commits the request: two concurrent
         # refunds of one invoice cannot both count the same captured amount.
-        lock_balance(uow.session, target.invoice.store_id, target.invoice.coin_id)
+        balance = lock_balance(uow.session, target.invoice.store_id, target.invoice.coin_id)
         name = target.invoice.invoice_hash
         status, available = sender.escrow.payment(target.digest)
         if status != CAPTURED:
@@ -257,6 +257,13 @@ def refund(
             raise OperationError(
                 f"cannot refund {amount} base units of invoice {name}: only {left} are "
                 "captured and not yet refunded"
+            )
+        store_left = unpledged(uow.session, balance)
+        if store_credit(amount, target.invoice.fee_bps) > store_left:
+            raise OperationError(
+                f"cannot refund {amount} base units of invoice {name}: the store's balance "
+                f"not settled, reserved or pledged to refunds is {store_left}, and a refund "
+                "comes out of it (less its fee)"
             )
     request = ChainRequest(
         key=request_key,

@@ -1,8 +1,10 @@
 """A customer's history: invoices they paid, e-money they bought, location rewards.
 
-An invoice counts as theirs when its payer is one of their accounts or wallets (the
-chain says who paid only through the payer the invoice names); e-money bought is their
-minted fiat deposits; rewards are their approved or submitted mining claims.
+An invoice counts as theirs when one of their accounts or wallets paid it: the payer the
+invoice names, or the sender of a confirmed payment to it (a transfer to its deposit
+address, or a direct pay), which is how an open counter invoice paid from their wallet
+becomes theirs. E-money bought is their minted fiat deposits; rewards are their approved or
+submitted mining claims.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 
 from coinpos.db.models import (
     Account,
@@ -22,6 +24,9 @@ from coinpos.db.models import (
     InvoiceStatus,
     MiningCampaign,
     MiningClaim,
+    TransactionLogEntry,
+    TxKind,
+    TxStatus,
     Wallet,
 )
 from coinpos.unit_of_work import UnitOfWork
@@ -50,8 +55,14 @@ def customer_history(uow: UnitOfWork, customer_id: int, limit: int = 100) -> lis
     addresses = _addresses(uow, customer_id)
     entries: list[HistoryEntry] = []
     paid = select(Invoice, Coin).join(Coin, Coin.id == Invoice.coin_id)
+    lowered = [a.lower() for a in addresses]
+    sent_by_them = select(TransactionLogEntry.invoice_id).where(
+        TransactionLogEntry.kind == TxKind.PAYMENT,
+        TransactionLogEntry.status == TxStatus.CONFIRMED,
+        func.lower(TransactionLogEntry.sender).in_(lowered),
+    )
     paid = paid.where(
-        Invoice.payer.in_(addresses),
+        or_(func.lower(Invoice.payer).in_(lowered), Invoice.id.in_(sent_by_them)),
         Invoice.status.in_([InvoiceStatus.PROCESSING, InvoiceStatus.SETTLED]),
     )
     for invoice, coin in uow.session.execute(paid).tuples():

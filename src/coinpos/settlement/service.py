@@ -40,6 +40,7 @@ from coinpos.ledger import (
     lock_balance,
     log_request,
     pending_amount,
+    unpledged,
 )
 from coinpos.money import BPS_DENOMINATOR, from_base_units, payout_breakdown
 from coinpos.rates.service import DEFAULT_MAX_AGE, latest_rate
@@ -117,7 +118,7 @@ def request_settlement(
         chain_id=coin.chain_id,
         now=now,
     )
-    available = balance.available
+    available = unpledged(session, balance)
     amount = available if request.amount is None else request.amount
     if amount > available or amount == 0:
         unconfirmed = pending_amount(session, store.store_id, coin.id, TxKind.CAPTURED)
