@@ -314,8 +314,8 @@ contract PaymentEscrow is
     /// @inheritdoc IDepositSweeper
     function sweep(Deposit[] calldata deposits) external nonReentrant onlyRole(OPERATOR_ROLE) whenNotPaused {
         bytes memory code = type(DepositForwarder).creationCode;
-        Run memory run;
-        Returns memory queue;
+        Run memory run = Run(address(0), 0, false, 0, 0, 0, 0);
+        Returns memory queue = Returns(new PendingReturn[](0), 0);
         for (uint256 i; i < deposits.length; ++i) {
             Deposit calldata d = deposits[i];
             Invoice calldata invoice = d.invoice;
@@ -367,7 +367,7 @@ contract PaymentEscrow is
         }
         uint256 received = IERC20(token).balanceOf(address(this)) - before;
         if (received != sum) revert PaymentEscrowUnexpectedReceipt(token, sum, received);
-        Returns memory queue;
+        Returns memory queue = Returns(new PendingReturn[](0), 0);
         _returnTransfers(transfers, invoice.payer, address(0), hash, token, queue);
         for (uint256 i; i < queue.count; ++i) {
             PendingReturn memory r = queue.items[i];
@@ -744,13 +744,13 @@ contract PaymentEscrow is
         bool keep = block.timestamp < invoice.authorizationExpiry && run.pool & _ALLOWED != 0
             && (p.status == Status.None || p.status == Status.Authorized);
         address payer = invoice.payer;
-        uint256 kept;
+        uint256 kept = 0;
         if (payer != address(0)) {
             // Named payer: the money is the payer's whatever the attested sender (defect 1.1).
             kept = keep && tokenSum <= type(uint88).max - p.amount ? tokenSum : 0;
         } else if (keep) {
             // Open invoice: the largest sender pays, every other sender's part goes back (defect 1.4).
-            payer = _largestSender(transfers);
+            payer = transfers.length == 1 ? transfers[0].sender : _largestSender(transfers);
             if (p.status == Status.Authorized && payer != p.payer) {
                 uint256 challenger = _totalOf(transfers, payer);
                 // An underpaid held payment (dust swept on its own, say) gives way to a larger one
@@ -768,14 +768,18 @@ contract PaymentEscrow is
                     payer = p.payer;
                 }
             }
-            kept = _totalOf(transfers, payer);
+            kept = transfers.length == 1 ? (transfers[0].sender == payer ? tokenSum : 0) : _totalOf(transfers, payer);
             if (kept > type(uint88).max - p.amount) kept = 0;
         }
         if (kept == 0) {
             _returnTransfers(transfers, invoice.payer, address(0), hash, invoice.token, queue);
             return;
         }
-        if (invoice.payer != address(0)) {
+        if (transfers.length == 1) {
+            // The common case, one transfer, kept: its event without the general loop.
+            Transfer calldata t = transfers[0];
+            emit DepositKept(hash, t.sender, t.amount, t.txHash, t.logIndex);
+        } else if (invoice.payer != address(0)) {
             for (uint256 i; i < transfers.length; ++i) {
                 Transfer calldata t = transfers[i];
                 emit DepositKept(hash, t.sender, t.amount, t.txHash, t.logIndex);
@@ -806,10 +810,10 @@ contract PaymentEscrow is
     function _largestSender(Transfer[] calldata transfers) private pure returns (address best) {
         best = transfers[0].sender;
         if (transfers.length == 1) return best;
-        uint256 bestTotal;
+        uint256 bestTotal = 0;
         for (uint256 i; i < transfers.length; ++i) {
             address sender = transfers[i].sender;
-            uint256 total;
+            uint256 total = 0;
             for (uint256 j; j < transfers.length; ++j) {
                 if (transfers[j].sender == sender) total += transfers[j].amount;
             }
@@ -831,7 +835,7 @@ contract PaymentEscrow is
         address token,
         Returns memory queue
     ) private {
-        uint256 toPayer;
+        uint256 toPayer = 0;
         for (uint256 i; i < transfers.length; ++i) {
             Transfer calldata t = transfers[i];
             if (namedPayer != address(0)) {

@@ -1,4 +1,4 @@
-"""Fixtures for the payment escrow (v2): a deployed escrow, invoice factories, signing and sweeps."""
+"""Fixtures for the payment escrow (v2): an escrow, invoice factories, signing and sweeps."""
 
 from __future__ import annotations
 

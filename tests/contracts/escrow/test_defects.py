@@ -199,7 +199,9 @@ def test_defect_1_3__named_payer_pulls_unswept_deposit_after_expiry__without_ope
     assert chain.provider.get_balance(escrow.depositAddress(eth.abi())) == 0
 
     # Control: v1 offers the payer nothing to call.
-    names = {e["name"] for e in project.PaymentEscrowV1.contract_type.model_dump()["abi"] if "name" in e}
+    names = {
+        e["name"] for e in project.PaymentEscrowV1.contract_type.model_dump()["abi"] if "name" in e
+    }
     assert not {"reclaimDeposit", "recoverToken", "withdrawOwed"} & names
 
 
@@ -256,7 +258,9 @@ def test_defect_1_4__dust_and_real_payment_from_two_senders__real_payer_recorded
     second = new_invoice()
     escrow.sweep([deposit(second, [pay_address(second, stranger, 1)])], sender=operator)
     assert state(second) == (stranger.address, 1, Status.AUTHORIZED)
-    tx = escrow.sweep([deposit(second, [pay_address(second, customer)], capture=True)], sender=operator)
+    tx = escrow.sweep(
+        [deposit(second, [pay_address(second, customer)], capture=True)], sender=operator
+    )
     [replaced] = tx.events.filter(escrow.PaymentReplaced)
     assert (replaced.previousPayer, replaced.amount) == (stranger.address, 1)
     assert state(second) == (customer.address, PRICE, Status.CAPTURED)
@@ -318,7 +322,10 @@ def test_defect_1_5__payer_without_receive_and_blacklisted_payer__batch_succeeds
         sender=operator,
     )
     owed = {(e.account, e.token): e.amount for e in tx.events.filter(escrow.ReturnOwed)}
-    assert owed == {(contract_payer.address, ZERO): ETH_PRICE, (blocked.address, blk.address): PRICE}
+    assert owed == {
+        (contract_payer.address, ZERO): ETH_PRICE,
+        (blocked.address, blk.address): PRICE,
+    }
     assert escrow.owedTo(contract_payer, ZERO) == ETH_PRICE
     assert escrow.pool(ZERO)[3] == ETH_PRICE
     assert escrow.pool(blk)[3] == PRICE
@@ -441,7 +448,9 @@ def test_defect_1_6__other_token_at_invoice_address__recovered_to_its_senders(
     a = other.transfer(address, 300, sender=customer)
     b = other.transfer(address, 200, sender=other_customer)
     with ape.reverts(escrow.PaymentEscrowNotForeignToken):
-        escrow.recoverToken(invoice.abi(), invoice.token, [transfer(customer, 300)], sender=operator)
+        escrow.recoverToken(
+            invoice.abi(), invoice.token, [transfer(customer, 300)], sender=operator
+        )
     tx = escrow.recoverToken(
         invoice.abi(),
         other,
@@ -479,7 +488,10 @@ def test_mismatched_attestation__deposit_skipped_funds_stay_others_proceed(
     wrong = (t[0], t[1] - 1, t[2], t[3])
     tx = escrow.sweep([deposit(short, [wrong]), deposit(fine, [f])], sender=operator)
     [skipped] = tx.events.filter(escrow.DepositSkipped)
-    assert (skipped.invoiceHash, skipped.expectedToken) == (escrow.invoiceHash(short.abi()), PRICE - 1)
+    assert (skipped.invoiceHash, skipped.expectedToken) == (
+        escrow.invoiceHash(short.abi()),
+        PRICE - 1,
+    )
     assert funded.balanceOf(escrow.depositAddress(short.abi())) == PRICE
     assert state(short)[2] == Status.NONE
     assert state(fine) == (other_customer.address, PRICE, Status.AUTHORIZED)

@@ -397,9 +397,7 @@ def test_settle__more_than_captured__reverts(
 ) -> None:
     invoice = paid()
     escrow.capture(invoice.abi(), PRICE, sender=operator)
-    with ape.reverts(
-        escrow.PaymentEscrowInsufficientCaptured, captured=PRICE, requested=PRICE + 1
-    ):
+    with ape.reverts(escrow.PaymentEscrowInsufficientCaptured, captured=PRICE, requested=PRICE + 1):
         escrow.settle(emoney, *split, REF, sender=operator)
 
 
