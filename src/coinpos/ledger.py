@@ -216,10 +216,20 @@ def reserve(session: Session, store_id: str, coin_id: int, amount: int) -> Store
 
 def unpledged(session: Session, balance: StoreBalance) -> int:
     """What a settlement or a refund may still take from the store's balance: captured, less
-    settled and reserved, less the refunds requested and not yet confirmed (counted whole).
-    The escrow's captured pool is every store's, so only this keeps one store's refund or
-    settlement from being paid with another store's money."""
-    pending = pending_amount(session, balance.store_id, balance.coin_id, TxKind.REFUND)
+    settled and reserved, less what the refunds requested and not yet confirmed will take
+    (each less the fee that goes back with it). The escrow's captured pool is every store's,
+    so only this keeps one store's refund or settlement from being paid with another's money."""
+    rows = session.execute(
+        select(TransactionLogEntry.amount, Invoice.fee_bps)
+        .outerjoin(Invoice, Invoice.id == TransactionLogEntry.invoice_id)
+        .where(
+            TransactionLogEntry.store_id == balance.store_id,
+            TransactionLogEntry.coin_id == balance.coin_id,
+            TransactionLogEntry.kind == TxKind.REFUND,
+            TransactionLogEntry.status == TxStatus.PENDING,
+        )
+    ).tuples()
+    pending = sum(store_credit(amount or 0, fee_bps or 0) for amount, fee_bps in rows)
     return balance.available - pending
 
 

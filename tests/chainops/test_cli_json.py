@@ -152,6 +152,9 @@ def test_json_output__chain_commands__stdout_parses_whole(
     swept = coinpos("ops", "sweep", "--all", "--key", "sweep-1", *network)
     assert len(swept["deposits"]) == 3 and swept["skipped"] == []
     coinpos("ops", "capture-many", captured, "--key", "batch-1", *network)
+    # A refund comes out of the store's confirmed balance: the tracker confirms the capture.
+    w3.provider.make_request("anvil_mine", [12])  # type: ignore[arg-type]
+    coinpos("track", "--rpc", url, "--network", "ethereum:local")
     coinpos("ops", "refund", captured, "--amount", "0.001", "--key", "refund-1", *network)
     coinpos("ops", "void", voided, *network)
     # Another ERC-20 sent to an ETH invoice's deposit address goes back to its sender.

@@ -178,6 +178,14 @@ def test_capture__fee_bump__replacement_keeps_the_nonce_and_only_one_is_mined(
     assert _entry(shop, key).tx_hash == bumped.tx_hash
 
 
+def _confirm(track: Callable[[], Any], chain: Any) -> None:
+    """The tracker sees the capture and confirms it: the store's balance then holds it, and a
+    refund comes out of that balance."""
+    track()
+    chain.mine(2)
+    track()
+
+
 def _log_size(shop: Shop) -> int:
     with UnitOfWork(shop.engine) as uow:
         return len(list(uow.session.scalars(select(TransactionLogEntry))))
@@ -224,6 +232,8 @@ def test_refund__over_the_captured_amount_or_not_captured__refused_before_loggin
     customer: Any,
     sender: TransactionSender,
     operator: Any,
+    chain: Any,
+    track: Callable[[], Any],
 ) -> None:
     invoice = _paid(issue, shop, escrow, customer)
     with (
@@ -236,6 +246,7 @@ def test_refund__over_the_captured_amount_or_not_captured__refused_before_loggin
         operations.refund(uow, sender, invoice.invoice_hash, 1, key="early")
     with UnitOfWork(shop.engine) as uow:
         operations.capture(uow, sender, invoice.invoice_hash)
+    _confirm(track, chain)
     with UnitOfWork(shop.engine) as uow:
         operations.refund(uow, sender, invoice.invoice_hash, 12_000, key="r-1")
     nonce, logged = operator.nonce, _log_size(shop)
@@ -277,10 +288,13 @@ def test_refund__same_key_twice__refunded_once(
     customer: Any,
     sender: TransactionSender,
     escrow_client: Escrow,
+    chain: Any,
+    track: Callable[[], Any],
 ) -> None:
     invoice = _paid(issue, shop, escrow, customer)
     with UnitOfWork(shop.engine) as uow:
         operations.capture(uow, sender, invoice.invoice_hash)
+    _confirm(track, chain)
     for _ in range(2):
         with UnitOfWork(shop.engine) as uow:
             operations.refund(uow, sender, invoice.invoice_hash, 2_345, key="r-1")
@@ -567,11 +581,14 @@ def test_refund__more_than_captured__refused_before_anything_is_logged(
     customer: Any,
     sender: TransactionSender,
     escrow_client: Escrow,
+    chain: Any,
+    track: Callable[[], Any],
 ) -> None:
     # The rule is the service's, so the CLI (which calls it directly) is held to it too.
     invoice = _paid(issue, shop, escrow, customer)
     with UnitOfWork(shop.engine) as uow:
         operations.capture(uow, sender, invoice.invoice_hash)
+    _confirm(track, chain)
     with UnitOfWork(shop.engine) as uow:
         operations.refund(uow, sender, invoice.invoice_hash, 12_000, key="r-part")
     with pytest.raises(CoinposError, match="only 345 are captured"), UnitOfWork(shop.engine) as uow:
@@ -611,9 +628,7 @@ def test_refund__only_out_of_the_stores_confirmed_balance__and_the_fee_goes_back
     ):
         operations.refund(uow, sender, invoice.invoice_hash, 1, key="before-confirmation")
     assert (operator.nonce, _log_size(shop)) == (nonce, logged)
-    track()
-    chain.mine(2)
-    track()
+    _confirm(track, chain)
     fee = 12_345 * invoice.fee_bps // 10_000
     assert fee > 0
     with UnitOfWork(shop.engine) as uow:
@@ -622,9 +637,7 @@ def test_refund__only_out_of_the_stores_confirmed_balance__and_the_fee_goes_back
     # The whole payment goes back although the store was credited it less the fee.
     with UnitOfWork(shop.engine) as uow:
         operations.refund(uow, sender, invoice.invoice_hash, None, key="all")
-    track()
-    chain.mine(2)
-    track()
+    _confirm(track, chain)
     with UnitOfWork(shop.engine) as uow:
         balance = lock_balance(uow.session, shop.store.store_id, shop.cpw.id)
         fees = lock_fees(uow.session, shop.cpw.id)

@@ -21,7 +21,7 @@ from coinpos.rates.service import set_rate
 from coinpos.server.app import create_app
 from coinpos.server.settings import ServerSettings
 from coinpos.unit_of_work import UnitOfWork
-from tests.chainops.conftest import Shop, escrow_client, sender  # noqa: F401
+from tests.chainops.conftest import Shop, escrow_client, sender, track  # noqa: F401
 from tests.contracts.escrow.conftest import funded  # noqa: F401
 from tests.offchain.factories import confirmed_capture
 from tests.server.conftest import StoreKeys, bearer, store_with_keys
@@ -127,11 +127,16 @@ def test_refunds_in_part_then_in_full_reach_the_escrow(
     funded: Any,  # noqa: F811
     customer: Any,
     sender: TransactionSender,  # noqa: F811
+    track: Any,  # noqa: F811
 ) -> None:
     invoice = _issue(shop, issuer, chain)
     escrow.pay(terms_of(invoice, shop.cpw).abi(), invoice.operator_signature, sender=customer)
     with UnitOfWork(shop.engine) as uow:
         operations.capture(uow, sender, invoice.invoice_hash)
+    # A refund comes out of the store's confirmed balance: the tracker confirms the capture.
+    track()
+    chain.mine(2)
+    track()
     before = funded.balanceOf(customer)
     url = f"/api/v1/stores/{keys.store.store_id}/invoices/{invoice.invoice_hash}/refunds"
     part = manager_server.post(url, json={"amount": "23.45"}, headers=bearer(keys.manager))

@@ -47,6 +47,8 @@ _KINDS: dict[str, TxKind] = {
     "PaymentCaptured": TxKind.CAPTURED,
     "PaymentRefunded": TxKind.REFUNDED,
     "PaymentVoided": TxKind.VOIDED,
+    # The held payment goes back to its payer, as a void would send it.
+    "PaymentReplaced": TxKind.VOIDED,
     "PaymentReclaimed": TxKind.RECLAIMED,
     "ReturnOwed": TxKind.RETURN_OWED,
     "OwedWithdrawn": TxKind.OWED_WITHDRAWN,
@@ -108,7 +110,10 @@ def observe(session: Session, chain_id: int, events: Sequence[EscrowLog]) -> lis
         if coin_id is None:
             continue  # a token the exchange does not list
         amount = int(v.get("amount", v.get("payout", 0)))
-        sender = v.get("payer") or v.get("sender") or v.get("account") or v.get("to")
+        sender = (
+            v.get("payer") or v.get("sender") or v.get("account") or v.get("to")
+            or v.get("previousPayer")
+        )  # fmt: skip
         attested = (
             attested_key(chain_id, str(v["txHash"]), int(v["logIndex"])) if "txHash" in v else None
         )

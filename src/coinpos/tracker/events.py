@@ -78,6 +78,9 @@ ESCROW_EVENTS: dict[str, EventSpec] = {
               ("txHash", "bytes32"), ("logIndex", "uint32")),
         _spec("DepositReturned", _HASH, ("to", "address", True), ("token", "address"),
               ("amount", "uint256"), ("txHash", "bytes32"), ("logIndex", "uint32")),
+        # An underpaid held payment sent back to its payer: a larger deposit from another
+        # sender takes its place (its DepositKept events follow).
+        _spec("PaymentReplaced", _HASH, ("previousPayer", "address", True), ("amount", "uint256")),
         # The named payer pulled an unswept deposit address back (after the expiry).
         _spec("DepositReclaimed", _HASH, ("payer", "address", True), ("amount", "uint256"),
               ("ethAmount", "uint256")),

@@ -142,7 +142,9 @@ def refresh(
         notify_many(session, "invoice_status", changes, now)
 
 
-_PAYMENT_KINDS = (TxKind.PAYMENT, TxKind.KEPT, TxKind.RETURNED)
+# VOIDED for PaymentReplaced only: a void proper does not change what was paid.
+_PAYMENT_KINDS = (TxKind.PAYMENT, TxKind.KEPT, TxKind.RETURNED, TxKind.VOIDED)
+REPLACED = "PaymentReplaced"
 
 
 @dataclass(frozen=True)
@@ -169,11 +171,15 @@ def paid(payments: list[_Payment], confirmed_only: bool = False) -> tuple[int, i
     deposits: dict[str, int] = {}
     kept: dict[str, int] = {}
     returned: set[str] = set()
-    reclaimed = 0
+    reclaimed = replaced = 0
     for p in payments:
         if not p.counts(confirmed_only):
             continue
         amount = p.amount or 0
+        if p.kind is TxKind.VOIDED:
+            if p.event == REPLACED:
+                replaced += amount  # the held payment went back: it no longer counts as paid
+            continue
         if p.kind is TxKind.PAYMENT and p.event is not None:
             direct += amount  # a direct pay: in the escrow at once
         elif p.kind is TxKind.PAYMENT:
@@ -186,7 +192,7 @@ def paid(payments: list[_Payment], confirmed_only: bool = False) -> tuple[int, i
         else:
             returned.add(p.attested_key)
     unswept = sum(a for k, a in deposits.items() if k not in kept and k not in returned)
-    held = direct + sum(kept.values())
+    held = direct + sum(kept.values()) - replaced
     return held + max(unswept - reclaimed, 0), held
 
 

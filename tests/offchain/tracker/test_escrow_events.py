@@ -23,6 +23,8 @@ from coinpos.db.models import (
     TxKind,
     TxStatus,
 )
+from coinpos.reconcile.service import ledger_totals
+from coinpos.unit_of_work import UnitOfWork
 from tests.offchain.tracker.conftest import UNIT, Shop
 
 # anvil's second default account (the operator here): a public, well-known test key.
@@ -191,6 +193,38 @@ def test_dust_from_another_sender__goes_back_and_the_payment_is_kept(shop: Shop)
     assert shop.captured() == UNIT
 
 
+def test_dust_swept_on_its_own__replaced_by_the_real_payment__paid_once_and_reconciled(
+    shop: Shop,
+) -> None:
+    """1 wei swept alone is held for its sender; the real payment swept later replaces it
+    (PaymentReplaced sends it back): the invoice shows the real payment only, and the held
+    total the ledger derives agrees with the escrow's pool."""
+    other = shop.anvil.accounts[4]
+    shop.token.functions.transfer(other, 10).transact({"from": shop.payer})
+    invoice = shop.invoice(UNIT)
+    shop.pay(invoice, 1, sender=other)
+    shop.sweep(invoice)
+    tracker = shop.tracker()
+    shop.anvil.mine(2)
+    tracker.run_once()
+    assert shop.reload(invoice).amount_paid == 1
+    shop.pay(invoice, UNIT)
+    shop.sweep_and_capture(invoice)
+    shop.anvil.mine(2)
+    tracker.run_once()
+
+    paid = shop.reload(invoice)
+    assert (paid.amount_paid, paid.exception_status, paid.status) == (
+        UNIT, None, InvoiceStatus.SETTLED,
+    )  # fmt: skip
+    replaced = [e for e in shop.entries() if e.event == "PaymentReplaced"]
+    assert [(e.kind, e.sender, e.amount) for e in replaced] == [(TxKind.VOIDED, other.lower(), 1)]
+    assert shop.captured() == UNIT
+    assert shop.pool()[0] == 0  # nothing held on chain: the dust went back
+    with UnitOfWork(shop.engine) as uow:
+        assert ledger_totals(uow.session, invoice.coin_id).held == 0
+
+
 @pytest.mark.postgres
 def test_late_deposit_kept_by_the_sweep__shows_paid_late_and_is_kept_in_the_ledger(
     shop: Shop,
@@ -229,8 +263,9 @@ def test_refund_sent_outside_the_exchange__debits_the_store(shop: Shop) -> None:
     shop.tracker().run_once()
 
     assert shop.captured_on_chain() == 700
-    assert shop.captured() == 1_000 - 20 - 300  # the fee stays with the exchange
-    assert _fees(shop) == 20
+    # The fee on the refunded part (2 % of 300) goes back with it.
+    assert shop.captured() == 1_000 - 20 - (300 - 6)
+    assert _fees(shop) == 20 - 6
 
 
 @pytest.mark.postgres
