@@ -6,7 +6,6 @@ another key, is refused)."""
 from __future__ import annotations
 
 import json
-import os
 import secrets
 from collections.abc import Iterator
 from dataclasses import replace
@@ -125,14 +124,8 @@ def test_a_token_names_its_invoice_under_its_key_only() -> None:
     assert invoice_hash_of(key, invoice_hash) is None
 
 
-def test_servers_given_one_checkout_secret_share_their_links(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    # Only the secret: the server's other settings stay the defaults whatever ran before.
-    for name in [n for n in os.environ if n.startswith("COINPOS_")]:
-        monkeypatch.delenv(name)
-    monkeypatch.setenv(ENV_CHECKOUT_SECRET, "one secret for every worker")
-    settings = ServerSettings.from_environment()
+def test_servers_given_one_checkout_secret_share_their_links() -> None:
+    settings = ServerSettings.from_environment({ENV_CHECKOUT_SECRET: "one secret for every worker"})
     assert settings.checkout_secret == b"one secret for every worker"
     first = create_app(replace(settings, database_url="sqlite:///:memory:"))
     second = create_app(replace(settings, database_url="sqlite:///:memory:"))

@@ -10,6 +10,7 @@ import json
 import os
 import secrets
 import sys
+from collections.abc import Mapping
 
 import click
 from fastapi import FastAPI
@@ -18,10 +19,10 @@ from coinpos.cli_support import AppContext, pass_app
 from coinpos.server import settings as server_settings
 
 
-def app_from_environment() -> FastAPI:
+def app_from_environment(environment: Mapping[str, str] = os.environ) -> FastAPI:
     from coinpos.server.app import create_app
 
-    return create_app(server_settings.ServerSettings.from_environment())
+    return create_app(server_settings.ServerSettings.from_environment(environment))
 
 
 def openapi_document(app: FastAPI) -> str:
@@ -93,9 +94,10 @@ def serve(
     if not os.environ.get(server_settings.ENV_CHECKOUT_SECRET):
         # One key for every worker, so a checkout link opens on any of them.
         environment[server_settings.ENV_CHECKOUT_SECRET] = secrets.token_hex(32)
+    # Fail here, once, with one line, rather than in each worker; the process's environment
+    # changes only once the options are known to be good.
+    app_from_environment({**os.environ, **environment})
     os.environ.update(environment)
-    # Fail here, once, with one line, rather than in each worker.
-    app_from_environment()
 
     import uvicorn
 

@@ -8,6 +8,8 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from coinpos.chainops.sender import TransactionSender
     from coinpos.invoices.service import Issuer
 
@@ -52,12 +54,12 @@ class ServerSettings:
     checkout_secret: bytes | None = None
 
     @classmethod
-    def from_environment(cls) -> ServerSettings:
+    def from_environment(cls, environment: Mapping[str, str] = os.environ) -> ServerSettings:
         return cls(
-            database_url=os.environ.get(ENV_DATABASE) or None,
-            network=os.environ.get(ENV_NETWORK) or None,
-            operator_alias=os.environ.get(ENV_OPERATOR) or None,
-            rpc_url=os.environ.get(ENV_RPC) or None,
-            allow_private_webhooks=os.environ.get(ENV_ALLOW_PRIVATE_WEBHOOKS) == "1",
-            checkout_secret=os.environ.get(ENV_CHECKOUT_SECRET, "").encode() or None,
+            database_url=environment.get(ENV_DATABASE) or None,
+            network=environment.get(ENV_NETWORK) or None,
+            operator_alias=environment.get(ENV_OPERATOR) or None,
+            rpc_url=environment.get(ENV_RPC) or None,
+            allow_private_webhooks=environment.get(ENV_ALLOW_PRIVATE_WEBHOOKS) == "1",
+            checkout_secret=environment.get(ENV_CHECKOUT_SECRET, "").encode() or None,
         )

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
 import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -552,8 +553,9 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
 
 
 def check_refused(workspace: Workspace, case: Case, command: click.Command = cli) -> Result:
-    """The property: exit 2, one line on stderr saying why, nothing else, nothing written."""
-    dump, listing = workspace.dump(), workspace.listing()
+    """The property: exit 2, one line on stderr saying why, nothing else, nothing written
+    (nor the process's environment changed)."""
+    dump, listing, environment = workspace.dump(), workspace.listing(), dict(os.environ)
     result = workspace.invoke(case.args, command)
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     detail = f"{case.id}\nstdout: {result.stdout!r}\nstderr: {result.stderr!r}"
@@ -568,6 +570,7 @@ def check_refused(workspace: Workspace, case: Case, command: click.Command = cli
         assert any(f in lines[0] for f in map(workspace.expand, case.expected)), detail
     assert workspace.dump() == dump, f"{detail}\nthe database changed"
     assert workspace.listing() == listing, f"{detail}\nthe workspace changed"
+    assert dict(os.environ) == environment, f"{detail}\nthe environment changed"
     return result
 
 
