@@ -13,7 +13,8 @@ Two sorts of entries, one log:
     - PaymentCaptured: the store gets `amount - amount * fee_bps // 10_000` (the fee rounded
       down; `fee_bps` is the invoice's), the exchange's fee account the fee;
     - PaymentRefunded: the store gives back the amount refunded less the fee on it, which
-      the fee account gives back (the store never returns more than it was credited);
+      the fee account gives back (`refund_fee`: the parts of a split refund give back the
+      capture's whole fee once all is refunded, so the store returns what it was credited);
     - Settled: every settlement of the batch it names moves from its store's `reserved` to
       `settled`, and the event's fees from the fee account's captured part to its settled
       part; FeesWithdrawn: out of the fee pool.
@@ -29,7 +30,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -261,6 +262,26 @@ def capture_fee(amount: int, fee_bps: int) -> int:
     return amount * fee_bps // BPS
 
 
+def refund_fee(refunded_before: int, amount: int, fee_bps: int) -> int:
+    """The fee that goes back with a refund of `amount` after `refunded_before` of the same
+    capture was refunded: the fee on everything refunded so far less what earlier refunds
+    took back. Rounding each part on its own would keep a fee on a sale refunded in full
+    (150 at 1 %: a fee of 1, two refunds of 75 at 0 each) and make the store pay it."""
+    return capture_fee(refunded_before + amount, fee_bps) - capture_fee(refunded_before, fee_bps)
+
+
+def _refunded(session: Session, invoice_id: int) -> int:
+    """The invoice's confirmed refunds."""
+    total = session.scalar(
+        select(func.coalesce(func.sum(TransactionLogEntry.amount), 0)).where(
+            TransactionLogEntry.invoice_id == invoice_id,
+            TransactionLogEntry.kind == TxKind.REFUNDED,
+            TransactionLogEntry.status == TxStatus.CONFIRMED,
+        )
+    )
+    return int(total or 0)
+
+
 def store_credit(amount: int, fee_bps: int) -> int:
     """What a confirmed capture of `amount` credits the store."""
     return amount - capture_fee(amount, fee_bps)
@@ -349,9 +370,7 @@ def _effects(
         deltas.store[(store_id, coin_id)][0] += sign * (amount - (fee or 0))
         deltas.fees[coin_id][0] += sign * (fee or 0)
     elif kind is TxKind.REFUNDED:
-        # The fee on the refunded part goes back with it: the store pays out what it was
-        # credited, never more (the fee, rounded down, on the parts of a split refund adds
-        # up to at most the capture's fee).
+        # The fee on the refunded part goes back with it (`refund_fee`).
         if store_id is None or coin_id is None:
             raise LedgerError("a refund names no store or coin")
         deltas.store[(store_id, coin_id)][0] -= sign * (amount - (fee or 0))
@@ -446,6 +465,7 @@ def confirm_many(
         return []
     deltas = _Deltas.empty()
     fees: dict[int, int] = {}
+    refunded: dict[int, int] = {}  # by invoice: confirmed refunds, this call's included
     events = [e for e in entries if e.kind in CHAIN_KINDS]
     for e in events:
         if e.amount is None:
@@ -453,8 +473,17 @@ def confirm_many(
         if e.log_index is None:
             raise LedgerError(f"chain event {e.key!r} has no log index")
         fee = e.fee
-        if e.kind in (TxKind.CAPTURED, TxKind.REFUNDED):
+        if e.kind is TxKind.CAPTURED:
             fee = fees[e.id] = capture_fee(e.amount, _fee_bps(session, e.invoice_id))
+        elif e.kind is TxKind.REFUNDED:
+            if e.invoice_id is None:
+                raise LedgerError("a refund names no invoice, so no fee rate")
+            bps = _fee_bps(session, e.invoice_id)
+            if e.invoice_id not in refunded:
+                refunded[e.invoice_id] = _refunded(session, e.invoice_id)
+            before = refunded[e.invoice_id]
+            refunded[e.invoice_id] = before + e.amount
+            fee = fees[e.id] = refund_fee(before, e.amount, bps)
         _effects(
             session, deltas, e.kind, store_id=e.store_id, coin_id=e.coin_id, amount=e.amount,
             fee=fee, reference=e.reference, sign=1,

@@ -269,6 +269,31 @@ def test_refund_sent_outside_the_exchange__debits_the_store(shop: Shop) -> None:
 
 
 @pytest.mark.postgres
+def test_sale_refunded_in_two_parts__gives_back_the_whole_fee__the_store_returns_its_credit(
+    shop: Shop,
+) -> None:
+    # 150 at 1 %: a fee of 1. Each half on its own rounds to a fee of 0, which would keep the
+    # fee of a sale refunded in full and take 150 from a store credited 149.
+    invoice = shop.invoice(150, fee_bps=100)
+    shop.pay(invoice, 150)
+    shop.sweep_and_capture(invoice)
+    tracker = shop.tracker()
+    shop.anvil.mine(2)
+    tracker.run_once()
+    assert (shop.captured(), _fees(shop)) == (149, 1)
+
+    for _ in range(2):
+        shop.escrow.functions.refund(shop.terms[invoice.id], 75).transact({"from": shop.operator})
+    shop.anvil.mine(2)
+    tracker.run_once()
+
+    assert shop.captured_on_chain() == 0
+    assert (shop.captured(), _fees(shop)) == (0, 0)
+    refunds = sorted(e.fee for e in shop.entries() if e.kind is TxKind.REFUNDED)
+    assert refunds == [0, 1]
+
+
+@pytest.mark.postgres
 def test_payers_own_reclaim_of_an_unswept_deposit__takes_it_off_the_paid_amount(
     shop: Shop,
 ) -> None:
