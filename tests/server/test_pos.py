@@ -123,6 +123,8 @@ def test_read_list_and_filter_invoices(pos: httpx.Client, keys: StoreKeys) -> No
     assert [i["id"] for i in listed["items"]] == [second["id"], first["id"]]
     page = pos.get(base, params={"limit": 1}, headers=bearer(keys.terminal)).json()
     assert len(page["items"]) == 1 and page["next_offset"] == 1
+    rest = pos.get(base, params={"limit": 1, "offset": 1}, headers=bearer(keys.terminal)).json()
+    assert [i["id"] for i in rest["items"]] == [first["id"]]
     assert (
         pos.get(base, params={"status": "Settled"}, headers=bearer(keys.terminal)).json()["items"]
         == []
@@ -131,6 +133,13 @@ def test_read_list_and_filter_invoices(pos: httpx.Client, keys: StoreKeys) -> No
     assert len(by_terminal["items"]) == 2
     future = pos.get(base, params={"since": "2999-01-01T00:00:00Z"}, headers=bearer(keys.terminal))
     assert future.json()["items"] == []
+    # A terminal the store does not have is named as such, not answered with an empty list.
+    unknown = pos.get(base, params={"terminal": "T9"}, headers=bearer(keys.terminal))
+    assert unknown.status_code == 404
+    assert unknown.headers["content-type"].startswith("application/problem+json")
+    assert "T9" in unknown.json()["detail"]
+    naive = pos.get(base, params={"since": "2026-01-01T00:00:00"}, headers=bearer(keys.terminal))
+    assert naive.status_code == 422 and "time zone" in naive.json()["detail"]
 
 
 def test_cancel_an_unpaid_invoice_returns_its_stock_once(

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from coinpos.db.models import Coin, Invoice, InvoiceStatus
-from coinpos.invoices import service
+from coinpos.invoices import listing, service
 from coinpos.invoices.calls import escrow_pay_call, wallet_pay_call
 from coinpos.invoices.schemas import (
     INVOICE_ID,
@@ -154,18 +154,16 @@ def list_invoices(
     since: Annotated[
         datetime | None, Query(description="Made at or after (ISO 8601, with zone).")
     ] = None,
-    limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE)] = 50,
+    limit: Annotated[int, Query(ge=1, le=listing.MAX_PAGE)] = 50,
     offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
 ) -> InvoicePage:
-    if since is not None and since.tzinfo is None:
-        raise ProblemError(422, "since has no time zone (add Z or +00:00)", "invalid-input")
-    found = service.list_invoices(
+    found = listing.list_invoices(
         uow,
-        service.InvoiceFilter(principal.store_id, status, terminal, since, limit, offset),
+        listing.InvoiceQuery(principal.store_id, terminal, status, since, limit, offset),
     )
     valuer = Valuer(uow.session)
     return InvoicePage(
-        items=[_out(uow, invoice, valuer) for invoice in found],
+        items=[_out(uow, listed.invoice, valuer) for listed in found],
         limit=limit,
         offset=offset,
         next_offset=offset + limit if len(found) == limit else None,

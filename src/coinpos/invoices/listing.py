@@ -13,6 +13,8 @@ from coinpos.unit_of_work import UnitOfWork
 from coinpos.validation import InvalidInputError
 
 DEFAULT_LIMIT = 100
+# The most one API page holds (the CLI may ask for more).
+MAX_PAGE = 200
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,8 @@ class InvoiceQuery:
     # Only invoices created at or after this moment (timezone-aware).
     since: datetime | None = None
     limit: int = DEFAULT_LIMIT
+    # Invoices skipped first (paging through a long list).
+    offset: int = 0
 
 
 @dataclass(frozen=True)
@@ -39,8 +43,10 @@ def list_invoices(uow: UnitOfWork, query: InvoiceQuery) -> list[ListedInvoice]:
     """The invoices matching every filter given, newest first, at most `query.limit`."""
     if query.limit <= 0:
         raise InvalidInputError(f"limit {query.limit} must be positive")
+    if query.offset < 0:
+        raise InvalidInputError(f"offset {query.offset} must not be negative")
     if query.since is not None and query.since.tzinfo is None:
-        raise InvalidInputError("since needs a time zone")
+        raise InvalidInputError("since has no time zone (add Z or +00:00)")
     statement = (
         select(Invoice, Coin, Store.name, Terminal.code)
         .join(Coin, Coin.id == Invoice.coin_id)
@@ -48,6 +54,7 @@ def list_invoices(uow: UnitOfWork, query: InvoiceQuery) -> list[ListedInvoice]:
         .outerjoin(Terminal, Terminal.id == Invoice.terminal_id)
         .order_by(Invoice.created_at.desc(), Invoice.id.desc())
         .limit(query.limit)
+        .offset(query.offset)
     )
     if query.terminal is not None and query.store_id is None:
         raise InvalidInputError(

@@ -272,40 +272,6 @@ def invoice_items(uow: UnitOfWork, invoice: Invoice) -> list[tuple[str, int, int
     return [(sku, quantity, price) for sku, quantity, price in rows.tuples()]
 
 
-@dataclass(frozen=True)
-class InvoiceFilter:
-    """Which of a store's invoices to list, newest first."""
-
-    store_id: str
-    status: InvoiceStatus | None = None
-    terminal: str | None = None
-    since: datetime | None = None
-    limit: int = 50
-    offset: int = 0
-
-
-MAX_PAGE = 200
-
-
-def list_invoices(uow: UnitOfWork, wanted: InvoiceFilter) -> list[Invoice]:
-    store = get_store(uow, wanted.store_id)
-    if not 1 <= wanted.limit <= MAX_PAGE:
-        raise InvalidInputError(f"limit {wanted.limit} outside 1..{MAX_PAGE}")
-    if wanted.offset < 0:
-        raise InvalidInputError(f"offset {wanted.offset} must not be negative")
-    query = select(Invoice).where(Invoice.store_id == store.store_id)
-    if wanted.status is not None:
-        query = query.where(Invoice.status == wanted.status)
-    if wanted.terminal is not None:
-        query = query.join(Terminal, Terminal.id == Invoice.terminal_id).where(
-            Terminal.code == wanted.terminal
-        )
-    if wanted.since is not None:
-        query = query.where(Invoice.created_at >= wanted.since)
-    query = query.order_by(Invoice.created_at.desc(), Invoice.id.desc())
-    return list(uow.session.scalars(query.limit(wanted.limit).offset(wanted.offset)))
-
-
 def terminal_code(uow: UnitOfWork, invoice: Invoice) -> str | None:
     if invoice.terminal_id is None:
         return None

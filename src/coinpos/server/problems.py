@@ -38,7 +38,12 @@ from coinpos.payment_uri import PaymentUriError
 from coinpos.qr import QrError
 from coinpos.rates.errors import RateError, RateNotFoundError, StaleRateError
 from coinpos.settlement.service import SettlementError
-from coinpos.stores.service import StoreError, UnknownCoinError, UnknownStoreError
+from coinpos.stores.service import (
+    StoreError,
+    UnknownCoinError,
+    UnknownStoreError,
+    UnknownTerminalError,
+)
 from coinpos.tracker.errors import TrackerError
 from coinpos.validation import InvalidInputError
 from coinpos.webhooks.service import UnknownWebhookError, WebhookError
@@ -57,6 +62,7 @@ ERROR_STATUS: dict[type[CoinposError], tuple[int, str]] = {
     QrError: (422, "invalid-input"),
     InvoiceTermsError: (422, "invalid-terms"),
     UnknownStoreError: (404, "not-found"),
+    UnknownTerminalError: (404, "not-found"),
     UnknownInvoiceError: (404, "not-found"),
     UnknownCustomerError: (404, "not-found"),
     UnknownKeyError: (404, "not-found"),

@@ -36,6 +36,10 @@ class UnknownStoreError(StoreError):
         super().__init__(f"no store with id {store_id}")
 
 
+class UnknownTerminalError(StoreError):
+    pass
+
+
 class UnknownCoinError(StoreError):
     pass
 
@@ -190,7 +194,7 @@ def get_terminal(uow: UnitOfWork, store_id: str, code: str) -> Terminal:
         select(Terminal).where(Terminal.store_id == store.store_id, Terminal.code == code)
     ).one_or_none()
     if terminal is None:
-        raise StoreError(f"store {store.name!r} has no terminal {code!r}")
+        raise UnknownTerminalError(f"store {store.name!r} has no terminal {code!r}")
     return terminal
 
 
