@@ -217,7 +217,10 @@ def refund(
 )
 @click.option("--key", required=True, help="Idempotency key of this sweep.")
 @click.option(
-    "--capture", is_flag=True, help="Also capture exact payments in the same call (no fee)."
+    "--capture",
+    is_flag=True,
+    help="Also capture exact payments in the same call. The exchange's fee is each invoice's "
+    "fee_bps, taken in the ledger when the capture confirms; the escrow takes none.",
 )
 @chain_options
 @json_option
