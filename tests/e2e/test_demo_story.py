@@ -74,6 +74,14 @@ def test_mining_story__pays_walkers_and_refuses_second_comer_and_teleporter(
             )
         )
         claims = sorted((campaign, names[who], status.value) for campaign, who, status in rows)
+        actions = dict(
+            session.execute(select(MiningCampaign.campaign_id, MiningCampaign.action_name)).all()
+        )
+    # What the wallet page shows shoppers as each campaign's action.
+    assert actions == {
+        everyone: "scan-the-city-hall-poster",
+        first_come: "check-in-at-the-palace-gate",
+    }
     assert claims == [
         (everyone, "alice", "submitted"),
         (everyone, "bob", "submitted"),

@@ -38,7 +38,7 @@ from coinpos.mining.nearby import campaigns_near
 from coinpos.mining.oracle import CampaignTerms, ClaimOracle
 from coinpos.mining.signing import LocalKeySigner
 from coinpos.pages.customer_session import CUSTOMER_COOKIE
-from coinpos.pages.wallet_view import distance_text, fiat_text
+from coinpos.pages.wallet_view import distance_text, fiat_text, short
 from coinpos.pages.web import CONTENT_SECURITY_POLICY
 from coinpos.rates.service import set_rate
 from coinpos.server.app import create_app
@@ -55,7 +55,8 @@ from tests.server.live import serving
 GEO_CONTRACT = "0x" + "ab" * 20
 CITY_HALL = (37_566_535, 126_977_969)  # Seoul City Hall
 BUSAN = (35_179_554, 129_075_642)
-ACTION = keccak(text="scan-the-poster")
+ACTION_NAME = "scan-the-poster"
+ACTION = keccak(text=ACTION_NAME)
 ZERO = "0x" + "00" * 20
 # CPW rates in KRW over the last hours (oldest first); the newest is the current one.
 CPW_RATES = ("990", "1005.5", "1010", "998", "1002.25", "1000.5")
@@ -112,7 +113,7 @@ def _reward(engine: Engine, token: str, recipient: str, now: int) -> tuple[Claim
         signer=LocalKeySigner(Account.create().key), clock=lambda: clock[0],
     )  # fmt: skip
     east = destination_e6(*CITY_HALL, 90.0, 800.0)
-    oracle.register_campaign(_campaign(1, CITY_HALL, now, token=token))
+    oracle.register_campaign(_campaign(1, CITY_HALL, now, token=token), ACTION_NAME)
     oracle.register_campaign(
         _campaign(2, east, now, token=token, reward_per_claim=1000, first_come=True, max_claims=10)
     )
@@ -357,8 +358,15 @@ def test_campaigns_near_the_browsers_position_with_action_reward_and_distance(
     for item, c in zip(campaigns.all(), expected, strict=True):
         expect(item).to_have_attribute("data-campaign", str(c.campaign_id))
         expect(item.locator(".distance")).to_contain_text(f"{distance_text(c.distance_m)} away")
-        expect(item).to_contain_text(c.action_id[:10])
+        expect(item.locator(".action-id")).to_have_attribute("title", c.action_id)
+        expect(item.locator(".action-id")).to_have_text(short(c.action_id, 10, 6))
     first, second = campaigns.all()
+    # Campaign 1 was registered with its action's name, campaign 2 by its id alone.
+    assert (expected[0].action_name, expected[1].action_name) == (ACTION_NAME, None)
+    expect(first.locator(".action")).to_contain_text(f"Action: {ACTION_NAME}")
+    expect(first.locator(".action-name")).to_have_text(ACTION_NAME)
+    expect(second.locator(".action-name")).to_have_count(0)
+    expect(second.locator(".action")).to_have_text(f"Action: {short(expected[1].action_id, 10, 6)}")
     expect(first.locator(".here")).to_have_text("You are here")
     expect(first.locator(".reward")).to_have_text("2.50 CPW")
     expect(first).to_contain_text("for everyone who comes")

@@ -70,6 +70,12 @@ def run(ctx: DemoContext) -> MiningOutcome:
     symbol = str(emoney.symbol())
     ctx.chapter(8)
 
+    clock = _Clock(now)
+    oracle = ClaimOracle(
+        ctx.engine, chain_id=chain.chain_id, contract=geo.address,
+        signer=ApeAccountSigner(cast.oracle), clock=clock,
+    )  # fmt: skip
+
     def show(amount: int) -> str:
         return format_amount(int(amount), int(decimals), symbol)
 
@@ -84,6 +90,8 @@ def run(ctx: DemoContext) -> MiningOutcome:
             cast.operator, budget, keccak(text=f"campaign budget {action}"), sender=cast.minter
         )
         campaign_id = create_campaign(geo, emoney, spec, budget, cast.operator)
+        # The name goes with it, so the wallet page can tell shoppers what to do.
+        oracle.register_campaign(read_campaign(geo, campaign_id).terms(MAX_ACCURACY_M), action)
         kind = "everyone" if mode is Mode.EVERYONE else f"first {cap} to come"
         ctx.say(
             f"campaign {campaign_id}: '{action}' within {spec.radius_m} m of "
@@ -98,14 +106,6 @@ def run(ctx: DemoContext) -> MiningOutcome:
     outcome.first_come_campaign = campaign(
         GYEONGBOKGUNG, "check-in-at-the-palace-gate", 20 * 10**decimals, Mode.FIRST_COME, 1
     )
-
-    clock = _Clock(now)
-    oracle = ClaimOracle(
-        ctx.engine, chain_id=chain.chain_id, contract=geo.address,
-        signer=ApeAccountSigner(cast.oracle), clock=clock,
-    )  # fmt: skip
-    for campaign_id in (outcome.everyone_campaign, outcome.first_come_campaign):
-        oracle.register_campaign(read_campaign(geo, campaign_id).terms(MAX_ACCURACY_M))
 
     def claim(who: str, user: Any, campaign_id: int, action: str, fixes: list[Fix]) -> None:
         for fix in fixes[:-1]:

@@ -135,7 +135,15 @@ def _confirm(target: Target, action: str, yes: bool) -> None:
     click.confirm(f"{action} on {target.choice}?", abort=True)
 
 
-def _action_id(_ctx: click.Context, _param: click.Parameter, value: str) -> bytes:
+@dataclass(frozen=True)
+class Action:
+    """A campaign's action as given: its bytes32 id, and the name it hashes when named."""
+
+    action_id: bytes
+    name: str | None
+
+
+def _action(_ctx: click.Context, _param: click.Parameter, value: str) -> Action:
     if value.startswith("0x"):
         try:
             raw = bytes.fromhex(value[2:])
@@ -143,10 +151,23 @@ def _action_id(_ctx: click.Context, _param: click.Parameter, value: str) -> byte
             raw = b""
         if len(raw) != 32:
             raise click.BadParameter(f"{value!r} is not a 0x-prefixed bytes32")
-        return raw
-    if not value:
-        raise click.BadParameter("the action must not be empty")
-    return keccak(text=value)
+        return Action(raw, None)
+    return Action(keccak(text=_keepable_name(value)), value)
+
+
+def _action_name(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    return None if value is None else _keepable_name(value)
+
+
+def _keepable_name(value: str) -> str:
+    """A name the oracle can keep, checked before anything is written or connected to."""
+    from coinpos.mining.oracle import check_action_name
+
+    try:
+        check_action_name(value)
+    except MiningError as exc:
+        raise click.BadParameter(str(exc)) from None
+    return value
 
 
 def _address(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
@@ -207,8 +228,8 @@ def mining() -> None:
 @click.option("--lon", required=True, callback=_degrees(180), help="Centre longitude, degrees.")
 @click.option("--radius", type=click.IntRange(1, 50_000), required=True, help="Metres.")
 @click.option(
-    "--action", required=True, callback=_action_id,
-    help="Action id: 0x-prefixed bytes32, or a name hashed with keccak256.",
+    "--action", required=True, callback=_action,
+    help="Action id: 0x-prefixed bytes32, or a name hashed with keccak256 (the name is kept).",
 )  # fmt: skip
 @click.option("--reward", type=click.IntRange(min=1), required=True, help="Per claim, base units.")
 @click.option(
@@ -226,7 +247,7 @@ def mining() -> None:
 @click.option("--yes", is_flag=True, help="Do not ask before sending to a live network.")
 def create_campaign(
     network_choice: str, deployments: Path | None, db_url: str | None, account_alias: str,
-    token: str, lat: int, lon: int, radius: int, action: bytes, reward: int, mode: str,
+    token: str, lat: int, lon: int, radius: int, action: Action, reward: int, mode: str,
     max_claims: int, start: int | None, duration: int, budget: int, max_accuracy: float,
     yes: bool,
 ) -> None:  # fmt: skip
@@ -247,15 +268,16 @@ def create_campaign(
 
         begin = chain.pending_timestamp if start is None else start
         spec = CampaignSpec(
-            lat, lon, radius, action, token, reward, chosen, max_claims, begin, begin + duration
-        )
+            lat, lon, radius, action.action_id, token, reward, chosen, max_claims, begin,
+            begin + duration,
+        )  # fmt: skip
         _confirm(target, f"create a campaign funded with {budget} base units", yes)
         erc20 = Contract(token, contract_type=_erc20_type())
         with _reverts_as_errors("create-campaign"):
             campaign_id = create(geo, erc20, spec, budget, sender)
         state = read_campaign(geo, campaign_id)
         oracle = _oracle(engine, chain.chain_id, geo)
-        oracle.register_campaign(state.terms(max_accuracy))
+        oracle.register_campaign(state.terms(max_accuracy), action.name)
     click.echo(f"campaign {campaign_id} created with budget {state.budget}")
 
 
@@ -294,11 +316,15 @@ def top_up(
     "--max-accuracy", type=click.FloatRange(min=0, min_open=True), default=25.0,
     show_default=True, help="Worst fix accuracy the oracle accepts, metres.",
 )  # fmt: skip
+@click.option(
+    "--action-name", callback=_action_name, default=None,
+    help="The name the campaign's action id is the keccak256 of, shown to shoppers.",
+)  # fmt: skip
 def register_campaign(
     network_choice: str, deployments: Path | None, db_url: str | None, campaign_id: int,
-    max_accuracy: float,
+    max_accuracy: float, action_name: str | None,
 ) -> None:  # fmt: skip
-    """Register an existing on-chain campaign with the oracle (idempotent)."""
+    """Register an existing on-chain campaign with the oracle (idempotent; a name is added)."""
     from coinpos.mining.chain import read_campaign
 
     target = _target(network_choice, deployments)
@@ -307,7 +333,8 @@ def register_campaign(
         from ape import chain
 
         state = read_campaign(geo, campaign_id)
-        _oracle(engine, chain.chain_id, geo).register_campaign(state.terms(max_accuracy))
+        oracle = _oracle(engine, chain.chain_id, geo)
+        oracle.register_campaign(state.terms(max_accuracy), action_name)
     click.echo(f"campaign {campaign_id} registered")
 
 

@@ -27,6 +27,7 @@ class NearbyCampaign:
     contract: str
     campaign_id: int
     action_id: str  # 0x-prefixed bytes32, as the contract keeps it
+    action_name: str | None  # what action_id is the keccak256 of, when the oracle was told
     reward_per_claim: int  # base units of `token`
     token: str
     coin: str | None  # the reward coin's symbol and decimals, when the exchange lists it
@@ -75,7 +76,8 @@ def campaigns_near(
         found.append(
             NearbyCampaign(
                 chain_id=row.chain_id, contract=row.contract, campaign_id=row.campaign_id,
-                action_id=row.action_id, reward_per_claim=row.reward_per_claim,
+                action_id=row.action_id, action_name=row.action_name,
+                reward_per_claim=row.reward_per_claim,
                 token=row.token, coin=coin.symbol if coin else None,
                 decimals=coin.decimals if coin else None, distance_m=distance,
                 radius_m=row.radius_m, first_come=row.first_come, max_claims=row.max_claims,

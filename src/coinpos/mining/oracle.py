@@ -15,11 +15,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from eth_utils.address import to_checksum_address
+from eth_utils.crypto import keccak
 from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from coinpos.db.models.mining import (
+    ACTION_NAME_LENGTH,
     ClaimStatus,
     MiningCampaign,
     MiningClaim,
@@ -28,6 +30,7 @@ from coinpos.db.models.mining import (
 )
 from coinpos.mining.errors import (
     CampaignConflictError,
+    MiningError,
     UnknownCampaignError,
     UnknownClaimError,
 )
@@ -124,9 +127,20 @@ class ClaimOracle:
 
     # --- campaigns -----------------------------------------------------------------------
 
-    def register_campaign(self, terms: CampaignTerms) -> None:
-        """Records a campaign created on chain. Registering the same terms again is a no-op."""
+    def register_campaign(self, terms: CampaignTerms, action_name: str | None = None) -> None:
+        """Records a campaign created on chain, with its action's name when one is given.
+
+        The chain keeps only the action id, so a name is kept only if its keccak256 is
+        `terms.action_id`; any other name, or one `check_action_name` refuses, raises
+        MiningError and nothing is written. Registering the same terms again is a
+        no-op, except that it adds a name to a campaign registered without one; leaving the
+        name out never removes one. Other terms raise CampaignConflictError. Since a name
+        must hash to the action id, a different name for a named campaign is either refused
+        as not matching or comes with a different action id, which conflicts.
+        """
         terms = dataclasses.replace(terms, token=to_checksum_address(terms.token))
+        if action_name is not None:
+            _check_names(action_name, terms.action_id)
         with self._sessions.begin() as session:
             existing = self._find_campaign(session, terms.campaign_id)
             if existing is not None:
@@ -134,6 +148,8 @@ class ClaimOracle:
                     raise CampaignConflictError(
                         f"campaign {terms.campaign_id} is already registered with other terms"
                     )
+                if action_name is not None:
+                    existing.action_name = action_name
                 return
             session.add(
                 MiningCampaign(
@@ -144,6 +160,7 @@ class ClaimOracle:
                     lon_e6=terms.lon_e6,
                     radius_m=terms.radius_m,
                     action_id="0x" + terms.action_id.hex(),
+                    action_name=action_name,
                     token=terms.token,
                     reward_per_claim=terms.reward_per_claim,
                     first_come=terms.first_come,
@@ -404,6 +421,26 @@ class ClaimOracle:
         session.add(row)
         session.flush()
         return row
+
+
+def check_action_name(name: str) -> None:
+    """Raises MiningError for a name the oracle cannot keep or show: one that is empty, longer
+    than its column, or not a line of printable text."""
+    if not 0 < len(name) <= ACTION_NAME_LENGTH:
+        raise MiningError(
+            f"an action name has 1 to {ACTION_NAME_LENGTH} characters, not {len(name)}"
+        )
+    if not name.isprintable():
+        raise MiningError(f"action name {name!r} is not a line of printable text")
+
+
+def _check_names(name: str, action_id: bytes) -> None:
+    """Raises MiningError unless `name` can be kept and is what `action_id` hashes."""
+    check_action_name(name)
+    if keccak(text=name) != action_id:
+        raise MiningError(
+            f"action name {name!r} does not hash to the campaign's action id 0x{action_id.hex()}"
+        )
 
 
 def _terms_of(row: MiningCampaign) -> CampaignTerms:

@@ -140,6 +140,7 @@ class CampaignRow:
     campaign_id: int
     action: str
     action_short: str
+    action_name: str | None  # shown as the action when known; the hash alone otherwise
     reward: str
     distance: str
     distance_m: int
@@ -158,6 +159,7 @@ def campaign_rows(found: list[NearbyCampaign], now: int) -> list[CampaignRow]:
             campaign_id=c.campaign_id,
             action=c.action_id,
             action_short=short(c.action_id, 10, 6),
+            action_name=c.action_name,
             reward=f"{c.reward_per_claim} base units of {short(c.token)}"
             if c.coin is None or c.decimals is None
             else format_amount(c.reward_per_claim, c.decimals, c.coin),

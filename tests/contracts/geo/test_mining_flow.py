@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
-import coinpos.db.models.mining  # noqa: F401  (registers the mining tables on Base.metadata)
 from coinpos import deployments
 from coinpos.db.engine import make_engine
 from coinpos.db.migrate import upgrade
+from coinpos.db.models.mining import MiningCampaign
 from coinpos.mining.chain import read_campaign, rewards_of, submit_claim
 from coinpos.mining.cli import mining
 from coinpos.mining.fixes import ClaimRequest, Fix
@@ -116,6 +116,15 @@ def _run(args: list[str], env: dict[str, str] | None = None) -> Any:
     return CliRunner().invoke(mining, args, env=env, catch_exceptions=False)
 
 
+def _action_names(db: str) -> list[str | None]:
+    engine = make_engine(db)
+    try:
+        with engine.connect() as conn:
+            return list(conn.scalars(select(MiningCampaign.action_name)))
+    finally:
+        engine.dispose()
+
+
 def test_cli__create_list_check_submit_rewards(
     chain: Any, geo: Any, emoney: Any, oracle: Any, customer: Any, funded_manager: Any,
     artifacts: Path, tmp_path: Path,
@@ -133,6 +142,7 @@ def test_cli__create_list_check_submit_rewards(
     assert created.exit_code == 0, created.output
     assert "campaign 1 created with budget 5000" in created.output
     assert geo.campaign(1).mode == Mode.FIRST_COME
+    assert _action_names(db) == ["scan-the-poster"]
 
     topped = _run(["top-up", *common, "1", str(REWARD), "--account", "TEST::8"])
     assert "campaign 1 budget is now 5500" in topped.output
@@ -182,7 +192,14 @@ def test_cli__check_claim_teleport__rejected_with_reason(
     common = ["--network", NETWORK, "--deployments", str(artifacts)]
     now = _wall()
     create_campaign(start=min(now, chain.pending_timestamp) - 60, end=now + 30 * 86_400)
+    misnamed = _run(["register-campaign", *common, "--db", db, "1", "--action-name", "visit"])
+    assert misnamed.exit_code == 2 and "'visit' does not hash" in misnamed.output
+    assert _action_names(db) == []
     assert _run(["register-campaign", *common, "--db", db, "1"]).exit_code == 0
+    assert _action_names(db) == [None]
+    named = ["register-campaign", *common, "--db", db, "1", "--action-name", "scan-the-poster"]
+    assert _run(named).exit_code == 0
+    assert _action_names(db) == ["scan-the-poster"]
     env = {"COINPOS_ORACLE_KEY": oracle.private_key}
     busan = {"lat": 35.179554, "lon": 129.075642, "timestamp": now - 100}
     seoul = {"lat": 37.566535, "lon": 126.977969, "timestamp": now}

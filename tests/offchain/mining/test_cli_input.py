@@ -40,6 +40,9 @@ def _invoke(args: list[str], tmp_path: Path, env: dict[str, str] | None = None) 
         ("--radius", "50001", "50001 is not in the range"),
         ("--token", "0x1234", "is not an address"),
         ("--action", "0x1234", "not a 0x-prefixed bytes32"),
+        ("--action", "", "an action name has 1 to 64 characters, not 0"),
+        ("--action", "x" * 65, "an action name has 1 to 64 characters, not 65"),
+        ("--action", "scan\tit", "is not a line of printable text"),
         ("--reward", "0", "0 is not in the range"),
         ("--budget", "-1", "-1 is not in the range"),
         ("--network", "sepolia", "expected ecosystem:network"),
@@ -58,6 +61,17 @@ def test_create_campaign__first_come_without_cap__exit_2(tmp_path: Path) -> None
 
 def test_create_campaign__bad_duration__exit_2(tmp_path: Path) -> None:
     assert "not a duration" in str(_invoke([*CAMPAIGN_ARGS, "--duration", "soon"], tmp_path))
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [("", "1 to 64 characters, not 0"), ("scan\nit", "not a line of printable text")],
+)
+def test_register_campaign__unkeepable_action_name__exit_2_nothing_written(
+    tmp_path: Path, name: str, message: str
+) -> None:
+    args = ["register-campaign", "--network", "ethereum:local", "1", "--action-name", name]
+    assert message in str(_invoke(args, tmp_path))
 
 
 def _fix(tmp_path: Path, **fields: object) -> Path:

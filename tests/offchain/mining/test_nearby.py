@@ -26,7 +26,8 @@ def test_campaigns_near__nearest_first__far_and_ended_ones_left_out(
     north = destination_e6(*CENTRE, 0.0, 3000.0)
     edge = destination_e6(*CENTRE, 180.0, NEARBY_METRES + 200)
     oracle.register_campaign(
-        terms(2, lat_e6=north[0], lon_e6=north[1], first_come=True, max_claims=3)
+        terms(2, lat_e6=north[0], lon_e6=north[1], first_come=True, max_claims=3),
+        "scan-the-poster",
     )
     oracle.register_campaign(terms(3, lat_e6=BUSAN[0], lon_e6=BUSAN[1]))
     oracle.register_campaign(terms(4, end=NOW - 1))
@@ -40,6 +41,7 @@ def test_campaigns_near__nearest_first__far_and_ended_ones_left_out(
     assert 55 <= nearest.distance_m <= 65 and nearest.inside
     assert north_one.distance_m == distance_metres(*here, *north) and not north_one.inside
     assert north_one.first_come and north_one.max_claims == 3
+    assert (nearest.action_name, north_one.action_name) == (None, "scan-the-poster")
     assert nearest.coin is None and nearest.reward_per_claim == 500  # an unlisted token
     # The control: from Busan, only the Busan campaign is near.
     with UnitOfWork(engine) as uow:

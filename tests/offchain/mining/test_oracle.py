@@ -7,11 +7,23 @@ from typing import Any
 import pytest
 from eth_account import Account
 from eth_account.messages import encode_typed_data
-from eth_utils import to_checksum_address
+from eth_utils import keccak, to_checksum_address
 from sqlalchemy import Engine, func, select
 
-from coinpos.db.models.mining import ClaimStatus, MiningClaim, MiningFix, RejectionReason
-from coinpos.mining.errors import CampaignConflictError, UnknownCampaignError, UnknownClaimError
+from coinpos.db.models.mining import (
+    ACTION_NAME_LENGTH,
+    ClaimStatus,
+    MiningCampaign,
+    MiningClaim,
+    MiningFix,
+    RejectionReason,
+)
+from coinpos.mining.errors import (
+    CampaignConflictError,
+    MiningError,
+    UnknownCampaignError,
+    UnknownClaimError,
+)
 from coinpos.mining.fixes import Fix
 from coinpos.mining.geo import destination_e6
 from coinpos.mining.oracle import ClaimOracle
@@ -223,6 +235,81 @@ def test_register_campaign__same_terms_twice_is_a_no_op_other_terms_conflict(
     assert oracle.campaigns() == [terms()]
     with pytest.raises(CampaignConflictError):
         oracle.register_campaign(dataclasses.replace(terms(), radius_m=101))
+
+
+def _action_name(engine: Engine, campaign_id: int) -> str | None:
+    with engine.connect() as conn:
+        return conn.scalar(
+            select(MiningCampaign.action_name).where(MiningCampaign.campaign_id == campaign_id)
+        )
+
+
+def test_register_campaign__with_the_name_its_action_id_hashes__keeps_it(
+    oracle: ClaimOracle, engine: Engine
+) -> None:
+    oracle.register_campaign(terms(2), "scan-the-poster")
+    assert _action_name(engine, 2) == "scan-the-poster"
+    assert oracle.campaigns()[1] == terms(2)  # the name is not one of the on-chain terms
+    assert _action_name(engine, 1) is None  # the fixture's campaign was given none
+
+
+def test_register_campaign__a_name_that_does_not_hash_to_the_action__refused_nothing_written(
+    oracle: ClaimOracle, engine: Engine
+) -> None:
+    with pytest.raises(MiningError, match="'visit' does not hash to the campaign's action id"):
+        oracle.register_campaign(terms(2), "visit")
+    assert [t.campaign_id for t in oracle.campaigns()] == [1]
+    with pytest.raises(MiningError, match="does not hash") as refused:
+        oracle.register_campaign(terms(), "Scan-the-poster")  # the hash is case-sensitive
+    assert not isinstance(refused.value, CampaignConflictError)
+    assert _action_name(engine, 1) is None
+
+
+def test_register_campaign__again_with_a_name_adds_it__again_without_keeps_it(
+    oracle: ClaimOracle, engine: Engine
+) -> None:
+    oracle.register_campaign(terms(), "scan-the-poster")
+    assert _action_name(engine, 1) == "scan-the-poster"
+    oracle.register_campaign(terms())
+    assert _action_name(engine, 1) == "scan-the-poster"
+    assert oracle.campaigns() == [terms()]
+
+
+def test_register_campaign__another_name_for_a_named_campaign__refused_name_kept(
+    oracle: ClaimOracle, engine: Engine
+) -> None:
+    oracle.register_campaign(terms(), "scan-the-poster")
+    # A name hashing to another action id is another campaign: a conflict, as other terms are.
+    with pytest.raises(CampaignConflictError, match="campaign 1 is already registered"):
+        oracle.register_campaign(terms(action_id=keccak(text="visit")), "visit")
+    with pytest.raises(MiningError, match="does not hash"):
+        oracle.register_campaign(terms(), "visit")
+    assert _action_name(engine, 1) == "scan-the-poster"
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("", "1 to 64 characters, not 0"),
+        ("x" * (ACTION_NAME_LENGTH + 1), "1 to 64 characters, not 65"),
+        ("scan\nthe poster", "not a line of printable text"),
+    ],
+)
+def test_register_campaign__a_name_it_cannot_keep__refused_even_when_it_hashes(
+    oracle: ClaimOracle, name: str, message: str
+) -> None:
+    with pytest.raises(MiningError, match=message):
+        oracle.register_campaign(terms(2, action_id=keccak(text=name)), name)
+    assert [t.campaign_id for t in oracle.campaigns()] == [1]
+
+
+@pytest.mark.postgres
+def test_register_campaign__the_longest_name__round_trips(
+    oracle: ClaimOracle, engine: Engine
+) -> None:
+    longest = "방" * ACTION_NAME_LENGTH  # characters, not bytes: 192 bytes of UTF-8
+    oracle.register_campaign(terms(2, action_id=keccak(text=longest)), longest)
+    assert _action_name(engine, 2) == longest
 
 
 def test_register_campaign__reward_above_int64__round_trips(oracle: ClaimOracle) -> None:

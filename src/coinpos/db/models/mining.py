@@ -26,12 +26,17 @@ from coinpos.db.base import Base
 from coinpos.db.types import Uint256
 
 __all__ = [
+    "ACTION_NAME_LENGTH",
     "ClaimStatus",
     "MiningCampaign",
     "MiningClaim",
     "MiningFix",
     "RejectionReason",
 ]
+
+
+# The longest action name kept: a short verb phrase a shopper reads ("scan-the-poster").
+ACTION_NAME_LENGTH = 64
 
 
 class RejectionReason(enum.StrEnum):
@@ -67,7 +72,8 @@ def _enum(cls: type[enum.StrEnum], length: int) -> Enum:
 
 
 class MiningCampaign(Base):
-    """The oracle's copy of an on-chain campaign, plus the off-chain accuracy limit."""
+    """The oracle's copy of an on-chain campaign, plus the off-chain accuracy limit and, when
+    known, the name its action id hashes."""
 
     __tablename__ = "mining_campaigns"
     __table_args__ = (UniqueConstraint("chain_id", "contract", "campaign_id"),)
@@ -80,6 +86,8 @@ class MiningCampaign(Base):
     lon_e6: Mapped[int] = mapped_column(Integer)
     radius_m: Mapped[int] = mapped_column(Integer)
     action_id: Mapped[str] = mapped_column(String(66))
+    # What `action_id` is the keccak256 of, when the oracle was told; the chain keeps only the hash.
+    action_name: Mapped[str | None] = mapped_column(String(ACTION_NAME_LENGTH))
     token: Mapped[str] = mapped_column(String(42))
     reward_per_claim: Mapped[int] = mapped_column(Uint256)
     first_come: Mapped[bool] = mapped_column(Boolean)
