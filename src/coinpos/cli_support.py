@@ -270,6 +270,34 @@ def unit_of_work(app: AppContext) -> Iterator[UnitOfWork]:
         yield uow
 
 
+def node_options(reads: str, from_deployments: str) -> Callable[[F], F]:
+    """--rpc, --escrow and --network for a command that reads the escrow: what it `reads`
+    of it, and what it takes `from_deployments` with --network."""
+
+    def decorate(func: F) -> F:
+        for option in reversed(
+            (
+                click.option(
+                    "--rpc", "rpc_url", envvar="COINPOS_RPC_URL", required=True,
+                    metavar="URL", help="Node URL (default: $COINPOS_RPC_URL).",
+                ),
+                click.option(
+                    "--escrow", type=ADDRESS, envvar="COINPOS_ESCROW_ADDRESS",
+                    help=f"PaymentEscrow address whose {reads} (default: "
+                    "$COINPOS_ESCROW_ADDRESS).",
+                ),
+                click.option(
+                    "--network", "network_choice", metavar="ECOSYSTEM:NETWORK",
+                    help=f"Read {from_deployments} from deployments/ for this network.",
+                ),
+            )
+        ):  # fmt: skip
+            func = option(func)
+        return func
+
+    return decorate
+
+
 def json_option(func: F) -> F:
     return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")(
         func

@@ -4,31 +4,19 @@ from __future__ import annotations
 
 import click
 
-from coinpos.cli_support import ADDRESS, AppContext, CommandError, emit, json_option, pass_app
+from coinpos.cli_support import (
+    AppContext,
+    CommandError,
+    emit,
+    json_option,
+    node_options,
+    pass_app,
+)
 from coinpos.errors import CoinposError
 
 
 @click.command()
-@click.option(
-    "--rpc",
-    "rpc_url",
-    envvar="COINPOS_RPC_URL",
-    required=True,
-    metavar="URL",
-    help="Node URL (default: $COINPOS_RPC_URL).",
-)
-@click.option(
-    "--escrow",
-    type=ADDRESS,
-    envvar="COINPOS_ESCROW_ADDRESS",
-    help="PaymentEscrow address whose pools are read (default: $COINPOS_ESCROW_ADDRESS).",
-)
-@click.option(
-    "--network",
-    "network_choice",
-    metavar="ECOSYSTEM:NETWORK",
-    help="Read the escrow's address from deployments/ for this network.",
-)
+@node_options("pools are read", "the escrow's address")
 @click.option(
     "--block",
     type=click.IntRange(0),

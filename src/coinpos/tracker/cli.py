@@ -8,7 +8,14 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from coinpos.cli_support import ADDRESS, AppContext, CommandError, emit, json_option, pass_app
+from coinpos.cli_support import (
+    AppContext,
+    CommandError,
+    emit,
+    json_option,
+    node_options,
+    pass_app,
+)
 from coinpos.errors import CoinposError
 
 if TYPE_CHECKING:
@@ -31,26 +38,7 @@ def _rule(value: str | None) -> ConfirmationRule | None:
 
 
 @click.command()
-@click.option(
-    "--rpc",
-    "rpc_url",
-    envvar="COINPOS_RPC_URL",
-    required=True,
-    metavar="URL",
-    help="Node URL (default: $COINPOS_RPC_URL).",
-)
-@click.option(
-    "--escrow",
-    type=ADDRESS,
-    envvar="COINPOS_ESCROW_ADDRESS",
-    help="PaymentEscrow address whose events are read (default: $COINPOS_ESCROW_ADDRESS).",
-)
-@click.option(
-    "--network",
-    "network_choice",
-    metavar="ECOSYSTEM:NETWORK",
-    help="Read the escrow's address and deployment block from deployments/ for this network.",
-)
+@node_options("events are read", "the escrow's address and deployment block")
 @click.option(
     "--confirmations",
     metavar="N|safe|finalized",
