@@ -3,9 +3,12 @@
 Three tokens (ETH, EMoney, a blacklisting ERC-20), open invoices and invoices naming their payer
 (one of them a contract without `receive`), direct payments, deposits by several senders to one
 address (ETH to an ERC-20 invoice's address too), mixed-token sweep batches with and without
-capture, captures, voids, reclaims, reclaims of unswept deposits, refunds, settlements, fee and
-owed withdrawals, pause and unpause, blacklisting, time travel; and an operator that attests
-dishonestly: every sender replaced by a thief, a sum off by one, a transfer left out.
+capture, captures, voids, reclaims, reclaims of unswept deposits, refunds (owed ones too, where
+the payer's return fails), settlements, fee and owed withdrawals, pause and unpause,
+blacklisting, time travel; and an operator that attests dishonestly: every sender replaced by a
+thief, a sum off by one, a transfer left out. Every sequence starts from seven invoices (see
+`seven_invoices`) so that each operation, reclaims of unswept deposits included, is a few steps
+away.
 
 After every step:
 - solvency, per token, through the contract's views: held + captured + fees + owed == the
@@ -63,6 +66,9 @@ from tests.contracts.escrow.conftest import (
 EXAMPLES = int(os.environ.get("ESCROW_STATEFUL_EXAMPLES", "200"))
 STEPS = 10
 MARGIN = 15  # seconds: never act this close to a deadline, where block time may differ
+CAPTURE_PERCENTS = [30, 100, 100, 101]  # of what is capturable; 101 must revert
+LIES = ["honest", "honest", "sender", "sender", "sum", "omit"]  # how an operator attests a sweep
+LATE_EXPIRY = 300  # seconds: the shortest time travel (600 s) passes it by more than MARGIN
 GAS = 3_000_000
 MAX88 = 2**88 - 1
 FUNDS = 10**12
@@ -185,11 +191,14 @@ def test_escrow__random_sequences__solvent_and_named_payers_protected(
         def near(self, *deadlines: int) -> bool:
             return any(abs(self.now() - d) <= MARGIN for d in deadlines)
 
-        def pick(self, index: int, want: Callable[[Tracked], bool] | None = None) -> Tracked:
-            """An invoice; one that `want`s when there is one, so valid operations are common
-            while invalid ones are still tried."""
-            candidates = [t for t in self.invoices if want is None or want(t)] or self.invoices
-            return candidates[index % len(candidates)]
+        def pick(self, index: int, *wants: Callable[[Tracked], bool]) -> Tracked:
+            """An invoice; one that the first of `wants` that any invoice meets takes, so valid
+            operations are common while invalid ones are still tried."""
+            for want in wants:
+                candidates = [t for t in self.invoices if want(t)]
+                if candidates:
+                    return candidates[index % len(candidates)]
+            return self.invoices[index % len(self.invoices)]
 
         # --- the model's money movements --------------------------------------------------------
 
@@ -215,20 +224,39 @@ def test_escrow__random_sequences__solvent_and_named_payers_protected(
             amounts=st.tuples(*[st.integers(100, 50_000)] * 3),
             named=st.tuples(st.sampled_from([-1, 0, 3, 3]), st.integers(-1, 3), st.integers(-1, 3)),
             direct=st.tuples(*[st.booleans()] * 3),
+            lie=st.sampled_from(LIES),
+            hold=st.integers(0, 2),
+            late=st.tuples(st.integers(0, 2), st.integers(100, 50_000), st.integers(0, 2)),
+            eth_too=st.booleans(),
             block=st.booleans(),
         )
-        def six_invoices(
+        def seven_invoices(
             self,
             amounts: tuple[int, ...],
             named: tuple[int, ...],
             direct: tuple[bool, ...],
+            lie: str,
+            hold: int,
+            late: tuple[int, int, int],
+            eth_too: bool,
             block: bool,
         ) -> None:
-            """Per token, an invoice paid directly or through its deposit address and captured
-            (the pools hold something to refund, settle and take fees from), and an open invoice
-            whose address holds dust from one sender and the full amount from another, for the
-            sweeps to come. With `block`, the blacklisting token blocks the second payer, the dust
-            sender, whose returns in it will be owed."""
+            """A start from which every operation is a step or two away: in STEPS steps each of
+            the many rules comes up about once, if at all.
+
+            Per token, an invoice paid directly or through its deposit address and captured,
+            except a direct payment in token `hold`, left held. The deposits are swept by an
+            operator who may `lie` (too few sweeps come later to see every lie). Half of one
+            token's captured pool is settled, with fees. So there is something to capture,
+            refund, settle and take fees from. Per token, an open invoice whose address holds
+            dust from one sender and the full amount from another, for the sweeps to come. Last,
+            in any token, an invoice naming a payer who has paid it, held, and sent the full
+            amount again (with `eth_too`, and some ETH) to its address, unswept; its
+            authorization expires in LATE_EXPIRY seconds, so any time travel or a waiting
+            reclaim opens the reclaims of the payment and of the deposit (otherwise a new named
+            invoice, a deposit to it and a long wait, in that order and before any sweep). With
+            `block`, the blacklisting token blocks the second payer, the dust sender, whose
+            returns in it will be owed."""
             for token, (amount, payer, pay) in enumerate(zip(amounts, named, direct, strict=True)):
                 self.new(token, amount, payer)
                 if pay:
@@ -236,14 +264,21 @@ def test_escrow__random_sequences__solvent_and_named_payers_protected(
                 else:
                     self.deposit(len(self.invoices) - 1, 1, 100, False)
             if any(t.pending for t in self.invoices):
-                self.sweep(0, True, "honest", 0)
-            for t in self.invoices[:3]:
-                if t.status == Status.AUTHORIZED:
-                    self.capture(self.invoices.index(t), 100, False)
+                self.sweep(0, True, lie, 0)
+            for i, t in enumerate(self.invoices):
+                if t.status == Status.AUTHORIZED and i != hold:
+                    self.capture(i, 100)
+            self.settle(0, 50, 300)
             for token, amount in enumerate(amounts):
                 self.new(token, amount + 1, -1)
                 self.deposit(len(self.invoices) - 1, 1, 1, False)
                 self.deposit(len(self.invoices) - 1, 0, 100, False)
+            token, amount, payer = late
+            self.add(token, amount, payers[payer], LATE_EXPIRY)
+            self.pay(-1, payer)  # -1: the newest of the invoices `pay` looks for
+            self.deposit(-1, payer, 100, False)
+            if eth_too:
+                self.deposit(-1, payer, 1, True)
             if block:
                 self.admin_or_time("block", 1, 0)
 
@@ -253,15 +288,19 @@ def test_escrow__random_sequences__solvent_and_named_payers_protected(
             named=st.integers(-2, 3),  # -2, -1: open; 0..2: a payer; 3: the contract `nobody`
         )
         def new(self, token: int, amount: int, named: int) -> None:
+            self.add(token, amount, ZERO if named < 0 else [*payers, nobody][named], 5000)
+
+        def add(self, token: int, amount: int, payer: str, expires_in: int) -> None:
+            """An invoice whose authorization expires `expires_in` seconds from now; payment is
+            due by then, and no later than 3000 seconds from now."""
             now = self.now()
-            payer = ZERO if named < 0 else [*payers, nobody][named]
             invoice = new_invoice(
                 store=(STORE_A, STORE_B)[amount % 2],
                 token=tokens[token],
                 amount=amount * (ETH_UNIT if tokens[token] == ZERO else 1),
                 payer=payer,
-                paymentDeadline=now + 3000,
-                authorizationExpiry=now + 5000,
+                paymentDeadline=now + min(3000, expires_in),
+                authorizationExpiry=now + expires_in,
                 refundDeadline=now + 30 * 86400,
             )
             h = bytes(esc.functions.invoiceHash(invoice.abi()).call())
@@ -337,7 +376,7 @@ def test_escrow__random_sequences__solvent_and_named_payers_protected(
         @rule(
             seed=st.integers(0, 2**32),
             capture=st.booleans(),
-            lie=st.sampled_from(["honest", "honest", "sender", "sender", "sum", "omit"]),
+            lie=st.sampled_from(LIES),
             liar=st.integers(0, 10**6),
         )
         def sweep(self, seed: int, capture: bool, lie: str, liar: int) -> None:
@@ -440,36 +479,60 @@ def test_escrow__random_sequences__solvent_and_named_payers_protected(
                         assert to == named[h], (event, to, named[h])
 
         @precondition(lambda self: self.invoices)
+        @rule(index=st.integers(0, 10**6), percent=st.sampled_from(CAPTURE_PERCENTS))
+        def capture(self, index: int, percent: int) -> None:
+            (t,) = self.to_capture(index, 1)
+            amount = self.capture_amount(t, percent)
+            self.book_captures(esc.functions.capture(t.invoice.abi(), amount), [(t, amount)])
+
+        @precondition(lambda self: self.invoices)
         @rule(
             index=st.integers(0, 10**6),
-            percent=st.sampled_from([30, 100, 100, 101]),
-            many=st.booleans(),
+            percents=st.lists(st.sampled_from(CAPTURE_PERCENTS), min_size=1, max_size=3),
         )
-        def capture(self, index: int, percent: int, many: bool) -> None:
-            t = self.pick(index, lambda t: t.status == Status.AUTHORIZED)
-            if self.near(t.invoice.authorizationExpiry):
+        def capture_many(self, index: int, percents: list[int]) -> None:
+            """Several invoices in one call: one capture that fails reverts them all."""
+            batch = self.to_capture(index, len(percents))
+            amounts = [self.capture_amount(t, p) for t, p in zip(batch, percents, strict=True)]
+            fn = esc.functions.captureMany([t.invoice.abi() for t in batch], amounts)
+            self.book_captures(fn, list(zip(batch, amounts, strict=True)))
+
+        def to_capture(self, index: int, count: int) -> list[Tracked]:
+            """Up to `count` invoices: held payments still open to capture first (after a time
+            travel most are past their expiry, where a capture is only tried), then other held
+            payments, then any; `index` rotates the choice within each."""
+            now = self.now()
+
+            def rank(t: Tracked) -> tuple[bool, bool]:
+                expired = now >= t.invoice.authorizationExpiry - MARGIN
+                return t.status != Status.AUTHORIZED, expired
+
+            start = index % len(self.invoices)
+            return sorted(self.invoices[start:] + self.invoices[:start], key=rank)[:count]
+
+        def capture_amount(self, t: Tracked, percent: int) -> int:
+            return max(1, min(t.amount, t.invoice.amount) * percent // 100)
+
+        def book_captures(self, fn: Any, batch: list[tuple[Tracked, int]]) -> None:
+            if any(self.near(t.invoice.authorizationExpiry) for t, _ in batch):
                 return
-            capturable = min(t.amount, t.invoice.amount)
-            amount = max(1, capturable * percent // 100)
-            if many:
-                fn = esc.functions.captureMany([t.invoice.abi()], [amount])
-            else:
-                fn = esc.functions.capture(t.invoice.abi(), amount)
-            ok = (
-                not self.paused
-                and t.status == Status.AUTHORIZED
-                and self.now() < t.invoice.authorizationExpiry
-                and amount <= capturable
+            now = self.now()
+            ok = not self.paused and all(
+                t.status == Status.AUTHORIZED
+                and now < t.invoice.authorizationExpiry
+                and amount <= min(t.amount, t.invoice.amount)
+                for t, amount in batch
             )
             if not ok:
                 self.reverts(fn, operator.address)
                 return
             self.send(fn, operator.address)
-            pool = self.pools[t.token]
-            pool[HELD] -= t.amount
-            pool[CAPTURED] += amount
-            self.give(t.token, t.payer, t.amount - amount)
-            t.status, t.amount = Status.CAPTURED, amount
+            for t, amount in batch:
+                pool = self.pools[t.token]
+                pool[HELD] -= t.amount
+                pool[CAPTURED] += amount
+                self.give(t.token, t.payer, t.amount - amount)
+                t.status, t.amount = Status.CAPTURED, amount
 
         @precondition(lambda self: self.invoices)
         @rule(index=st.integers(0, 10**6))
@@ -529,9 +592,22 @@ def test_escrow__random_sequences__solvent_and_named_payers_protected(
             t.pending, t.pending_eth = [], []
 
         @precondition(lambda self: self.invoices)
-        @rule(index=st.integers(0, 10**6), percent=st.sampled_from([10, 50, 100, 120]))
-        def refund(self, index: int, percent: int) -> None:
-            t = self.pick(index, lambda t: t.status == Status.CAPTURED)
+        @rule(
+            index=st.integers(0, 10**6),
+            percent=st.sampled_from([10, 50, 100, 120]),
+            failing=st.booleans(),
+        )
+        def refund(self, index: int, percent: int, failing: bool) -> None:
+            """With `failing`, to a payer whose return fails (`nobody` in ETH, a blocked payer in
+            the blacklisting token) when there is one: the refund is owed."""
+
+            def captured(t: Tracked) -> bool:
+                return t.status == Status.CAPTURED and t.amount > 0
+
+            def owed(t: Tracked) -> bool:
+                return captured(t) and self.fails_to(t.token, t.payer)
+
+            t = self.pick(index, *([owed] if failing else []), captured)
             if self.near(t.invoice.refundDeadline):
                 return
             amount = max(1, t.amount * percent // 100)
@@ -546,7 +622,8 @@ def test_escrow__random_sequences__solvent_and_named_payers_protected(
             if not ok:
                 self.reverts(fn, operator.address)
                 return
-            self.send(fn, operator.address)
+            owes = self.fails_to(t.token, t.payer)
+            self.send(fn, operator.address, name="refund (owed)" if owes else "refund")
             self.pools[t.token][CAPTURED] -= amount
             t.amount -= amount
             self.give(t.token, t.payer, amount)
@@ -685,8 +762,8 @@ def test_escrow__random_sequences__solvent_and_named_payers_protected(
     # Every operation really happened, not only its guard: the model and the chain were exercised.
     wanted = [
         "pay", "deposit", "deposit (ETH)", "sweep (honest)", "sweep (sender)", "sweep (sum)",
-        "capture", "captureMany", "void", "reclaim", "reclaimDeposit", "refund", "settle",
-        "withdrawFees", "withdrawOwed", "pause", "unpause", "blacklist",
+        "capture", "captureMany", "void", "reclaim", "reclaimDeposit", "refund", "refund (owed)",
+        "settle", "withdrawFees", "withdrawOwed", "pause", "unpause", "blacklist",
     ]  # fmt: skip
     assert all(done[name] > 0 for name in wanted), {n: done[n] for n in wanted}
 
