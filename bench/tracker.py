@@ -187,7 +187,7 @@ def plain_anvil() -> Iterator[str]:
         process.wait(timeout=10)
 
 
-def _send(rpc: JsonRpcClient, tx: dict[str, Any]) -> Any:
+def send_transaction(rpc: JsonRpcClient, tx: dict[str, Any]) -> Any:
     tx_hash = rpc.call("eth_sendTransaction", [tx])
     # anvil may answer a send before it has mined it.
     while (receipt := rpc.call("eth_getTransactionReceipt", [tx_hash])) is None:
@@ -200,13 +200,15 @@ def _send(rpc: JsonRpcClient, tx: dict[str, Any]) -> Any:
 def _deploy(rpc: JsonRpcClient, sender: str, contract_type: Any, args: bytes = b"") -> str:
     code = contract_type.deployment_bytecode.bytecode
     tx = {"from": sender, "data": code + args.hex(), "gas": hex(5_000_000)}
-    return str(_send(rpc, tx)["contractAddress"])
+    return str(send_transaction(rpc, tx)["contractAddress"])
 
 
 def _call(rpc: JsonRpcClient, sender: str, to: str, signature: str, *args: Any) -> None:
     types = signature[signature.index("(") + 1 : -1].split(",")
     data = keccak(text=signature)[:4] + encode(types, list(args))
-    _send(rpc, {"from": sender, "to": to, "data": "0x" + data.hex(), "gas": hex(200_000)})
+    send_transaction(
+        rpc, {"from": sender, "to": to, "data": "0x" + data.hex(), "gas": hex(200_000)}
+    )
 
 
 def build_chain(
