@@ -15,7 +15,8 @@ export PATH := $(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 # a free port; the contracts are compiled once by setup, so no worker writes the build.
 PYTEST_WORKERS ?= 2
 
-test: setup
+# The static checks (ruff, mypy, Slither's gate) run first, so CI runs them too.
+test: lint
 	$(BIN)/pip check
 	$(BIN)/ape test tests -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
