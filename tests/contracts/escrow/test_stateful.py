@@ -229,6 +229,7 @@ def test_escrow__random_sequences__solvent_and_named_payers_protected(
             late=st.tuples(st.integers(0, 2), st.integers(100, 50_000), st.integers(0, 2)),
             eth_too=st.booleans(),
             block=st.booleans(),
+            start_paused=st.sampled_from([False, False, True]),
         )
         def seven_invoices(
             self,
@@ -240,6 +241,7 @@ def test_escrow__random_sequences__solvent_and_named_payers_protected(
             late: tuple[int, int, int],
             eth_too: bool,
             block: bool,
+            start_paused: bool,
         ) -> None:
             """A start from which every operation is a step or two away: in STEPS steps each of
             the many rules comes up about once, if at all.
@@ -254,9 +256,12 @@ def test_escrow__random_sequences__solvent_and_named_payers_protected(
             amount again (with `eth_too`, and some ETH) to its address, unswept; its
             authorization expires in LATE_EXPIRY seconds, so any time travel or a waiting
             reclaim opens the reclaims of the payment and of the deposit (otherwise a new named
-            invoice, a deposit to it and a long wait, in that order and before any sweep). With
-            `block`, the blacklisting token blocks the second payer, the dust sender, whose
-            returns in it will be owed."""
+            invoice, a deposit to it and a long wait, in that order and before any sweep). Then
+            the second payer's held payment in the blacklisting token is voided while the token
+            blocks that payer, so the return is owed and withdrawOwed has something to pull.
+            With `block`, the token blocks the second payer, the dust sender, again: its returns
+            in it will be owed too, and its withdrawals to itself fail. With `start_paused`, the
+            escrow starts paused."""
             for token, (amount, payer, pay) in enumerate(zip(amounts, named, direct, strict=True)):
                 self.new(token, amount, payer)
                 if pay:
@@ -279,8 +284,17 @@ def test_escrow__random_sequences__solvent_and_named_payers_protected(
             self.deposit(-1, payer, 100, False)
             if eth_too:
                 self.deposit(-1, payer, 1, True)
+            # An owed balance from the start, so that withdrawOwed is one step away whatever
+            # the earlier steps drew: a void to a payer the blacklisting token blocks fails.
+            self.add(2, 777, payers[1], 5000)
+            self.pay(-1, 1)
+            self.admin_or_time("block", 1, 0)
+            self.void(-1)
+            self.admin_or_time("unblock", 1, 0)
             if block:
                 self.admin_or_time("block", 1, 0)
+            if start_paused:  # else an unpause needs a pause first and is rarely drawn
+                self.admin_or_time("pause", 0, 0)
 
         @rule(
             token=st.integers(0, 2),
